@@ -1,0 +1,98 @@
+"""The app factory: `create_app(settings)` wires transport → domain → state and bus."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+
+import socketio
+from aiohttp import web
+
+from server.bus.local import LocalBus
+from server.keys import METRICS, ROOMS, SETTINGS, TEMPLATES
+from server.metrics import Metrics
+from server.namespace import RoomsNamespace
+from server.rooms.service import Rooms
+from server.security import security_headers
+from server.settings import Settings
+from server.store.memory import MemoryStore
+from server.templating import WEB_DIR, Templates
+from server.tokens import Tokens
+from server.views import add_routes
+
+log = logging.getLogger(__name__)
+
+MAX_FRAME = 64 * 1024  # a bigger frame closes that connection (engine.io's own limit)
+SIO = web.AppKey("sio", socketio.AsyncServer)
+NAMESPACE = web.AppKey("namespace", RoomsNamespace)
+
+
+def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> web.Application:
+    app = web.Application(middlewares=[security_headers], client_max_size=MAX_FRAME * 4)
+    metrics = Metrics()
+    app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app[TEMPLATES] = Templates()
+
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        # None means same origin only: engine.io compares Origin with the Host it served.
+        cors_allowed_origins=list(settings.allowed_origins) if settings.allowed_origins else None,
+        max_http_buffer_size=MAX_FRAME,
+        # One event at a time per connection: a member's messages keep their order.
+        async_handlers=False,
+        logger=False, engineio_logger=False,
+    )
+    process_id = secrets.token_hex(6)
+    store = MemoryStore(buffer_messages=settings.limits.buffer_messages,
+                        buffer_seconds=settings.limits.buffer_seconds)
+
+    # The bus delivers into the namespace, and the namespace calls the rooms domain
+    # that publishes on the bus; the sink closure breaks that construction cycle.
+    async def sink(envelope: object) -> None:
+        await namespace.deliver(envelope)  # type: ignore[arg-type]
+
+    bus = LocalBus(sink)
+    rooms = Rooms(settings=settings, store=store, bus=bus, tokens=Tokens(settings.secret_key),
+                  clock=clock, process_id=process_id)
+    namespace = RoomsNamespace(rooms, metrics)
+    sio.register_namespace(namespace)
+    sio.attach(app, socketio_path="socket.io")
+    app[ROOMS] = rooms
+    app[SIO] = sio
+    app[NAMESPACE] = namespace
+
+    add_routes(app)
+    app.router.add_static("/static/vendor/",
+                          WEB_DIR / "node_modules" / "socket.io-client" / "dist",
+                          follow_symlinks=False)
+    app.router.add_static("/static/", WEB_DIR / "static")
+    app.cleanup_ctx.append(_lifecycle)
+    app.on_shutdown.append(_tell_clients)
+    return app
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    rooms = app[ROOMS]
+    await rooms.start()
+    yield
+    await app[SIO].shutdown()
+    await rooms.core.bus.close()
+    await rooms.core.store.close()
+
+
+async def _tell_clients(app: web.Application) -> None:
+    """On SIGTERM: close every engine.io connection so clients reconnect elsewhere.
+
+    An engine.io close (not a Socket.IO disconnect) is what makes browsers retry.
+    """
+    sio = app[SIO]
+    eio_sids = [eio for _, eio in sio.manager.get_participants("/", None)]
+    log.info("shutting down: closing %d connections", len(eio_sids))
+    for eio_sid in eio_sids:
+        try:
+            await sio.eio.disconnect(eio_sid)
+        except Exception:
+            log.debug("connection already gone", exc_info=True)

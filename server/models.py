@@ -1,0 +1,105 @@
+"""The values rooms are made of, as the store keeps them and the wire shows them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from moderation.roles import Role
+from moderation.timefmt import iso_utc
+
+RoomStatus = Literal["closed", "lobby", "open"]
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str
+    room: str
+    handle: str
+    role: Role
+    device_hash: str
+    process: str
+    joined_at: float
+    facilitator: str | None = None  # the configured account behind a staff member
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"id": self.id, "handle": self.handle, "role": self.role.value}
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    room: str
+    seq: int
+    author: dict[str, Any]  # Member.to_wire() at the time of posting
+    text: str
+    ts: float
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"room": self.room, "id": self.id, "seq": self.seq, "member": self.author,
+                "text": self.text, "ts": iso_utc(self.ts)}
+
+
+@dataclass(frozen=True)
+class HeldMessage:
+    """A message a blocked term sent to facilitators: it has no seq until approved."""
+
+    id: str
+    room: str
+    author: dict[str, Any]
+    author_device: str
+    text: str
+    ts: float
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"room": self.room, "id": self.id, "seq": None, "member": self.author,
+                "text": self.text, "ts": iso_utc(self.ts)}
+
+
+@dataclass(frozen=True)
+class Ban:
+    ban_id: str
+    room: str | None  # None: every room
+    device_hash: str
+    handle: str
+    until: float | None
+    reason: str | None
+    by: str
+
+    def active(self, now: float) -> bool:
+        return self.until is None or self.until > now
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"ban_id": self.ban_id, "handle": self.handle,
+                "scope": "room" if self.room else "all",
+                "until": iso_utc(self.until) if self.until is not None else None}
+
+
+@dataclass(frozen=True)
+class Mute:
+    until: float | None  # None: until a facilitator unmutes
+
+    def active(self, now: float) -> bool:
+        return self.until is None or self.until > now
+
+
+@dataclass(frozen=True)
+class Share:
+    member_id: str
+    ends_at: float
+
+
+@dataclass(frozen=True)
+class RoomRuntime:
+    """Everything about a room that changes while it runs (members live apart)."""
+
+    status: RoomStatus = "open"
+    locked: bool = False
+    paused: bool = False
+    slow_mode: int = 0
+    phase: str | None = None
+    queue: tuple[str, ...] = ()
+    share: Share | None = None
+    pinned: str | None = None
+    opened_at: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

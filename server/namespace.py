@@ -1,0 +1,235 @@
+"""The Socket.IO namespace: parse, call the rooms domain, answer, emit.
+
+Handlers stay thin. Every client event is acknowledged with `{"ok": true, ...}` or
+`{"ok": false, "error": {...}}`, and nothing a client sends can raise out of a
+handler or drop a well-behaved connection.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+
+from moderation.decisions import Denial, bad_request
+from moderation.roles import is_staff
+from server.bus.base import DETACH, PROMOTE, Envelope
+from server.channels import member_channel, room_channel, staff_channel
+from server.metrics import Metrics
+from server.models import Member
+from server.rooms.core import Caller, Refused
+from server.rooms.joining import JoinRequest
+from server.rooms.service import Rooms
+from server.store.base import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "peer_rooms_session"
+_UNAVAILABLE = Denial("unavailable", "We can't reach the message store right now, so your "
+                      "message was not sent. Please try again in a moment.")
+
+
+@dataclass
+class SocketSession:
+    device_hash: str
+    facilitator: str | None
+    memberships: dict[str, str] = field(default_factory=dict)  # room id → member id
+
+    @property
+    def caller(self) -> Caller:
+        return Caller(self.device_hash, self.facilitator)
+
+
+class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    def __init__(self, rooms: Rooms, metrics: Metrics, namespace: str = "/") -> None:
+        super().__init__(namespace)
+        self.rooms = rooms
+        self.metrics = metrics
+        self.sessions: dict[str, SocketSession] = {}
+        self._per_device: Counter[str] = Counter()
+
+    # -- connection ---------------------------------------------------------------
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
+        core = self.rooms.core
+        auth = auth if isinstance(auth, dict) else {}
+        facilitator = None
+        if auth.get("token") is not None:
+            facilitator = core.tokens.facilitator_name(auth["token"], now=core.clock())
+            if facilitator is None or core.settings.facilitator(facilitator) is None:
+                raise socketio.exceptions.ConnectionRefusedError("auth_failed")
+        else:
+            # The browser's login cookie; an expired one just means "not logged in".
+            request = environ.get("aiohttp.request")
+            cookie = request.cookies.get(SESSION_COOKIE) if request is not None else None
+            name = core.tokens.facilitator_name(cookie, now=core.clock()) if cookie else None
+            facilitator = name if name and core.settings.facilitator(name) else None
+
+        device_id = core.tokens.device_id(auth.get("device"))
+        new_device = None
+        if device_id is None:
+            new_device = core.tokens.new_device()
+            device_id = core.tokens.device_id(new_device)
+            assert device_id is not None
+        device_hash = core.tokens.device_hash(device_id)
+        if self._per_device[device_hash] >= core.settings.limits.connections_per_device:
+            raise socketio.exceptions.ConnectionRefusedError("too_many_connections")
+        self._per_device[device_hash] += 1
+        self.sessions[sid] = SocketSession(device_hash, facilitator)
+        self.metrics.connections.inc()
+        if new_device is not None:
+            await self.emit("welcome", {"device": new_device}, to=sid)
+
+    async def on_disconnect(self, sid: str, *reason: object) -> None:
+        session = self.sessions.pop(sid, None)
+        if session is None:
+            return
+        self.metrics.connections.dec()
+        self._per_device[session.device_hash] -= 1
+        if self._per_device[session.device_hash] <= 0:
+            del self._per_device[session.device_hash]
+        for room_id, member_id in list(session.memberships.items()):
+            try:
+                await self.rooms.joining.leave(room_id, member_id)
+            except (Refused, StoreUnavailable):
+                log.warning("could not end a membership on disconnect", exc_info=True)
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event in ("connect", "disconnect") or hasattr(self, f"on_{event}"):
+            return await super().trigger_event(event, *args)
+        return _failure(bad_request("Unknown event."))
+
+    # -- client events ------------------------------------------------------------
+    async def on_join(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
+        session = self.sessions.get(sid)
+
+        async def attach(member: Member) -> None:
+            assert session is not None
+            self._attach(sid, session, member)
+
+        async def run() -> dict[str, Any]:
+            assert session is not None
+            request = JoinRequest.parse(payload)
+            previous = session.memberships.get(request.room)
+            if previous is not None:
+                # Joining again from the same socket replaces the old membership.
+                await self.rooms.joining.leave(request.room, previous)
+                session.memberships.pop(request.room, None)
+            return await self.rooms.joining.join(session.caller, request, attach)
+
+        return await self._answer(session, run)
+
+    def _attach(self, sid: str, session: SocketSession, member: Member) -> None:
+        session.memberships[member.room] = member.id
+        self.enter_room(sid, room_channel(member.room))
+        self.enter_room(sid, member_channel(member.room, member.id))
+        if is_staff(member.role):
+            self.enter_room(sid, staff_channel(member.room))
+
+    async def on_leave(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
+        session = self.sessions.get(sid)
+
+        async def run() -> dict[str, Any]:
+            assert session is not None
+            room = payload.get("room") if isinstance(payload, dict) else None
+            member_id = session.memberships.get(room) if isinstance(room, str) else None
+            await self.rooms.joining.leave(room, member_id)
+            return {}
+
+        return await self._answer(session, run)
+
+    async def on_send(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
+        session = self.sessions.get(sid)
+
+        async def run() -> dict[str, Any]:
+            assert session is not None
+            answer = await self.rooms.posting.send(payload, _member_of(session, payload))
+            self.metrics.messages.inc()
+            return answer
+
+        return await self._answer(session, run, unavailable=_UNAVAILABLE)
+
+    async def on_hand(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
+        session = self.sessions.get(sid)
+
+        async def run() -> dict[str, Any]:
+            assert session is not None
+            return await self.rooms.posting.hand(payload, _member_of(session, payload))
+
+        return await self._answer(session, run)
+
+    async def on_report(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
+        session = self.sessions.get(sid)
+
+        async def run() -> dict[str, Any]:
+            assert session is not None
+            return await self.rooms.posting.report(payload, _member_of(session, payload))
+
+        return await self._answer(session, run)
+
+    async def on_mod(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
+        session = self.sessions.get(sid)
+
+        async def run() -> dict[str, Any]:
+            assert session is not None
+            answer = await self.rooms.moderating.act(session.caller, payload,
+                                                     _member_of(session, payload))
+            if isinstance(payload, dict):
+                self.metrics.moderation.labels(action=str(payload.get("action"))).inc()
+            return answer
+
+        return await self._answer(session, run)
+
+    async def _answer(self, session: SocketSession | None, run: Any,
+                      unavailable: Denial | None = None) -> dict[str, Any]:
+        if session is None:
+            return _failure(Denial("not_member", "Please reconnect."))
+        try:
+            return {"ok": True, **(await run())}
+        except Refused as refused:
+            return _failure(refused.denial)
+        except StoreUnavailable:
+            return _failure(unavailable or Denial(
+                "unavailable", "The service is briefly unavailable. Please try again."))
+        except Exception:
+            # Never let one bad event take the connection down; log the kind, never
+            # the payload (it may hold someone's words).
+            log.exception("handler failed")
+            return _failure(Denial("internal", "Something went wrong on our side."))
+
+    # -- delivery from the bus ------------------------------------------------------
+    async def deliver(self, envelope: Envelope) -> None:
+        """The bus's sink: emit to local sockets, or do local socket work."""
+        if envelope.to == "member":
+            assert envelope.member_id is not None
+            channel = member_channel(envelope.room, envelope.member_id)
+        elif envelope.to == "staff":
+            channel = staff_channel(envelope.room)
+        else:
+            channel = room_channel(envelope.room)
+        if not envelope.is_control:
+            await self.emit(envelope.event, envelope.data, room=channel)
+            return
+        sids = [sid for sid, _ in self.server.manager.get_participants(self.namespace, channel)]
+        for sid in sids:
+            session = self.sessions.get(sid)
+            if envelope.event == PROMOTE:
+                self.enter_room(sid, staff_channel(envelope.room))
+            elif envelope.event == DETACH:
+                for name in (room_channel(envelope.room), staff_channel(envelope.room), channel):
+                    self.leave_room(sid, name)
+                if session is not None:
+                    session.memberships.pop(envelope.room, None)
+                    if envelope.data.get("disconnect") and not session.memberships:
+                        await self.disconnect(sid)
+
+
+def _member_of(session: SocketSession, payload: object) -> str | None:
+    room = payload.get("room") if isinstance(payload, dict) else None
+    return session.memberships.get(room) if isinstance(room, str) else None
+
+
+def _failure(denial: Denial) -> dict[str, Any]:
+    return {"ok": False, "error": denial.to_wire()}

@@ -1,0 +1,182 @@
+"""What every room operation shares: config lookup, runtime, broadcasts, eviction."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from moderation.audit import new_entry
+from moderation.decisions import Denial
+from moderation.ratelimit import BucketRule, consume
+from moderation.roles import Role, is_staff
+from moderation.timefmt import iso_utc
+from server.bus.base import DETACH, Bus, Envelope
+from server.models import Member, RoomRuntime
+from server.settings import Format, RoomConfig, Settings
+from server.store.base import Store, StoreUnavailable
+from server.tokens import Tokens
+
+
+class Refused(Exception):
+    """An operation refused with a documented error code; nothing was changed."""
+
+    def __init__(self, denial: Denial) -> None:
+        super().__init__(denial.code)
+        self.denial = denial
+
+
+def refuse(code: str, message: str) -> Refused:
+    return Refused(Denial(code, message))
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is on the other end of a socket, as far as the domain needs to know."""
+
+    device_hash: str
+    facilitator: str | None = None
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(9)
+
+
+class RoomCore:
+    def __init__(self, *, settings: Settings, store: Store, bus: Bus, tokens: Tokens,
+                 clock: Callable[[], float], process_id: str) -> None:
+        self.settings = settings
+        self.store = store
+        self.bus = bus
+        self.tokens = tokens
+        self.clock = clock
+        self.process_id = process_id
+
+    def config(self, room_id: object) -> RoomConfig:
+        room = self.settings.room(room_id) if isinstance(room_id, str) else None
+        if room is None:
+            raise refuse("not_found", "There is no room by that name.")
+        return room
+
+    def format_of(self, room: RoomConfig) -> Format:
+        return self.settings.formats.get(room.format or "default") or self.settings.formats[
+            "default"]
+
+    def initial_runtime(self, room: RoomConfig) -> RoomRuntime:
+        if room.kind == "drop-in":
+            return RoomRuntime(status="open")
+        if room.open_at_start:
+            phases = self.format_of(room).phases
+            return RoomRuntime(status="open", opened_at=self.clock(),
+                               phase=phases[0].name if phases else None,
+                               pinned=phases[0].pin if phases else None)
+        return RoomRuntime(status="closed")
+
+    async def runtime(self, room: RoomConfig) -> RoomRuntime:
+        runtime = await self.store.get_runtime(room.id)
+        return runtime if runtime is not None else self.initial_runtime(room)
+
+    async def update_runtime(self, room: RoomConfig, **changes: Any) -> RoomRuntime:
+        """Change a room's runtime under its lock and tell the room."""
+        async with self.store.room_lock(room.id):
+            runtime = replace(await self.runtime(room), **changes)
+            await self.store.put_runtime(room.id, runtime)
+        await self.publish_state(room, runtime)
+        return runtime
+
+    def state_wire(self, room: RoomConfig, runtime: RoomRuntime) -> dict[str, Any]:
+        share = runtime.share
+        return {
+            "room": room.id, "title": room.title, "kind": room.kind,
+            "status": runtime.status, "locked": runtime.locked, "paused": runtime.paused,
+            "slow_mode": runtime.slow_mode, "phase": runtime.phase,
+            "queue": list(runtime.queue),
+            "share": {"member_id": share.member_id, "ends_at": iso_utc(share.ends_at)}
+            if share else None,
+            "pinned": runtime.pinned,
+        }
+
+    async def publish_state(self, room: RoomConfig, runtime: RoomRuntime | None = None) -> None:
+        runtime = runtime or await self.runtime(room)
+        await self.bus.publish(Envelope(room.id, "room_state", self.state_wire(room, runtime)))
+
+    async def publish_presence(self, room_id: str, **change: Any) -> None:
+        count = await self.store.member_count(room_id)
+        await self.bus.publish(Envelope(room_id, "presence", {"room": room_id, **change,
+                                                              "count": count}))
+
+    async def tell_member(self, room_id: str, member_id: str, event: str,
+                          data: dict[str, Any]) -> None:
+        await self.bus.publish(Envelope(room_id, event, {"room": room_id, **data}, to="member",
+                                        member_id=member_id))
+
+    async def tell_staff(self, room_id: str, event: str, data: dict[str, Any]) -> None:
+        await self.bus.publish(Envelope(room_id, event, {"room": room_id, **data}, to="staff"))
+
+    async def evict(self, room: RoomConfig, member: Member, *, revoke: bool,
+                    disconnect: bool = False) -> None:
+        """End a membership everywhere: sockets leave, presence and queue forget it.
+
+        `revoke` also refuses the member's resume token, so a removed member cannot
+        walk back in under the same identity.
+        """
+        await self.bus.publish(Envelope(room.id, DETACH, {"disconnect": disconnect}, to="member",
+                                        member_id=member.id))
+        if revoke:
+            await self.store.revoke_member(room.id, member.id, self.settings.limits.token_ttl_s)
+        removed = await self.store.remove_member(room.id, member.id)
+        if removed is None:
+            return
+        await self.publish_presence(room.id, left=member.id)
+        await self.drop_from_queue(room, member.id)
+
+    async def drop_from_queue(self, room: RoomConfig, member_id: str) -> None:
+        async with self.store.room_lock(room.id):
+            runtime = await self.runtime(room)
+            sharing = runtime.share is not None and runtime.share.member_id == member_id
+            if member_id not in runtime.queue and not sharing:
+                return
+            runtime = replace(runtime, queue=tuple(m for m in runtime.queue if m != member_id),
+                              share=None if sharing else runtime.share)
+            await self.store.put_runtime(room.id, runtime)
+        await self.publish_state(room, runtime)
+
+    async def record(self, room_id: str, *, actor: str, action: str,
+                     target: str | None = None, reason: str | None = None) -> None:
+        entry = new_entry(entry_id=new_id(), now=self.clock(), actor=actor, action=action,
+                          target=target, reason=reason)
+        await self.store.add_audit(room_id, entry)
+
+    def staff_role(self, room: RoomConfig, caller: Caller) -> Role | None:
+        """The role a logged-in facilitator has in this room, or None."""
+        name = caller.facilitator
+        if name is None or self.settings.facilitator(name) is None:
+            return None
+        if name in room.hosts:
+            return Role.HOST
+        return Role.FACILITATOR if room.may_facilitate(name) else None
+
+    async def member(self, room: RoomConfig, member_id: str | None) -> Member:
+        member = await self.store.get_member(room.id, member_id) if member_id else None
+        if member is None:
+            raise refuse("not_member", "Please join the room first.")
+        return member
+
+    @staticmethod
+    def is_staff(member: Member) -> bool:
+        return is_staff(member.role)
+
+    async def take_token(self, key: str, rule: BucketRule) -> float:
+        """Consume one token of a stored bucket; 0.0 when allowed, else seconds to wait."""
+        state, retry_after = consume(await self.store.get_bucket(key), rule, self.clock())
+        await self.store.put_bucket(key, state, ttl_s=rule.burst * rule.interval_s + 60)
+        return retry_after
+
+    async def store_ready(self) -> bool:
+        """Can the shared store be reached right now? (`/readyz`)"""
+        try:
+            await self.store.latest_seq("__ready__")
+        except StoreUnavailable:
+            return False
+        return True

@@ -1,0 +1,170 @@
+"""Joining, resuming and leaving a room."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from moderation.decisions import bad_request
+from moderation.handles import check_handle, handle_key
+from moderation.permissions import check_join
+from moderation.ratelimit import BucketRule, rate_denial
+from moderation.roles import Role, is_staff
+from server.models import Member, RoomRuntime
+from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
+from server.settings import RoomConfig
+
+Attach = Callable[[Member], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Resume:
+    member_token: str
+    last_seq: int
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    room: str
+    handle: object
+    resume: Resume | None
+
+    @staticmethod
+    def parse(payload: object) -> JoinRequest:
+        if not isinstance(payload, dict):
+            raise Refused(bad_request("join takes {room, handle, resume?}."))
+        room, resume = payload.get("room"), payload.get("resume")
+        if not isinstance(room, str):
+            raise Refused(bad_request("room must be a string."))
+        parsed = None
+        if resume is not None:
+            token = resume.get("member_token") if isinstance(resume, dict) else None
+            last = resume.get("last_seq") if isinstance(resume, dict) else None
+            if not isinstance(token, str) or isinstance(last, bool) or not isinstance(last, int) \
+                    or last < 0:
+                raise Refused(bad_request(
+                    "resume must be {member_token: string, last_seq: whole number ≥ 0}."))
+            parsed = Resume(token, last)
+        return JoinRequest(room, payload.get("handle"), parsed)
+
+
+class Joining:
+    def __init__(self, core: RoomCore) -> None:
+        self.core = core
+
+    async def join(self, caller: Caller, request: JoinRequest, attach: Attach) -> dict[str, Any]:
+        """Admit the caller (or re-admit them with `resume`) and return the join answer.
+
+        `attach` puts the caller's socket into the room's channels; it runs before the
+        missed messages are read so nothing posted meanwhile falls between the two.
+        """
+        core = self.core
+        room = core.config(request.room)
+        now = core.clock()
+        resumed = await self._resumable(room, caller, request.resume, now)
+        staff_role = core.staff_role(room, caller)
+        role = resumed.role if resumed else staff_role or Role.MEMBER
+        if resumed is None and staff_role is None and request.handle is None:
+            raise Refused(bad_request("handle must be a string."))
+
+        bans = await core.store.bans(room.id, now)
+        banned = any(b.device_hash == caller.device_hash for b in bans)
+        if resumed is None:
+            limits = core.settings.limits
+            rule = BucketRule(limits.joins_per_minute, 60 / limits.joins_per_minute)
+            wait = await core.take_token(f"join:{caller.device_hash}", rule)
+            if wait and not banned:
+                raise Refused(rate_denial(wait))
+        runtime = await core.runtime(room)
+        count = await core.store.member_count(room.id)
+        denial = check_join(
+            room_status=runtime.status, locked=runtime.locked, paused=runtime.paused,
+            banned=banned, full=room.capacity is not None and count >= room.capacity,
+            role=role, admit_by_hand=room.admit_by_hand,
+        )
+        if denial is not None and not (resumed and denial.code in ("locked", "full")):
+            # A member who was already inside keeps their seat through a reconnect.
+            raise Refused(denial)
+
+        async with core.store.room_lock(room.id):
+            member = resumed or await self._new_member(room, caller, request.handle, role, now)
+            member = replace(member, process=core.process_id)
+            await core.store.put_member(member)
+            await attach(member)
+        if runtime is not None and await core.store.get_runtime(room.id) is None:
+            await core.store.put_runtime(room.id, runtime)
+        await core.publish_presence(room.id, joined=member.to_wire())
+
+        seq = await core.store.latest_seq(room.id)
+        missed = []
+        if request.resume is not None and resumed is not None:
+            messages = await core.store.messages_after(room.id, request.resume.last_seq, now)
+            missed = [m.to_wire() for m in messages if m.seq <= seq]
+        return await self.answer(room, member, runtime, seq, missed)
+
+    async def answer(self, room: RoomConfig, member: Member, runtime: RoomRuntime, seq: int,
+                     missed: list[dict[str, Any]]) -> dict[str, Any]:
+        core = self.core
+        members = await core.store.members(room.id)
+        token = core.tokens.new_member(member, now=core.clock(),
+                                       ttl_s=core.settings.limits.token_ttl_s)
+        return {
+            "member": member.to_wire(), "member_token": token,
+            "room": core.state_wire(room, await core.runtime(room)),
+            "members": [m.to_wire() for m in members], "seq": seq, "missed": missed,
+        }
+
+    async def _new_member(self, room: RoomConfig, caller: Caller, handle: object, role: Role,
+                          now: float) -> Member:
+        core = self.core
+        members = await core.store.members(room.id)
+        if is_staff(role):
+            # A facilitator's handle is their configured name; two tabs are one person.
+            name = caller.facilitator or ""
+            return Member(new_id(), room.id, name, role, caller.device_hash, core.process_id,
+                          now, facilitator=name)
+        reserved = [f.name for f in core.settings.facilitators]
+        checked = check_handle(handle, [m.handle for m in members], reserved)
+        if not isinstance(checked, str):
+            raise Refused(checked)
+        return Member(new_id(), room.id, checked, Role.MEMBER, caller.device_hash,
+                      core.process_id, now)
+
+    async def _resumable(self, room: RoomConfig, caller: Caller, resume: Resume | None,
+                         now: float) -> Member | None:
+        """The member a valid resume token brings back, or None for a fresh join."""
+        if resume is None:
+            return None
+        core = self.core
+        claims = core.tokens.member(resume.member_token, now=now)
+        if (claims is None or claims.get("room") != room.id
+                or claims.get("dev") != caller.device_hash):
+            return None
+        member_id = claims.get("mid")
+        if not isinstance(member_id, str) or await core.store.is_revoked(room.id, member_id):
+            return None
+        member = await core.store.get_member(room.id, member_id)
+        if member is not None:
+            return member
+        # The membership ended with the old connection: the same identity comes back,
+        # unless someone else took the handle meanwhile.
+        handle, role = claims.get("handle"), claims.get("role")
+        if not isinstance(handle, str) or role not in tuple(Role):
+            return None
+        others = await core.store.members(room.id)
+        if any(handle_key(m.handle) == handle_key(handle) for m in others):
+            raise refuse("handle_taken", "Someone took your name while you were away. "
+                         "Please choose another one.")
+        return Member(member_id, room.id, handle, Role(role), caller.device_hash,
+                      core.process_id, now, facilitator=claims.get("fac"))
+
+    async def leave(self, room_id: object, member_id: str | None) -> None:
+        core = self.core
+        room = core.config(room_id)
+        if member_id is None:
+            return
+        member = await core.store.get_member(room.id, member_id)
+        if member is not None:
+            await core.evict(room, member, revoke=False)
+

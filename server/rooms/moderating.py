@@ -1,0 +1,219 @@
+"""Facilitator actions (`mod`): each checked by `moderation.permissions`, each audited."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from moderation.actions import ModRequest, parse_mod
+from moderation.decisions import Denial, bad_request
+from moderation.permissions import check_mod, check_not_self
+from moderation.roles import Role
+from moderation.timefmt import iso_utc
+from server.bus.base import DETACH, PROMOTE, Envelope
+from server.models import Ban, Member, Message, Mute
+from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
+from server.rooms.posting import Posting
+from server.settings import RoomConfig
+
+MAX_MUTE_MINUTES = 28 * 24 * 60
+
+
+class Moderating:
+    def __init__(self, core: RoomCore, posting: Posting) -> None:
+        self.core = core
+        self.posting = posting
+
+    async def act(self, caller: Caller, payload: object, member_id: str | None) -> dict[str, Any]:
+        """Run one `mod` request for the caller and return the answer's fields."""
+        core = self.core
+        request = parse_mod(payload)
+        if isinstance(request, Denial):
+            if isinstance(payload, dict) and isinstance(payload.get("room"), str):
+                core.config(payload["room"])  # an unknown room is `not_found` first
+            raise Refused(request)
+        room = core.config(request.room)
+        actor = await core.store.get_member(room.id, member_id) if member_id else None
+        actor_role = actor.role if actor else core.staff_role(room, caller)
+        actor_name = (actor.handle if actor else caller.facilitator) or "?"
+        target = None
+        if request.member_id is not None and request.action in (
+                "mute", "unmute", "remove", "ban", "promote"):
+            target = await core.store.get_member(room.id, request.member_id)
+        denial = check_mod(actor_role, request.action, target.role if target else None)
+        if denial is None and actor is not None:
+            denial = check_not_self(actor.id, request.member_id)
+        if denial is not None:
+            raise Refused(denial)
+        handler = getattr(self, f"_{request.action}")
+        answer: dict[str, Any] = await handler(room, request, target, actor_name)
+        await core.record(room.id, actor=actor_name, action=request.action,
+                          target=request.member_id or request.message_id or request.ban_id,
+                          reason=request.reason)
+        return answer
+
+    @staticmethod
+    def _need(target: Member | None) -> Member:
+        if target is None:
+            raise refuse("not_found", "That person is no longer in the room.")
+        return target
+
+    async def _mute(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                    actor: str) -> dict[str, Any]:
+        member = self._need(target)
+        now = self.core.clock()
+        until = now + req.minutes * 60 if req.minutes else None
+        await self.core.store.set_mute(room.id, [member.id, member.device_hash], Mute(until), now)
+        wire_until = iso_utc(until) if until else None
+        await self.core.tell_member(room.id, member.id, "moderated",
+                                    {"action": "muted", "until": wire_until})
+        await self.core.drop_from_queue(room, member.id)
+        return {"until": wire_until}
+
+    async def _unmute(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                      actor: str) -> dict[str, Any]:
+        member = self._need(target)
+        await self.core.store.clear_mute(room.id, [member.id, member.device_hash])
+        await self.core.tell_member(room.id, member.id, "moderated", {"action": "unmuted"})
+        return {}
+
+    async def _remove(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                      actor: str) -> dict[str, Any]:
+        member = self._need(target)
+        await self.core.tell_member(room.id, member.id, "moderated", {"action": "removed"})
+        await self.core.evict(room, member, revoke=True, disconnect=True)
+        return {}
+
+    async def _ban(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                   actor: str) -> dict[str, Any]:
+        core = self.core
+        member = self._need(target)
+        now = core.clock()
+        until = now + req.days * 86400 if req.days else None
+        ban = Ban(new_id(), room.id if req.scope == "room" else None, member.device_hash,
+                  member.handle, until, req.reason, actor)
+        await core.store.add_ban(ban)
+        rooms = [room] if ban.room else list(core.settings.rooms)
+        for each in rooms:
+            for other in await core.store.members(each.id):
+                if other.device_hash == member.device_hash and other.role == Role.MEMBER:
+                    await self._evict_banned(each, other, until)
+        return {"ban_id": ban.ban_id}
+
+    async def _evict_banned(self, room: RoomConfig, member: Member, until: float | None) -> None:
+        core = self.core
+        await core.tell_member(room.id, member.id, "moderated",
+                               {"action": "banned", "until": iso_utc(until) if until else None})
+        await core.evict(room, member, revoke=True, disconnect=True)
+        # What a banned member posted goes with them: a troll's words are gone too.
+        for message in await core.store.messages_after(room.id, 0, core.clock()):
+            if message.author.get("id") == member.id:
+                await self._hide(room, message, "hidden")
+
+    async def _hide(self, room: RoomConfig, message: Message, reason: str) -> None:
+        if await self.core.store.delete_message(room.id, message.id) is not None:
+            await self.core.bus.publish(Envelope(room.id, "message_deleted",
+                                                 {"room": room.id, "id": message.id,
+                                                  "reason": reason}))
+
+    async def _unban(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                     actor: str) -> dict[str, Any]:
+        core = self.core
+        bans = await core.store.bans(room.id, core.clock())
+        if req.ban_id not in {b.ban_id for b in bans} or req.ban_id is None:
+            raise refuse("not_found", "There is no such ban in this room.")
+        await core.store.remove_ban(req.ban_id)
+        return {}
+
+    async def _bans(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                    actor: str) -> dict[str, Any]:
+        bans = await self.core.store.bans(room.id, self.core.clock())
+        return {"bans": [b.to_wire() for b in bans]}
+
+    async def _delete(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                      actor: str) -> dict[str, Any]:
+        message = await self.core.store.get_message(room.id, req.message_id or "")
+        if message is None:
+            raise refuse("not_found", "That message is no longer here.")
+        await self._hide(room, message, "deleted")
+        return {}
+
+    async def _lock(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                    actor: str) -> dict[str, Any]:
+        await self.core.update_runtime(room, locked=bool(req.flag))
+        return {}
+
+    async def _pause(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                     actor: str) -> dict[str, Any]:
+        await self.core.update_runtime(room, paused=bool(req.flag))
+        return {}
+
+    async def _slow_mode(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                         actor: str) -> dict[str, Any]:
+        await self.core.update_runtime(room, slow_mode=req.seconds or 0)
+        return {}
+
+    async def _pin(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                   actor: str) -> dict[str, Any]:
+        await self.core.update_runtime(room, pinned=req.text or None)
+        return {}
+
+    async def _promote(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                       actor: str) -> dict[str, Any]:
+        member = replace(self._need(target), role=Role.FACILITATOR)
+        await self.core.store.put_member(member)
+        await self.core.bus.publish(Envelope(room.id, PROMOTE, to="member", member_id=member.id))
+        await self.core.publish_presence(room.id, joined=member.to_wire())
+        return {}
+
+    async def _audit(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                     actor: str) -> dict[str, Any]:
+        entries = await self.core.store.audit(room.id, self.core.clock())
+        return {"entries": [e.to_wire() for e in entries]}
+
+    async def _approve(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                       actor: str) -> dict[str, Any]:
+        held = await self.core.store.take_held(room.id, req.message_id or "")
+        if held is None:
+            raise refuse("not_found", "That message is no longer waiting.")
+        message = Message(held.id, room.id, 0, held.author, held.text, held.ts)
+        posted = await self.posting.post(room, message, f"held:{held.id}")
+        return {"message": {"id": posted.id, "seq": posted.seq}}
+
+    async def _reject(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                      actor: str) -> dict[str, Any]:
+        if await self.core.store.take_held(room.id, req.message_id or "") is None:
+            raise refuse("not_found", "That message is no longer waiting.")
+        return {}
+
+    async def _open(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                    actor: str) -> dict[str, Any]:
+        if room.kind == "drop-in":
+            raise Refused(bad_request("A drop-in room is always open."))
+        phases = self.core.format_of(room).phases
+        await self.core.update_runtime(room, status="open", opened_at=self.core.clock(),
+                                       phase=phases[0].name, pinned=phases[0].pin)
+        return {}
+
+    async def _close(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                     actor: str) -> dict[str, Any]:
+        if room.kind == "drop-in":
+            raise Refused(bad_request("A drop-in room is always open."))
+        await self.close_room(room)
+        return {}
+
+    async def close_room(self, room: RoomConfig) -> None:
+        """Close a meeting: say so, end every membership, forget what was said."""
+        core = self.core
+        await core.update_runtime(room, status="closed", queue=(), share=None, locked=False,
+                                  paused=False, phase=None)
+        for member in await core.store.members(room.id):
+            await core.bus.publish(Envelope(room.id, DETACH, to="member", member_id=member.id))
+            await core.store.remove_member(room.id, member.id)
+        await core.store.clear_messages(room.id)
+
+    async def _not_yet(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                       actor: str) -> dict[str, Any]:
+        raise Refused(bad_request(f"The {req.action} action is not available yet."))
+
+    _admit = _phase = _next_share = _end_share = _not_yet

@@ -1,0 +1,167 @@
+"""Posting messages, raising hands and reporting: what members do in a room."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import replace
+from typing import Any
+
+from moderation.decisions import bad_request
+from moderation.filters import screen, validate_text
+from moderation.permissions import check_hand, check_post
+from moderation.ratelimit import BucketRule, rate_denial, slow_denial
+from moderation.roles import is_staff
+from server.bus.base import Envelope
+from server.models import HeldMessage, Member, Message
+from server.rooms.core import Refused, RoomCore, new_id, refuse
+from server.settings import RoomConfig
+
+MAX_CLIENT_ID = 64
+MAX_REASON = 500
+
+
+def _field(payload: object, name: str, kind: type, what: str) -> Any:
+    value = payload.get(name) if isinstance(payload, dict) else None
+    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
+        raise Refused(bad_request(f"{name} must be {what}."))
+    return value
+
+
+class Posting:
+    def __init__(self, core: RoomCore) -> None:
+        self.core = core
+        # Post-then-publish runs under one lock per room so this process hands
+        # messages to the bus in seq order.
+        self._post_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def send(self, payload: object, member_id: str | None) -> dict[str, Any]:
+        core = self.core
+        room = core.config(payload.get("room") if isinstance(payload, dict) else None)
+        member = await core.member(room, member_id)
+        client_id = _field(payload, "client_id", str, "a string")
+        if not 1 <= len(client_id) <= MAX_CLIENT_ID:
+            raise Refused(bad_request(f"client_id must be 1 to {MAX_CLIENT_ID} characters."))
+        text = validate_text(payload.get("text") if isinstance(payload, dict) else None)
+        if not isinstance(text, str):
+            raise Refused(text)
+
+        idempotency_key = f"{member.id}:{client_id}"
+        now = core.clock()
+        runtime = await core.runtime(room)
+        mute = await core.store.get_mute(room.id, [member.id, member.device_hash], now)
+        phase = next((p for p in core.format_of(room).phases if p.name == runtime.phase), None)
+        denial = check_post(
+            role=member.role, paused=runtime.paused,
+            muted_until=mute.until if mute else None, muted_forever=bool(mute and not mute.until),
+            chat_open=phase.chat if phase else True,
+            sharing_member_id=runtime.share.member_id if runtime.share else None,
+            member_id=member.id,
+            hold_chat_during_share=core.format_of(room).hold_chat_during_share, now=now,
+        )
+        if denial is not None:
+            raise Refused(denial)
+
+        verdict = screen(text, (*room.blocked_terms, *core.settings.blocked_terms),
+                         check_pii=not is_staff(member.role),
+                         mentions=[m.handle for m in await core.store.members(room.id)])
+        if verdict.action != "allow" and not is_staff(member.role):
+            await self._refuse_screened(room, member, text, verdict.action, verdict.pii, now)
+            if verdict.crisis:
+                # A blocked message can still be a cry for help: support never waits.
+                await self._support(room, member, None)
+            assert verdict.denial is not None
+            raise Refused(verdict.denial)
+
+        if not is_staff(member.role):
+            await self._limit(room, member, runtime.slow_mode)
+        message = Message(new_id(), room.id, 0, member.to_wire(), text, now)
+        posted = await self.post(room, message, idempotency_key)
+        if posted.created and verdict.crisis:
+            await self._support(room, member, posted.id)
+        return {"message": {"id": posted.id, "seq": posted.seq}}
+
+    async def post(self, room: RoomConfig, message: Message, idempotency_key: str) -> Any:
+        """Store and publish one message; a repeated idempotency key publishes nothing."""
+        core = self.core
+        async with self._post_locks[room.id]:
+            posted = await core.store.post_message(room.id, message, idempotency_key,
+                                                   core.clock())
+            if posted.created:
+                stored = replace(message, seq=posted.seq)
+                await core.bus.publish(Envelope(room.id, "message", stored.to_wire()))
+        return posted
+
+    async def _limit(self, room: RoomConfig, member: Member, slow_mode: int) -> None:
+        core = self.core
+        limits = core.settings.limits
+        wait = await core.take_token(f"msg:{room.id}:{member.id}",
+                                     BucketRule(limits.message_burst, limits.message_interval_s))
+        if wait:
+            raise Refused(rate_denial(wait))
+        if slow_mode:
+            # Slow mode is a bucket of one that refills every `slow_mode` seconds.
+            wait = await core.take_token(f"slow:{room.id}:{member.id}", BucketRule(1, slow_mode))
+            if wait:
+                raise Refused(slow_denial(wait))
+
+    async def _refuse_screened(self, room: RoomConfig, member: Member, text: str, action: str,
+                               pii: str | None, now: float) -> None:
+        core = self.core
+        if action == "hold":
+            held = HeldMessage(new_id(), room.id, member.to_wire(), member.device_hash, text, now)
+            await core.store.hold_message(held)
+            await core.tell_staff(room.id, "held", {"message": held.to_wire()})
+        elif pii is not None:
+            await core.tell_staff(room.id, "alert", {"kind": "pii", "member_id": member.id})
+
+    async def _support(self, room: RoomConfig, member: Member, message_id: str | None) -> None:
+        core = self.core
+        resources = [r.to_wire() for r in core.settings.crisis_resources]
+        await core.tell_member(room.id, member.id, "support", {"resources": resources})
+        alert = {"kind": "crisis", "member_id": member.id}
+        if message_id is not None:
+            alert["message_id"] = message_id
+        await core.tell_staff(room.id, "alert", alert)
+
+    async def hand(self, payload: object, member_id: str | None) -> dict[str, Any]:
+        core = self.core
+        room = core.config(payload.get("room") if isinstance(payload, dict) else None)
+        member = await core.member(room, member_id)
+        raised = _field(payload, "raised", bool, "true or false")
+        now = core.clock()
+        if raised:
+            runtime = await core.runtime(room)
+            mute = await core.store.get_mute(room.id, [member.id, member.device_hash], now)
+            denial = check_hand(role=member.role, paused=runtime.paused, muted=mute is not None)
+            if denial is not None:
+                raise Refused(denial)
+        async with core.store.room_lock(room.id):
+            runtime = await core.runtime(room)
+            queue = tuple(m for m in runtime.queue if m != member.id)
+            if raised:
+                queue = (*queue, member.id)
+            changed = queue != runtime.queue
+            runtime = replace(runtime, queue=queue)
+            if changed:
+                await core.store.put_runtime(room.id, runtime)
+        if changed:
+            await core.publish_state(room, runtime)
+        return {"queue": list(runtime.queue)}
+
+    async def report(self, payload: object, member_id: str | None) -> dict[str, Any]:
+        core = self.core
+        room = core.config(payload.get("room") if isinstance(payload, dict) else None)
+        member = await core.member(room, member_id)
+        message_id = _field(payload, "message_id", str, "a string")
+        reason = payload.get("reason") if isinstance(payload, dict) else None
+        if reason is not None and not isinstance(reason, str):
+            raise Refused(bad_request("reason must be a string."))
+        message = await core.store.get_message(room.id, message_id)
+        if message is None:
+            raise refuse("not_found", "That message is no longer here.")
+        await core.tell_staff(room.id, "alert", {
+            "kind": "report", "message_id": message.id, "member_id": message.author["id"],
+            "reporter_id": member.id, "reason": (reason or "")[:MAX_REASON],
+        })
+        return {}

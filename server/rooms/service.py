@@ -1,0 +1,43 @@
+"""`Rooms`: the domain's front door, one object per process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from server.bus.base import Bus
+from server.rooms.core import RoomCore
+from server.rooms.joining import Joining
+from server.rooms.moderating import Moderating
+from server.rooms.posting import Posting
+from server.settings import Settings
+from server.store.base import Store
+from server.tokens import Tokens
+
+
+class Rooms:
+    def __init__(self, *, settings: Settings, store: Store, bus: Bus, tokens: Tokens,
+                 clock: Callable[[], float], process_id: str) -> None:
+        self.core = RoomCore(settings=settings, store=store, bus=bus, tokens=tokens,
+                             clock=clock, process_id=process_id)
+        self.joining = Joining(self.core)
+        self.posting = Posting(self.core)
+        self.moderating = Moderating(self.core, self.posting)
+
+    async def start(self) -> None:
+        """Write each room's starting runtime unless another process already did."""
+        for room in self.core.settings.rooms:
+            async with self.core.store.room_lock(room.id):
+                if await self.core.store.get_runtime(room.id) is None:
+                    await self.core.store.put_runtime(room.id, self.core.initial_runtime(room))
+
+    async def listing(self) -> list[dict[str, object]]:
+        """What `/api/rooms` and the schedule page show."""
+        out: list[dict[str, object]] = []
+        for room in self.core.settings.rooms:
+            runtime = await self.core.runtime(room)
+            out.append({
+                "id": room.id, "title": room.title, "kind": room.kind,
+                "status": runtime.status, "members": await self.core.store.member_count(room.id),
+                "next_start": None, "timezone": room.timezone,
+            })
+        return out

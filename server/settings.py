@@ -1,0 +1,134 @@
+"""Typed, frozen settings: what the rest of the server reads.
+
+`config.py` builds these from a TOML file plus the environment; tests build them
+from a plain mapping with `settings_from_mapping`, never by touching `os.environ`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from moderation.filters import BlockedTerm
+
+RoomKind = Literal["drop-in", "meeting"]
+
+
+@dataclass(frozen=True)
+class Facilitator:
+    name: str
+    passphrase_hash: str
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    chat: bool = True
+    pin: str | None = None
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    phases: tuple[Phase, ...]
+    share_minutes: float = 3.0
+    hold_chat_during_share: bool = True
+    first_time_first: bool = False
+
+
+@dataclass(frozen=True)
+class WeeklyTime:
+    """One weekly start, in the meeting's own time zone: weekday 0 = Monday."""
+
+    weekday: int
+    hour: int
+    minute: int
+
+
+@dataclass(frozen=True)
+class RoomConfig:
+    id: str
+    title: str
+    kind: RoomKind
+    timezone: str | None = None
+    weekly: tuple[WeeklyTime, ...] = ()
+    duration_s: int = 90 * 60
+    doors_open_s: int = 15 * 60
+    until: str | None = None
+    format: str | None = None
+    hosts: tuple[str, ...] = ()
+    facilitators: tuple[str, ...] | None = None  # None: any configured facilitator
+    capacity: int | None = None
+    admit_by_hand: bool = False
+    blocked_terms: tuple[BlockedTerm, ...] = ()
+    open_at_start: bool = False  # the demo meeting: opened when the server starts
+
+    def may_facilitate(self, name: str) -> bool:
+        return self.facilitators is None or name in self.facilitators or name in self.hosts
+
+
+@dataclass(frozen=True)
+class Limits:
+    message_burst: int = 5
+    message_interval_s: float = 2.0
+    connections_per_device: int = 5
+    joins_per_minute: int = 10
+    buffer_messages: int = 500
+    buffer_seconds: int = 15 * 60
+    token_ttl_s: int = 12 * 3600
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    contact: str
+    url: str | None = None
+    hours: str | None = None
+    crisis: bool = False
+
+    def to_wire(self) -> dict[str, str | None]:
+        return {"name": self.name, "contact": self.contact, "url": self.url, "hours": self.hours}
+
+
+DEFAULT_RESOURCES: tuple[Resource, ...] = (
+    Resource("988 Suicide & Crisis Lifeline", "Call or text 988", "https://988lifeline.org",
+             "24/7", crisis=True),
+    Resource("SAMHSA National Helpline", "Call 1-800-662-4357 (English and Spanish)",
+             "https://www.samhsa.gov/find-help/national-helpline", "24/7", crisis=True),
+    Resource("Crisis Text Line", "Text HOME to 741741", "https://www.crisistextline.org",
+             "24/7", crisis=True),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    secret_key: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    redis_url: str | None = None
+    allowed_origins: tuple[str, ...] | None = None  # None: same origin only
+    facilitators: tuple[Facilitator, ...] = ()
+    rooms: tuple[RoomConfig, ...] = ()
+    formats: dict[str, Format] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
+    blocked_terms: tuple[BlockedTerm, ...] = ()
+    resources: tuple[Resource, ...] = DEFAULT_RESOURCES
+    site_title: str = "peer-rooms"
+    demo: bool = False
+    shutdown_grace_s: float = 5.0
+
+    def room(self, room_id: str) -> RoomConfig | None:
+        for room in self.rooms:
+            if room.id == room_id:
+                return room
+        return None
+
+    def facilitator(self, name: str) -> Facilitator | None:
+        for facilitator in self.facilitators:
+            if facilitator.name == name:
+                return facilitator
+        return None
+
+    @property
+    def crisis_resources(self) -> tuple[Resource, ...]:
+        return tuple(r for r in self.resources if r.crisis) or self.resources

@@ -1,0 +1,24 @@
+"""Jinja2 pages with autoescaping on, from web/templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+class Templates:
+    def __init__(self, directory: Path = WEB_DIR / "templates") -> None:
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(directory),
+            autoescape=jinja2.select_autoescape(default=True),
+            undefined=jinja2.StrictUndefined,
+        )
+
+    def render(self, name: str, status: int = 200, **context: Any) -> web.Response:
+        body = self._env.get_template(name).render(**context)
+        return web.Response(text=body, status=status, content_type="text/html")
