@@ -107,7 +107,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
         async def attach(member: Member) -> None:
             assert session is not None
-            self._attach(sid, session, member)
+            await self._attach(sid, session, member)
 
         async def run() -> dict[str, Any]:
             assert session is not None
@@ -121,12 +121,12 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
         return await self._answer(session, run)
 
-    def _attach(self, sid: str, session: SocketSession, member: Member) -> None:
+    async def _attach(self, sid: str, session: SocketSession, member: Member) -> None:
         session.memberships[member.room] = member.id
-        self.enter_room(sid, room_channel(member.room))
-        self.enter_room(sid, member_channel(member.room, member.id))
+        await self.enter_room(sid, room_channel(member.room))
+        await self.enter_room(sid, member_channel(member.room, member.id))
         if is_staff(member.role):
-            self.enter_room(sid, staff_channel(member.room))
+            await self.enter_room(sid, staff_channel(member.room))
 
     async def on_leave(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
         session = self.sessions.get(sid)
@@ -216,10 +216,10 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         for sid in sids:
             session = self.sessions.get(sid)
             if envelope.event == PROMOTE:
-                self.enter_room(sid, staff_channel(envelope.room))
+                await self.enter_room(sid, staff_channel(envelope.room))
             elif envelope.event == DETACH:
                 for name in (room_channel(envelope.room), staff_channel(envelope.room), channel):
-                    self.leave_room(sid, name)
+                    await self.leave_room(sid, name)
                 if session is not None:
                     session.memberships.pop(envelope.room, None)
                     if envelope.data.get("disconnect") and not session.memberships:

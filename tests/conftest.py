@@ -1,0 +1,79 @@
+"""Fixtures: the app on a real port, real Socket.IO clients, real server processes."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from server.app import create_app
+from server.config import settings_from_mapping
+from tests.helpers import (
+    Client,
+    ClientFactory,
+    Clock,
+    LiveServer,
+    Served,
+    ServeFn,
+    base_config,
+    start_process,
+    stop_process,
+)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def serve(clock: Clock) -> AsyncIterator[ServeFn]:
+    """Start the app on a real port: `await serve(**config_overrides)`."""
+    servers: list[TestServer] = []
+
+    async def start(**overrides: Any) -> Served:
+        settings = settings_from_mapping(base_config(**overrides))
+        server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        return Served(f"http://127.0.0.1:{server.port}", settings, server)
+
+    yield start
+    for server in servers:
+        await server.close()
+
+
+@pytest.fixture
+async def server(serve: ServeFn) -> Served:
+    return await serve()
+
+
+@pytest.fixture
+async def connect(server: Served) -> AsyncIterator[ClientFactory]:
+    """`await connect(device=..., token=...)`: a connected client, closed at teardown."""
+    clients: list[Client] = []
+
+    async def make(url: str | None = None, **kwargs: Any) -> Client:
+        client = Client()
+        clients.append(client)
+        return await client.connect(url or server.url, **kwargs)
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+def live_server() -> Iterator[LiveServer]:
+    """A real server process with the test config (used by the browser tests)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_process(base_config(limits={"joins_per_minute": 1000,
+                                                   "connections_per_device": 50}), Path(tmp))
+        try:
+            yield server
+        finally:
+            stop_process(server)

@@ -1,0 +1,246 @@
+"""The pages in a real headless Chromium, against a real server process.
+
+Sync Playwright in plain test functions: no event loop of ours is running, so the
+sync API is safe under pytest-aiohttp's asyncio_mode = "auto".
+
+DOM hooks these tests rely on (web/templates/room.html, web/static/render.js):
+`#log` (role=log) holding `li[data-message-id][data-seq]` with `.msg-text`;
+`#members` with `li[data-member-id]`; `#room-app[data-room][data-facilitator]`.
+Everything else is found by role and label, which doubles as an accessibility check.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Request,
+    WebSocket,
+    expect,
+    sync_playwright,
+)
+
+from tests.helpers import LiveServer
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the networking flags Chromium tries to reach outside hosts (DESIGN §8).
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+ROOM = "open-circle"
+
+expect.set_options(timeout=10_000)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                             headless=True)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Watch:
+    """What one page did: requests, sockets, console errors, CSP reports, dialogs."""
+
+    requests: list[str] = field(default_factory=list)
+    sockets: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def csp_reports(self, page: Page) -> list[str]:
+        return list(page.evaluate("window.__cspViolations || []"))
+
+
+# Runs before any page script (injected over CDP, so the CSP does not apply to it).
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+});
+"""
+
+
+@pytest.fixture
+def people(browser: Browser) -> Iterator[list[BrowserContext]]:
+    """Each person gets their own browser context: separate cookies and storage."""
+    contexts: list[BrowserContext] = []
+    yield contexts
+    for context in contexts:
+        context.close()
+
+
+def new_page(browser: Browser, people: list[BrowserContext]) -> tuple[Page, Watch]:
+    context = browser.new_context()
+    people.append(context)
+    context.add_init_script(CSP_LISTENER)
+    page = context.new_page()
+    watch = Watch()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            watch.console_errors.append(message.text)
+
+    def on_dialog(dialog: object) -> None:
+        watch.dialogs.append(getattr(dialog, "message", ""))
+        dialog.dismiss()  # type: ignore[attr-defined]
+
+    def on_request(request: Request) -> None:
+        watch.requests.append(request.url)
+
+    def on_socket(socket: WebSocket) -> None:
+        watch.sockets.append(socket.url)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
+    page.on("dialog", on_dialog)
+    page.on("request", on_request)
+    page.on("websocket", on_socket)
+    return page, watch
+
+
+def sign_in(page: Page, server: LiveServer, next_path: str) -> None:
+    page.goto(f"{server.url}/login?next={next_path}")
+    page.get_by_label("Name").fill(server.facilitator_name)
+    page.get_by_label("Passphrase").fill(server.facilitator_passphrase)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server.url}{next_path}")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def join(page: Page, handle: str | None = None) -> None:
+    """Join from the room page; a facilitator's name is already filled in."""
+    name = page.get_by_label("Your name in this room")
+    if handle is not None:
+        name.fill(handle)
+    page.get_by_role("button", name="Join", exact=True).click()
+    compose = page.get_by_label("Message", exact=True)
+    expect(compose).to_be_visible()
+    expect(compose).to_be_focused()  # focus goes where the person will type next
+
+
+def say(page: Page, text: str) -> None:
+    compose = page.get_by_label("Message", exact=True)
+    compose.fill(text)
+    compose.press("Enter")
+    expect(compose).to_have_value("")
+
+
+def message(page: Page, text: str):  # type: ignore[no-untyped-def]
+    return page.get_by_role("log").locator("[data-message-id]", has_text=text)
+
+
+def test_facilitator_deletes_a_member_message(browser: Browser, people: list[BrowserContext],
+                                              live_server: LiveServer) -> None:
+    facilitator, _ = new_page(browser, people)
+    sign_in(facilitator, live_server, f"/rooms/{ROOM}")
+    join(facilitator)
+    expect(facilitator.get_by_role("heading", name="Facilitator tools")).to_be_visible()
+
+    member, _ = new_page(browser, people)
+    member.goto(f"{live_server.url}/rooms/{ROOM}")
+    join(member, "River")
+    expect(member.get_by_role("heading", name="Facilitator tools")).to_be_hidden()
+    expect(facilitator.locator("#members [data-member-id]", has_text="River")).to_be_visible()
+
+    say(member, "I made it through today")
+    seen_by_member = message(member, "I made it through today")
+    expect(seen_by_member).to_have_count(1)
+    # Members can't delete, and there is nothing to report about your own message.
+    expect(seen_by_member.get_by_role("button", name="Delete")).to_have_count(0)
+    expect(seen_by_member.get_by_role("button", name="Report")).to_have_count(0)
+    message_id = seen_by_member.get_attribute("data-message-id")
+
+    seen_by_facilitator = message(facilitator, "I made it through today")
+    expect(seen_by_facilitator).to_have_attribute("data-message-id", message_id or "")
+    seen_by_facilitator.get_by_role("button", name="Delete").click()
+
+    expect(member.locator(f'[data-message-id="{message_id}"]')).to_have_count(0)
+    expect(facilitator.locator(f'[data-message-id="{message_id}"]')).to_have_count(0)
+    expect(member.get_by_role("log")).not_to_contain_text("I made it through today")
+
+
+def test_markup_in_a_message_is_shown_as_text(browser: Browser, people: list[BrowserContext],
+                                              live_server: LiveServer) -> None:
+    payload = "<img src=x onerror=alert(1)>"
+    sender, sender_watch = new_page(browser, people)
+    sender.goto(f"{live_server.url}/rooms/{ROOM}")
+    join(sender, "River")
+    reader, reader_watch = new_page(browser, people)
+    reader.goto(f"{live_server.url}/rooms/{ROOM}")
+    join(reader, "Morgan")
+
+    say(sender, payload)
+    for page in (sender, reader):
+        shown = message(page, payload)
+        expect(shown).to_have_count(1)
+        assert shown.locator(".msg-text").text_content() == payload
+        expect(page.get_by_role("log").locator("img")).to_have_count(0)
+    # Someone else's message can be reported; the reason is asked for on the page.
+    reported = message(reader, payload)
+    reported.get_by_role("button", name="Report").click()
+    expect(reader.get_by_label("What's wrong with it?")).to_be_focused()
+    reader.get_by_role("button", name="Send report").click()
+    expect(reader.get_by_role("status")).to_contain_text("facilitators have been told")
+
+    for watch in (sender_watch, reader_watch):
+        assert watch.dialogs == []
+        assert not [url for url in watch.requests if urlsplit(url).path.endswith("/x")]
+
+
+def test_pages_load_cleanly_from_our_own_origin(browser: Browser, people: list[BrowserContext],
+                                                live_server: LiveServer) -> None:
+    page, watch = new_page(browser, people)
+    origin = urlsplit(live_server.url).netloc
+
+    page.goto(live_server.url)
+    expect(page.get_by_role("link", name="Open Circle")).to_be_visible()
+    expect(page.get_by_role("heading", name="More support")).to_be_visible()
+    csp = watch.csp_reports(page)
+
+    page.get_by_role("link", name="Open Circle").click()
+    page.wait_for_url(f"{live_server.url}/rooms/{ROOM}")
+    join(page, "Quiet Fox")
+    say(page, "hello, everyone")
+    expect(message(page, "hello, everyone")).to_have_count(1)
+    csp += watch.csp_reports(page)
+
+    page.goto(f"{live_server.url}/login")
+    expect(page.get_by_label("Passphrase")).to_have_attribute("autocomplete", "current-password")
+    csp += watch.csp_reports(page)
+
+    assert csp == []
+    assert watch.page_errors == []
+    assert watch.console_errors == []
+    assert watch.sockets, "the room page should have opened a WebSocket"
+    elsewhere = [url for url in watch.requests + watch.sockets if urlsplit(url).netloc != origin]
+    assert elsewhere == []
+
+
+def test_wrong_passphrase_is_explained(browser: Browser, people: list[BrowserContext],
+                                       live_server: LiveServer) -> None:
+    page, _ = new_page(browser, people)
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("Name").fill(live_server.facilitator_name)
+    page.get_by_label("Passphrase").fill("not the passphrase")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("don't match")

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from moderation.audit import RETENTION_S, AuditEntry, new_entry, retained
+from moderation.timefmt import iso_utc
+
+
+@pytest.mark.parametrize(
+    ("ts", "expected"),
+    [
+        (0.0, "1970-01-01T00:00:00.000Z"),
+        (1.001, "1970-01-01T00:00:01.001Z"),
+        (1.9996, "1970-01-01T00:00:02.000Z"),
+        (1795546800.123, "2026-11-24T19:00:00.123Z"),
+    ],
+)
+def test_iso_utc(ts: float, expected: str) -> None:
+    assert iso_utc(ts) == expected
+
+
+def test_new_entry_and_wire() -> None:
+    entry = new_entry(entry_id="a1", now=1795546800.5, actor="Sam", action="mute",
+                      target="m7", reason="  spamming  ")
+    assert entry == AuditEntry("a1", 1795546800.5, "Sam", "mute", "m7", "spamming")
+    assert entry.to_wire() == {
+        "id": "a1", "at": "2026-11-24T19:00:00.500Z", "actor": "Sam",
+        "action": "mute", "target": "m7", "reason": "spamming",
+    }
+
+
+def test_entry_is_frozen() -> None:
+    entry = new_entry(entry_id="a", now=0.0, actor="Sam", action="lock")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        entry.actor = "Eve"  # type: ignore[misc]
+
+
+def test_defaults_and_blank_reason() -> None:
+    entry = new_entry(entry_id="a", now=0.0, actor="Sam", action="lock", reason="   ")
+    assert entry.target is None and entry.reason is None
+
+
+def test_reason_truncated_to_200() -> None:
+    entry = new_entry(entry_id="a", now=0.0, actor="Sam", action="ban", reason="x" * 500)
+    assert entry.reason == "x" * 200
+
+
+def test_retained_keeps_last_30_days_in_order() -> None:
+    now = 100 * 86400.0
+    entries = [
+        new_entry(entry_id="old", now=now - RETENTION_S - 1, actor="S", action="mute"),
+        new_entry(entry_id="edge", now=now - RETENTION_S, actor="S", action="mute"),
+        new_entry(entry_id="new", now=now - 5, actor="S", action="mute"),
+        new_entry(entry_id="later", now=now - 1, actor="S", action="ban"),
+    ]
+    assert RETENTION_S == 30 * 24 * 3600
+    assert [e.id for e in retained(entries, now)] == ["edge", "new", "later"]
+    assert retained([], now) == []

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import pytest
+
+from moderation.ratelimit import (
+    Bucket,
+    BucketRule,
+    consume,
+    rate_denial,
+    slow_denial,
+    slow_mode_wait,
+)
+
+RULE = BucketRule(burst=5, interval_s=2.0)
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def drain(state: Bucket | None, clock: FakeClock, n: int) -> tuple[Bucket | None, list[float]]:
+    waits = []
+    for _ in range(n):
+        state, wait = consume(state, RULE, clock.now)
+        waits.append(wait)
+    return state, waits
+
+
+def test_burst_then_denied() -> None:
+    clock = FakeClock()
+    state, waits = drain(None, clock, 5)
+    assert waits == [0.0] * 5
+    assert state is not None
+    denied, wait = consume(state, RULE, clock.now)
+    assert wait == pytest.approx(2.0)
+    assert denied.tokens == pytest.approx(0.0)
+
+
+def test_refill_one_token_per_interval() -> None:
+    clock = FakeClock()
+    state, _ = drain(None, clock, 5)
+    assert state is not None
+    clock.advance(1.0)
+    state, wait = consume(state, RULE, clock.now)
+    assert wait == pytest.approx(1.0)
+    clock.advance(1.0)
+    state, wait = consume(state, RULE, clock.now)
+    assert wait == 0.0
+    _, wait = consume(state, RULE, clock.now)
+    assert wait == pytest.approx(2.0)
+
+
+def test_refill_caps_at_burst() -> None:
+    clock = FakeClock()
+    state, _ = drain(None, clock, 5)
+    clock.advance(3600)
+    state, waits = drain(state, clock, 6)
+    assert waits[:5] == [0.0] * 5
+    assert waits[5] == pytest.approx(2.0)
+
+
+def test_float_drift_still_counts_a_whole_token() -> None:
+    # (0.3 - 0.1) / 0.2 is 0.9999999999999999 in floating point.
+    state = Bucket(tokens=0.0, at=0.1)
+    new, wait = consume(state, BucketRule(burst=1, interval_s=0.2), 0.3)
+    assert wait == 0.0
+    assert new.tokens == 0.0
+
+
+def test_clock_backwards_grants_nothing() -> None:
+    clock = FakeClock()
+    state, _ = drain(None, clock, 5)
+    assert state is not None
+    at = state.at
+    clock.advance(-3600)
+    state, wait = consume(state, RULE, clock.now)
+    assert wait > 0
+    assert state.at == at  # the later time is kept, so no interval is counted twice
+    clock.advance(3600 + 2.0)
+    state, wait = consume(state, RULE, clock.now)
+    assert wait == 0.0
+    _, wait = consume(state, RULE, clock.now)
+    assert wait > 0
+
+
+def test_clock_backwards_with_fresh_bucket() -> None:
+    state, wait = consume(None, RULE, 50.0)
+    assert wait == 0.0
+    state, wait = consume(state, RULE, 10.0)
+    assert wait == 0.0 and state.tokens == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize(("burst", "interval"), [(0, 1.0), (1, 0.0), (1, -1.0),
+                                                 (1, float("nan")), (1, float("inf"))])
+def test_rule_rejects_nonsense(burst: int, interval: float) -> None:
+    with pytest.raises(ValueError):
+        BucketRule(burst=burst, interval_s=interval)
+
+
+def test_slow_mode_wait() -> None:
+    assert slow_mode_wait(None, 30, 100.0) == 0.0
+    assert slow_mode_wait(90.0, 0, 100.0) == 0.0
+    assert slow_mode_wait(90.0, 30, 100.0) == pytest.approx(20.0)
+    assert slow_mode_wait(70.0, 30, 100.0) == 0.0
+    assert slow_mode_wait(60.0, 30, 100.0) == 0.0
+    # Clock stepped back: never longer than the slow-mode interval itself.
+    assert slow_mode_wait(500.0, 30, 100.0) == 30.0
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(2.0, 2.0), (1.91, 2.0), (0.30000000000000004, 0.3), (0.0, 0.1), (0.01, 0.1), (12.34, 12.4)],
+)
+def test_denials_round_up_to_tenth(raw: float, expected: float) -> None:
+    rate = rate_denial(raw)
+    slow = slow_denial(raw)
+    assert rate.code == "rate_limited" and slow.code == "slow_mode"
+    assert rate.retry_after == pytest.approx(expected)
+    assert slow.retry_after == pytest.approx(expected)
+    assert rate.message and slow.message

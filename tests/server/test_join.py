@@ -1,0 +1,104 @@
+"""`join`, `leave`, presence and the device `welcome` over real Socket.IO clients."""
+
+from __future__ import annotations
+
+from tests.helpers import (
+    FACILITATOR,
+    ClientFactory,
+    ServeFn,
+    Served,
+    base_config,
+    login,
+    refusal,
+)
+
+
+async def test_new_device_gets_welcome_and_valid_device_does_not(connect: ClientFactory) -> None:
+    first = await connect()
+    welcome = await first.wait_for("welcome")
+    assert welcome["device"].startswith("d1.")
+    again = await connect(device=welcome["device"])
+    answer = await again.ok("join", {"room": "open-circle", "handle": "River"})
+    assert answer["member"]["handle"] == "River"
+    assert again.seen("welcome") == []
+
+
+async def test_forged_device_token_is_replaced(connect: ClientFactory) -> None:
+    client = await connect(device="d1.eyJpZCI6ImZha2UifQ.forged")
+    welcome = await client.wait_for("welcome")
+    assert welcome["device"] != "d1.eyJpZCI6ImZha2UifQ.forged"
+
+
+async def test_join_answer_and_presence(connect: ClientFactory) -> None:
+    a = await connect()
+    b = await connect()
+    first = await a.ok("join", {"room": "open-circle", "handle": "River"})
+    assert first["member"]["role"] == "member"
+    assert first["seq"] == 0 and first["missed"] == []
+    assert first["room"]["status"] == "open" and first["room"]["kind"] == "drop-in"
+    assert isinstance(first["member_token"], str)
+    second = await b.ok("join", {"room": "open-circle", "handle": "Lake"})
+    assert {m["handle"] for m in second["members"]} == {"River", "Lake"}
+    seen = await a.wait_for("presence", lambda p: p.get("joined", {}).get("handle") == "Lake")
+    assert seen["count"] == 2 and seen["room"] == "open-circle"
+    assert second["member"]["id"] != first["member"]["id"]
+
+    assert (await b.ok("leave", {"room": "open-circle"})) == {"ok": True}
+    left = await a.wait_for("presence", lambda p: p.get("left") == second["member"]["id"])
+    assert left["count"] == 1
+
+
+async def test_member_ids_differ_per_join_and_room(connect: ClientFactory) -> None:
+    a = await connect()
+    one = await a.ok("join", {"room": "open-circle", "handle": "River"})
+    await a.ok("leave", {"room": "open-circle"})
+    two = await a.ok("join", {"room": "open-circle", "handle": "River"})
+    assert one["member"]["id"] != two["member"]["id"]
+
+
+async def test_join_errors(connect: ClientFactory) -> None:
+    a = await connect()
+    b = await connect()
+    assert await a.error("join", {"room": "nowhere", "handle": "River"}) == "not_found"
+    assert await a.error("join", {"room": "tuesday-night", "handle": "River"}) == "closed"
+    assert await a.error("join", {"room": "open-circle", "handle": "x"}) == "handle_invalid"
+    assert await a.error("join", {"room": "open-circle", "handle": "a\u202eb"}) == "handle_invalid"
+    assert await a.error("join", {"room": "open-circle", "handle": "sam"}) == "handle_taken"
+    await a.ok("join", {"room": "open-circle", "handle": "River"})
+    # Same name in other letters (Cyrillic Р... no: full-width and case) is still taken.
+    assert await b.error("join", {"room": "open-circle", "handle": "ＲＩＶＥＲ"}) == "handle_taken"
+    assert await b.error("join", {"room": "open-circle", "handle": "Rіver"}) == "handle_taken"
+
+
+async def test_leave_errors(connect: ClientFactory) -> None:
+    a = await connect()
+    assert await a.error("leave", {"room": "nowhere"}) == "not_found"
+    assert await a.error("leave", None) == "not_found"
+
+
+async def test_facilitator_joins_under_configured_name(server: Served,
+                                                       connect: ClientFactory) -> None:
+    token = await login(server.url)
+    staff = await connect(token=token)
+    answer = await staff.ok("join", {"room": "open-circle", "handle": "ignored"})
+    assert answer["member"] == {"id": answer["member"]["id"], "handle": FACILITATOR,
+                                "role": "facilitator"}
+    # Hosts of a meeting may enter it while it is closed, to open it.
+    host = await staff.ok("join", {"room": "tuesday-night"})
+    assert host["member"]["role"] == "host"
+
+
+async def test_bad_facilitator_token_refuses_connection(server: Served) -> None:
+    assert await refusal(server.url, {"device": None, "token": "f1.bad.token"}) == "auth_failed"
+    assert await refusal(server.url, {"device": None, "token": 42}) == "auth_failed"
+    assert await refusal(server.url, {"device": None}) is None
+
+
+async def test_too_many_connections_per_device(serve: ServeFn, connect: ClientFactory) -> None:
+    served = await serve(limits={**base_config()["limits"], "connections_per_device": 2})
+    first = await connect(served.url)
+    device = (await first.wait_for("welcome"))["device"]
+    await connect(served.url, device=device)
+    assert await refusal(served.url, {"device": device}) == "too_many_connections"
+    # Another device is not affected.
+    assert await refusal(served.url, {"device": None}) is None

@@ -1,0 +1,149 @@
+"""`send`: ordering, idempotency, limits, filters, crisis support."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.helpers import ClientFactory, ServeFn, Served, base_config
+
+ROOM = "open-circle"
+
+
+async def joined(connect: ClientFactory, handle: str, url: str | None = None) -> tuple:
+    client = await connect(url)
+    answer = await client.ok("join", {"room": ROOM, "handle": handle})
+    return client, answer["member"]
+
+
+async def test_two_members_see_each_others_messages_in_seq_order(connect: ClientFactory) -> None:
+    a, _ = await joined(connect, "River")
+    b, _ = await joined(connect, "Lake")
+    sends = [a.ok("send", {"room": ROOM, "text": f"a{i}", "client_id": f"a{i}"}) for i in range(20)]
+    sends += [b.ok("send", {"room": ROOM, "text": f"b{i}", "client_id": f"b{i}"}) for i in range(20)]
+    answers = await asyncio.gather(*sends)
+    assert sorted(x["message"]["seq"] for x in answers) == list(range(1, 41))
+    for client in (a, b):
+        await client.wait_for("message", lambda m: m["seq"] == 40)
+        seqs = [m["seq"] for m in client.seen("message")]
+        assert seqs == list(range(1, 41))  # everyone, sender included, in seq order, once
+    first = a.seen("message")[0]
+    assert set(first) == {"room", "id", "seq", "member", "text", "ts"}
+    assert first["ts"].endswith("Z")
+    # Each member's own messages keep the order they were sent in.
+    texts = [m["text"] for m in b.seen("message") if m["member"]["handle"] == "River"]
+    assert texts == [f"a{i}" for i in range(20)]
+
+
+async def test_resending_a_client_id_returns_the_first_answer(connect: ClientFactory) -> None:
+    a, _ = await joined(connect, "River")
+    b, _ = await joined(connect, "Lake")
+    first = await a.ok("send", {"room": ROOM, "text": "hello", "client_id": "same"})
+    again = await a.ok("send", {"room": ROOM, "text": "hello", "client_id": "same"})
+    assert again == first
+    marker = await a.ok("send", {"room": ROOM, "text": "after", "client_id": "next"})
+    await b.wait_for("message", lambda m: m["id"] == marker["message"]["id"])
+    assert [m["text"] for m in b.seen("message")] == ["hello", "after"]
+
+
+async def test_fresh_join_sees_no_history_but_learns_seq(connect: ClientFactory) -> None:
+    a, _ = await joined(connect, "River")
+    await a.ok("send", {"room": ROOM, "text": "before", "client_id": "1"})
+    late = await connect()
+    answer = await late.ok("join", {"room": ROOM, "handle": "Late"})
+    assert answer["seq"] == 1 and answer["missed"] == []
+
+
+async def test_send_errors(connect: ClientFactory) -> None:
+    a, _ = await joined(connect, "River")
+    outsider = await connect()
+    assert await a.error("send", {"room": "nowhere", "text": "x", "client_id": "1"}) == "not_found"
+    assert await outsider.error("send", {"room": ROOM, "text": "x", "client_id": "1"}) == \
+        "not_member"
+    assert await a.error("send", {"room": ROOM, "text": "   ", "client_id": "1"}) == "empty"
+    assert await a.error("send", {"room": ROOM, "text": "x" * 2001, "client_id": "1"}) == \
+        "too_long"
+    assert await a.error("send", {"room": ROOM, "text": 5, "client_id": "1"}) == "bad_request"
+    assert await a.error("send", {"room": ROOM, "text": "x"}) == "bad_request"
+    assert await a.error("send", {"room": ROOM, "text": "x", "client_id": 7}) == "bad_request"
+    assert await a.error("send", "not a dict") == "not_found"
+    ok = await a.ok("send", {"room": ROOM, "text": "x" * 2000, "client_id": "2000"})
+    assert ok["message"]["seq"] == 1  # nothing refused above took a seq
+
+
+async def test_rate_limit_answers_retry_after(serve: ServeFn, connect: ClientFactory) -> None:
+    served = await serve(limits={**base_config()["limits"], "message_burst": 3,
+                                 "message_interval_s": 2.0})
+    a, _ = await joined(connect, "River", served.url)
+    for i in range(3):
+        await a.ok("send", {"room": ROOM, "text": f"m{i}", "client_id": str(i)})
+    answer = await a.call("send", {"room": ROOM, "text": "one too many", "client_id": "x"})
+    assert answer["error"]["code"] == "rate_limited"
+    assert 0 < answer["error"]["retry_after"] <= 2.0
+
+
+async def test_rate_limit_refills_with_the_clock(serve: ServeFn, connect: ClientFactory,
+                                                 clock: object) -> None:
+    served = await serve(limits={**base_config()["limits"], "message_burst": 1,
+                                 "message_interval_s": 2.0})
+    a, _ = await joined(connect, "River", served.url)
+    await a.ok("send", {"room": ROOM, "text": "one", "client_id": "1"})
+    assert await a.error("send", {"room": ROOM, "text": "two", "client_id": "2"}) == \
+        "rate_limited"
+    clock.advance(2.1)  # type: ignore[attr-defined]
+    await a.ok("send", {"room": ROOM, "text": "two", "client_id": "2"})
+
+
+async def test_blocked_and_held_terms(serve: ServeFn, connect: ClientFactory) -> None:
+    served = await serve(moderation={"blocked_terms": [{"term": "killed", "action": "block"},
+                                                       {"term": "pills", "action": "hold"}]})
+    from tests.helpers import login
+
+    staff = await connect(served.url, token=await login(served.url))
+    await staff.ok("join", {"room": ROOM})
+    a, _ = await joined(connect, "River", served.url)
+    assert await a.error("send", {"room": ROOM, "text": "they KILLED it", "client_id": "1"}) == \
+        "blocked"
+    await a.ok("send", {"room": ROOM, "text": "a skilled cook", "client_id": "2"})
+    assert await a.error("send", {"room": ROOM, "text": "about pills", "client_id": "3"}) == "held"
+    held = await staff.wait_for("held")
+    assert held["message"]["text"] == "about pills"
+    assert a.seen("held") == []
+    approved = await staff.ok("mod", {"room": ROOM, "action": "approve",
+                                      "message_id": held["message"]["id"]})
+    shown = await a.wait_for("message", lambda m: m["text"] == "about pills")
+    assert shown["seq"] == approved["message"]["seq"] == 2
+
+
+async def test_pii_is_blocked_kindly(connect: ClientFactory) -> None:
+    a, _ = await joined(connect, "River")
+    answer = await a.call("send", {"room": ROOM, "text": "call me 555-123-4567",
+                                   "client_id": "1"})
+    assert answer["error"]["code"] == "blocked" and answer["error"]["message"]
+    assert await a.error("send", {"room": ROOM, "text": "me@example.org", "client_id": "2"}) == \
+        "blocked"
+
+
+async def test_crisis_message_is_sent_and_brings_support(server: Served,
+                                                         connect: ClientFactory) -> None:
+    from tests.helpers import login
+
+    staff = await connect(token=await login(server.url))
+    await staff.ok("join", {"room": ROOM})
+    a, member = await joined(connect, "River")
+    b, _ = await joined(connect, "Lake")
+    answer = await a.ok("send", {"room": ROOM, "text": "I want to kill myself tonight",
+                                 "client_id": "1"})
+    support = await a.wait_for("support")
+    assert any("988" in r["contact"] for r in support["resources"])
+    alert = await staff.wait_for("alert", lambda x: x["kind"] == "crisis")
+    assert alert["member_id"] == member["id"]
+    assert alert["message_id"] == answer["message"]["id"]
+    await b.wait_for("message", lambda m: m["id"] == answer["message"]["id"])
+    assert b.seen("support") == [] and b.seen("alert") == []
+
+
+async def test_html_is_just_text(connect: ClientFactory) -> None:
+    a, _ = await joined(connect, "River")
+    text = "<img src=x onerror=alert(1)>"
+    await a.ok("send", {"room": ROOM, "text": text, "client_id": "1"})
+    assert (await a.wait_for("message"))["text"] == text
