@@ -37,8 +37,9 @@ async def serve(clock: Clock) -> AsyncIterator[ServeFn]:
 
     async def start(**overrides: Any) -> Served:
         settings = settings_from_mapping(base_config(**overrides))
+        # No access log, as `peer-rooms serve` runs it: access lines carry addresses.
         server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
-        await server.start_server()
+        await server.start_server(access_log=None)
         servers.append(server)
         return Served(f"http://127.0.0.1:{server.port}", settings, server)
 

@@ -176,6 +176,7 @@ class LiveServer:
     port: int
     proc: subprocess.Popen[bytes]
     log_path: Path
+    reader: threading.Thread
     facilitator_name: str = FACILITATOR
     facilitator_passphrase: str = PASSPHRASE
 
@@ -238,14 +239,19 @@ def start_process(config: dict[str, Any], tmp: Path, *, env: dict[str, str] | No
                     ready.set()
         ready.set()
 
-    threading.Thread(target=copy_output, daemon=True).start()
+    reader = threading.Thread(target=copy_output, daemon=True)
+    reader.start()
     url = f"http://127.0.0.1:{port}"
     if not ready.wait(20) or proc.poll() is not None:
         proc.kill()
+        proc.wait()
+        reader.join(10)
+        assert proc.stdout is not None
+        proc.stdout.close()
         raise RuntimeError(f"server did not start: {log_path.read_text()}")
     with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
         assert response.status == 200
-    return LiveServer(url, port, proc, log_path)
+    return LiveServer(url, port, proc, log_path, reader)
 
 
 def stop_process(server: LiveServer) -> None:
@@ -256,6 +262,9 @@ def stop_process(server: LiveServer) -> None:
         except subprocess.TimeoutExpired:
             server.proc.kill()
             server.proc.wait()
+    server.reader.join(10)
+    if server.proc.stdout is not None:
+        server.proc.stdout.close()
 
 
 

@@ -1,0 +1,152 @@
+"""Screening a member's message before it is posted (DESIGN §5).
+
+Blocked terms (``block`` or ``hold``), the PII guard and crisis phrases are
+checked over the same normal form, so "ＫＩＬＬ" or "ki\\u200bll" is no way round
+a term. Messages are plain text: markup is just characters, never a concern here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from moderation.crisis import mentions_crisis
+from moderation.decisions import Denial
+from moderation.pii import PiiKind, find_pii
+from moderation.textnorm import fold, phrase_pattern, visible
+
+MAX_TERM_LEN = 200
+
+_TERM_DENIAL = Denial("blocked", "Your message wasn't sent because it has words this room "
+                      "doesn't allow. Please try saying it another way.")
+_HELD_DENIAL = Denial("held", "Thanks for sharing. Your message is waiting for a "
+                      "facilitator to look at it before it appears.")
+_PII_WHAT: dict[PiiKind, str] = {
+    "phone": "a phone number",
+    "email": "an e-mail address",
+    "social": "a social media account or link",
+}
+
+# Every C0/C1 control except newline and tab; "\r\n" becomes "\n" by losing "\r".
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Lone surrogates (possible from JSON "\ud800") cannot be encoded to send on.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class BlockedTerm:
+    """A word or phrase a room refuses (``block``) or sends to facilitators (``hold``)."""
+
+    term: str
+    action: Literal["block", "hold"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with a message.
+
+    ``denial`` is set for ``block`` and ``hold``. ``pii`` names the contact
+    detail found, ``crisis`` says a risk phrase was seen; a crisis alone
+    never stops a message.
+    """
+
+    action: Literal["allow", "block", "hold"]
+    denial: Denial | None
+    pii: PiiKind | None
+    crisis: bool
+
+
+def screen(
+    text: str,
+    terms: Sequence[BlockedTerm],
+    *,
+    check_pii: bool = True,
+    mentions: Iterable[str] = (),
+) -> Verdict:
+    """Screen ``text`` against blocked ``terms``, the PII guard and crisis phrases.
+
+    ``block`` beats ``hold``; contact details block. ``mentions`` are handles
+    of people in the room, so "@Sam" addressed to a member is not taken for a
+    social-media handle. Pass ``check_pii=False`` for staff, who may need to
+    share a helpline number.
+    """
+    folded = fold(text)
+    actions = {term.action for term in terms if _term_pattern(term.term).search(folded)}
+    pii = find_pii(visible(text), mentions) if check_pii else None
+    crisis = mentions_crisis(folded)
+    if "block" in actions:
+        return Verdict("block", _TERM_DENIAL, pii, crisis)
+    if pii is not None:
+        return Verdict("block", _pii_denial(pii), pii, crisis)
+    if "hold" in actions:
+        return Verdict("hold", _HELD_DENIAL, pii, crisis)
+    return Verdict("allow", None, pii, crisis)
+
+
+def _pii_denial(kind: PiiKind) -> Denial:
+    return Denial("blocked", f"Your message wasn't sent because it looks like it has "
+                  f"{_PII_WHAT[kind]} in it. Staying anonymous protects everyone here, "
+                  "you included, so please keep contact details out of the room.")
+
+
+# Terms come from config and rarely change; messages are screened against them all.
+@lru_cache(maxsize=4096)
+def _term_pattern(term: str) -> re.Pattern[str]:
+    return re.compile(phrase_pattern(fold(term)))
+
+
+def parse_terms(raw: object, where: str) -> tuple[BlockedTerm, ...]:
+    """Read a config list ``[{term = "...", action = "block" | "hold"}]``.
+
+    ``action`` defaults to ``block``. Raises ``ValueError`` naming ``where``
+    (the config key) and the entry's index.
+    """
+    if not isinstance(raw, list | tuple):
+        raise ValueError(f'{where} must be a list like [{{ term = "...", action = "block" }}]')
+    out: list[BlockedTerm] = []
+    for i, item in enumerate(raw):
+        key = f"{where}[{i}]"
+        if not isinstance(item, dict):
+            raise ValueError(f'{key} must be a table like {{ term = "...", action = "hold" }}')
+        unknown = sorted(str(k) for k in item if k not in ("term", "action"))
+        if unknown:
+            raise ValueError(f"{key}.{unknown[0]} is not a known key (use term and action)")
+        term = item.get("term")
+        if not isinstance(term, str) or not fold(term).split():
+            raise ValueError(f"{key}.term must be a non-empty string")
+        if len(term) > MAX_TERM_LEN:
+            raise ValueError(f"{key}.term must be at most {MAX_TERM_LEN} characters")
+        action = item.get("action", "block")
+        if action == "block":
+            out.append(BlockedTerm(term.strip(), "block"))
+        elif action == "hold":
+            out.append(BlockedTerm(term.strip(), "hold"))
+        else:
+            raise ValueError(f'{key}.action must be "block" or "hold"')
+    return tuple(out)
+
+
+def clean_text(raw: str) -> str:
+    """``raw`` without control characters (newline and tab stay), stripped."""
+    return _SURROGATES.sub("\ufffd", _CONTROLS.sub("", raw)).strip()
+
+
+def validate_text(raw: object, max_len: int = 2000) -> str | Denial:
+    """Clean a message's text, or refuse it (``bad_request``, ``empty``, ``too_long``).
+
+    Control characters other than newline and tab are removed, surrounding
+    whitespace is stripped, inner newlines are kept. Length is counted in
+    code points after cleaning.
+    """
+    if not isinstance(raw, str):
+        return Denial("bad_request", "The message text must be a string.")
+    text = clean_text(raw)
+    if not text:
+        return Denial("empty", "There's nothing to send yet.")
+    if len(text) > max_len:
+        return Denial("too_long", f"That message is a bit long. Please keep it under "
+                      f"{max_len:,} characters, or send it in parts.")
+    return text

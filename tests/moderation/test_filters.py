@@ -1,0 +1,227 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from moderation.decisions import Denial
+from moderation.filters import BlockedTerm, parse_terms, screen, validate_text
+
+BLOCK_KILLED = BlockedTerm("killed", "block")
+HOLD_DRINK = BlockedTerm("have a drink", "hold")
+
+
+@pytest.mark.parametrize("text", ["I am skilled at this", "killedit", "unkilled", "kill"])
+def test_terms_match_whole_words_only(text: str) -> None:
+    assert screen(text, [BLOCK_KILLED]).action == "allow"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["he killed it", "KILLED", "Killed.", "(killed)", "ＫＩＬＬＥＤ", "ki\u200blled", "kílled"],
+)
+def test_terms_match_after_normalisation(text: str) -> None:
+    verdict = screen(text, [BLOCK_KILLED])
+    assert verdict.action == "block"
+    assert verdict.denial is not None and verdict.denial.code == "blocked"
+
+
+def test_term_normalised_too() -> None:
+    assert screen("he killed it", [BlockedTerm("  KILLED ", "block")]).action == "block"
+
+
+@pytest.mark.parametrize("text", ["let's have a drink", "have  a\ndrink", "HAVE A DRINK!"])
+def test_multi_word_hold(text: str) -> None:
+    verdict = screen(text, [HOLD_DRINK])
+    assert verdict.action == "hold"
+    assert verdict.denial is not None and verdict.denial.code == "held"
+    assert "facilitator" in verdict.denial.message
+
+
+def test_multi_word_term_needs_all_words() -> None:
+    assert screen("have a drinking problem", [HOLD_DRINK]).action == "allow"
+    assert screen("have a", [HOLD_DRINK]).action == "allow"
+
+
+def test_block_beats_hold() -> None:
+    verdict = screen("killed, then have a drink", [HOLD_DRINK, BLOCK_KILLED])
+    assert verdict.action == "block"
+    assert verdict.denial is not None and verdict.denial.code == "blocked"
+
+
+def test_term_with_punctuation_edges() -> None:
+    term = BlockedTerm("c++", "block")
+    assert screen("I like c++ a lot", [term]).action == "block"
+    assert screen("I like c+ a lot", [term]).action == "allow"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("call me 555-123-4567", "phone"),
+        ("my number is (555) 123-4567", "phone"),
+        ("ring +44 20 7946 0958", "phone"),
+        ("+1.555.123.4567", "phone"),
+        ("text 555 1234", "phone"),
+        ("5551234567", "phone"),
+        ("555\u200b-123-4567", "phone"),
+        ("write to sam@example.com", "email"),
+        ("SAM.R+meet@mail.example.co.uk", "email"),
+        ("find me @sam_recovers", "social"),
+        ("@sam", "social"),
+        ("instagram.com/sam.recovers", "social"),
+        ("https://www.facebook.com/samr", "social"),
+        ("t.me/samr", "social"),
+        ("insta: samr", "social"),
+    ],
+)
+def test_pii_is_blocked_kindly(text: str, kind: str) -> None:
+    verdict = screen(text, [])
+    assert verdict.action == "block"
+    assert verdict.pii == kind
+    assert verdict.denial is not None and verdict.denial.code == "blocked"
+    assert "anonymous" in verdict.denial.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have 365 days today",
+        "12 steps, 12 traditions",
+        "meeting at 19:00 on 2024-01-15",
+        "sober since 12.05.2023",
+        "I owe 1.000.000 dollars",
+        "1234567",
+        "email me? no, I'm staying anonymous",
+        "@5pm works",
+        "a @ b",
+        "x.com is a site",
+    ],
+)
+def test_ordinary_numbers_and_words_are_not_pii(text: str) -> None:
+    verdict = screen(text, [])
+    assert verdict.action == "allow"
+    assert verdict.pii is None
+
+
+def test_pii_check_can_be_off_for_staff() -> None:
+    verdict = screen("call 1-800-662-4357", [], check_pii=False)
+    assert verdict.action == "allow" and verdict.pii is None
+
+
+def test_mentions_of_people_in_the_room_are_not_social_handles() -> None:
+    assert screen("@Sam thank you", [], mentions=["Sam Jones"]).action == "allow"
+    assert screen("@ѕam thank you", [], mentions=["Sam"]).action == "allow"
+    assert screen("@Sam follow @other", [], mentions=["Sam"]).pii == "social"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to kill myself",
+        "sometimes I just want to die",
+        "I don’t want to be here anymore",
+        "i dont want to be here anymore",
+        "thinking about suicide",
+        "I took too many pills",
+        "I want to end it all",
+        "I have been self-harming again",
+        "I od'd last year",
+        "my friend overdosed",
+    ],
+)
+def test_crisis_never_blocks(text: str) -> None:
+    verdict = screen(text, [])
+    assert verdict.crisis is True
+    assert verdict.action == "allow"
+    assert verdict.denial is None
+
+
+def test_crisis_flag_survives_other_problems() -> None:
+    verdict = screen("I want to kill myself, call 555-123-4567", [])
+    assert verdict.crisis is True and verdict.pii == "phone" and verdict.action == "block"
+
+
+@pytest.mark.parametrize("text", ["that was odd", "I killed it at work", "diet pills"])
+def test_not_crisis(text: str) -> None:
+    assert screen(text, []).crisis is False
+
+
+def test_markup_is_plain_text() -> None:
+    verdict = screen("<img src=x onerror=alert(1)>", [])
+    assert verdict.action == "allow" and verdict.denial is None and verdict.pii is None
+
+
+def test_parse_terms() -> None:
+    terms = parse_terms(
+        [{"term": "bad", "action": "block"}, {"term": "  drink  ", "action": "hold"},
+         {"term": "x"}],
+        "rooms[0].blocked_terms",
+    )
+    assert terms == (BlockedTerm("bad", "block"), BlockedTerm("drink", "hold"),
+                     BlockedTerm("x", "block"))
+    assert parse_terms([], "w") == ()
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ("bad", "w must be a list"),
+        ({"term": "x"}, "w must be a list"),
+        (["bad"], "w[0] must be a table"),
+        ([{"term": "a"}, {"term": ""}], "w[1].term"),
+        ([{"term": "   "}], "w[0].term"),
+        ([{"term": 3}], "w[0].term"),
+        ([{"term": "a", "action": "delete"}], "w[0].action"),
+        ([{"term": "a", "actoin": "hold"}], "w[0].actoin"),
+        ([{"term": "a" * 201}], "w[0].term"),
+    ],
+)
+def test_parse_terms_errors_name_where(raw: object, fragment: str) -> None:
+    with pytest.raises(ValueError, match=fragment.replace("[", r"\[").replace("]", r"\]")):
+        parse_terms(raw, "w")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("hello", "hello"),
+        ("  hello \n", "hello"),
+        ("line one\nline two\twith tab", "line one\nline two\twith tab"),
+        ("a\x00b\x07c\r\nd\x1b\x7f", "abc\nd"),
+        ("<b>bold</b>", "<b>bold</b>"),
+        ("x" * 2000, "x" * 2000),
+        ("bad \ud800 half", "bad \ufffd half"),
+    ],
+)
+def test_validate_text_cleans(raw: str, expected: str) -> None:
+    assert validate_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (None, "bad_request"),
+        (42, "bad_request"),
+        (["hi"], "bad_request"),
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("\x00\x01", "empty"),
+        ("x" * 2001, "too_long"),
+    ],
+)
+def test_validate_text_refuses(raw: object, code: str) -> None:
+    result = validate_text(raw)
+    assert isinstance(result, Denial) and result.code == code and result.message
+
+
+def test_validate_text_custom_limit() -> None:
+    assert validate_text("abcd", max_len=3) == Denial(
+        "too_long", "That message is a bit long. Please keep it under 3 characters, "
+        "or send it in parts.")
+
+
+@given(st.text(max_size=300), st.booleans())
+def test_screen_never_raises(text: str, check_pii: bool) -> None:
+    verdict = screen(text, [BLOCK_KILLED, HOLD_DRINK], check_pii=check_pii)
+    assert (verdict.action == "allow") == (verdict.denial is None)

@@ -1,0 +1,146 @@
+"""HTTP: pages with a strict CSP, login, the JSON API, health and metrics."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+
+from tests.helpers import FACILITATOR, PASSPHRASE, Served
+
+CSP_START = "default-src 'self'"
+
+
+async def test_pages_are_served_with_a_strict_csp(server: Served) -> None:
+    async with aiohttp.ClientSession() as http:
+        for path in ("/", "/rooms/open-circle", "/login"):
+            async with http.get(server.url + path) as response:
+                assert response.status == 200, path
+                csp = response.headers["Content-Security-Policy"]
+                assert csp.startswith(CSP_START) and "unsafe-inline" not in csp and "*" not in csp
+                body = await response.text()
+                # Nothing inline, nothing loaded from elsewhere (outbound links are fine).
+                assert "<script>" not in body and " style=" not in body and "onclick" not in body
+                assert not re.search(r"""src=["']?(https?:)?//""", body), path
+                for link in re.findall(r"<link[^>]*>", body):
+                    assert "//" not in link, link
+        async with http.get(server.url + "/rooms/nowhere") as response:
+            assert response.status == 404
+
+
+async def test_room_page_and_index_show_rooms(server: Served) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(server.url + "/") as response:
+            body = await response.text()
+            assert "Open Circle" in body and "/rooms/open-circle" in body
+        async with http.get(server.url + "/rooms/open-circle") as response:
+            body = await response.text()
+            assert 'data-room="open-circle"' in body
+            assert "/static/vendor/socket.io.min.js" in body
+
+
+async def test_static_files_and_socketio_client_are_served(server: Served) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(server.url + "/static/vendor/socket.io.min.js") as response:
+            assert response.status == 200
+            assert "io" in (await response.text())[:5000]
+        async with http.get(server.url + "/static/app.css") as response:
+            assert response.status == 200
+
+
+async def test_api_login(server: Served) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(server.url + "/api/login",
+                             json={"name": FACILITATOR, "passphrase": PASSPHRASE}) as response:
+            body = await response.json()
+            assert response.status == 200
+            assert body["token"].startswith("f1.") and body["expires_at"].endswith("Z")
+        wrong = {"name": FACILITATOR, "passphrase": "nope"}
+        unknown = {"name": "Nobody", "passphrase": "nope"}
+        answers = []
+        for attempt in (wrong, unknown):
+            async with http.post(server.url + "/api/login", json=attempt) as response:
+                answers.append((response.status, await response.json()))
+        assert answers[0] == answers[1] == (401, {"error": "unauthorized"})
+        async with http.post(server.url + "/api/login", data="not json") as response:
+            assert response.status == 400
+
+
+async def test_login_form_sets_httponly_cookie_and_logout_clears_it(server: Served) -> None:
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
+        async with http.post(server.url + "/login", allow_redirects=False, data={
+                "name": FACILITATOR, "passphrase": PASSPHRASE,
+                "next": "/rooms/open-circle"}) as response:
+            assert response.status == 303
+            assert response.headers["Location"] == "/rooms/open-circle"
+            cookie = response.headers["Set-Cookie"]
+            assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        async with http.get(server.url + "/rooms/open-circle") as response:
+            assert f'data-facilitator="{FACILITATOR}"' in await response.text()
+        async with http.post(server.url + "/logout", allow_redirects=False) as response:
+            assert response.status == 303
+        async with http.get(server.url + "/rooms/open-circle") as response:
+            assert 'data-facilitator=""' in await response.text()
+
+
+async def test_login_form_refuses_bad_passphrase_open_redirect_and_cross_site(
+        server: Served) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(server.url + "/login", data={
+                "name": FACILITATOR, "passphrase": "wrong"}) as response:
+            assert response.status == 401
+            assert "match" in await response.text()
+        async with http.post(server.url + "/login", allow_redirects=False, data={
+                "name": FACILITATOR, "passphrase": PASSPHRASE,
+                "next": "//evil.example"}) as response:
+            assert response.headers["Location"] == "/"
+        async with http.post(server.url + "/login", headers={"Origin": "https://evil.example"},
+                             data={"name": FACILITATOR, "passphrase": PASSPHRASE}) as response:
+            assert response.status == 403
+
+
+async def test_login_is_rate_limited(server: Served) -> None:
+    async with aiohttp.ClientSession() as http:
+        statuses = []
+        for _ in range(7):
+            async with http.post(server.url + "/api/login", json={
+                    "name": FACILITATOR, "passphrase": "guess"}) as response:
+                statuses.append(response.status)
+        async with http.post(server.url + "/api/login", json={
+                "name": FACILITATOR, "passphrase": PASSPHRASE}) as response:
+            # Locked out for now even with the right passphrase: guessing costs time.
+            assert response.status == 401
+    assert statuses == [401] * 7
+
+
+async def test_api_rooms(server: Served) -> None:
+    async with aiohttp.ClientSession() as http, http.get(server.url + "/api/rooms") as response:
+        rooms = await response.json()
+    assert [r["id"] for r in rooms] == ["open-circle", "tuesday-night"]
+    assert set(rooms[0]) == {"id", "title", "kind", "status", "members", "next_start",
+                             "timezone"}
+    assert rooms[0]["status"] == "open" and rooms[1]["status"] == "closed"
+    assert rooms[1]["timezone"] == "America/Chicago"
+
+
+async def test_health_ready_metrics(server: Served) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(server.url + "/healthz") as response:
+            assert response.status == 200
+        async with http.get(server.url + "/readyz") as response:
+            assert response.status == 200
+        async with http.get(server.url + "/metrics") as response:
+            text = await response.text()
+            assert "peer_rooms_connections" in text and "peer_rooms_messages_total" in text
+
+
+async def test_cross_origin_socket_is_refused(server: Served) -> None:
+    async with aiohttp.ClientSession() as http, http.get(
+            server.url + "/socket.io/?EIO=4&transport=polling",
+            headers={"Origin": "https://evil.example"}) as response:
+        assert response.status == 400
+    async with aiohttp.ClientSession() as http, http.get(
+            server.url + "/socket.io/?EIO=4&transport=polling",
+            headers={"Origin": server.url}) as response:
+        assert response.status == 200

@@ -1,0 +1,116 @@
+"""The real `peer-rooms` process: CLI commands, privacy of its log, SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from server.passphrase import verify_passphrase
+from tests.helpers import (
+    ROOT,
+    Client,
+    LiveServer,
+    base_config,
+    login,
+    start_process,
+    stop_process,
+    toml_config,
+)
+
+
+def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, input=stdin,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_hash_passphrase_reads_stdin_and_prints_a_usable_hash() -> None:
+    result = run_cli("hash-passphrase", stdin="a long passphrase\n")
+    assert result.returncode == 0, result.stderr
+    assert verify_passphrase("a long passphrase", result.stdout.strip())
+    short = run_cli("hash-passphrase", stdin="short\n")
+    assert short.returncode == 2 and "8 characters" in short.stderr
+
+
+def test_check_config(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(toml_config(base_config()))
+    result = run_cli("check-config", str(good))
+    assert result.returncode == 0 and "2 rooms" in result.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text(toml_config(base_config(rooms=[{"id": "x1", "kind": "party"}])))
+    result = run_cli("check-config", str(bad))
+    assert result.returncode == 2
+    assert "rooms[0].kind" in result.stderr and "line" in result.stderr
+
+
+@pytest.fixture
+def process(tmp_path: Path) -> Iterator[LiveServer]:
+    server = start_process(base_config(), tmp_path)
+    yield server
+    stop_process(server)
+
+
+async def test_sigterm_tells_clients_and_exits_quickly(process: LiveServer) -> None:
+    client = Client()
+    client.sio.reconnection = False
+    await client.connect(process.url)
+    await client.ok("join", {"room": "open-circle", "handle": "River"})
+    started = time.monotonic()
+    process.proc.send_signal(signal.SIGTERM)
+    await client.wait_for("__disconnect__", timeout=10)
+    exit_code = await asyncio.to_thread(process.proc.wait, 10)
+    assert exit_code == 0
+    assert time.monotonic() - started < 10
+
+
+async def test_process_log_holds_no_text_handle_token_or_address(process: LiveServer) -> None:
+    token = await login(process.url)
+    staff = Client()
+    await staff.connect(process.url, token=token)
+    await staff.ok("join", {"room": "open-circle"})
+    member = Client()
+    await member.connect(process.url)
+    joined = await member.ok("join", {"room": "open-circle", "handle": "Quiet Willow"})
+    await member.ok("send", {"room": "open-circle", "text": "words only for this room",
+                             "client_id": "1"})
+    await member.call("send", {"room": "open-circle", "text": "y" * 5000, "client_id": "2"})
+    await staff.ok("mod", {"room": "open-circle", "action": "remove",
+                           "member_id": joined["member"]["id"]})
+    await member.wait_for("__disconnect__")
+    await staff.close()
+    stop_process(process)
+    log = process.log()
+    assert "Running on" in log  # the log was captured
+    for secret in ("words only for this room", "Quiet Willow", token, joined["member_token"],
+                   "127.0.0.1 ["):
+        assert secret not in log
+
+
+def test_demo_prints_the_one_time_passphrase_once(tmp_path: Path) -> None:
+    from tests.helpers import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "Running on" in line:
+                break
+        output = "".join(lines)
+        assert output.count("one-time passphrase") == 1
+        assert f"http://127.0.0.1:{port}" in output
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        assert proc.stdout is not None
+        proc.stdout.close()

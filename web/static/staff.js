@@ -1,0 +1,276 @@
+// Facilitator tools: room controls, alerts, held messages, lobby, bans, audit log.
+//
+// Nothing here is a permission check: the server refuses `mod` from anyone who is
+// not staff of the room. The panel is only shown to staff so members see a calm page.
+
+import { el, formatFull, formatWhen, timeElement } from "./render.js";
+
+const $ = (id) => document.getElementById(id);
+
+const ALERT_LABELS = {
+  crisis: "Crisis words",
+  report: "Report",
+  pii: "Personal information",
+};
+
+/**
+ * ctx: {kind, mod(action, fields) -> Promise<answer>, announce(text),
+ *       memberHandle(id) -> string|null, focusMessage(id) -> bool}
+ */
+export function createStaff(ctx) {
+  const panel = $("staff-panel");
+  const state = { locked: false, paused: false, slow: 0, held: new Map(), alerts: 0 };
+
+  if (ctx.kind !== "meeting") {
+    // Drop-in rooms are always open and have no format to run.
+    $("open-close-controls").hidden = true;
+    $("format-controls").hidden = true;
+  }
+
+  function setCount(id, n) {
+    $(id).textContent = n ? `(${n})` : "";
+  }
+
+  function refreshEmpty(listId, emptyId, countId) {
+    const n = $(listId).children.length;
+    $(emptyId).hidden = n > 0;
+    if (countId) setCount(countId, n);
+  }
+
+  async function run(action, fields, done) {
+    const answer = await ctx.mod(action, fields);
+    if (answer.ok && done) done(answer);
+    return answer;
+  }
+
+  // ---- room controls ----------------------------------------------------
+
+  $("pause-button").addEventListener("click", () =>
+    run("pause", { paused: !state.paused }, () =>
+      ctx.announce(state.paused ? "Room resumed." : "Room paused. Members can't post, raise hands or join.")));
+
+  $("lock-button").addEventListener("click", () =>
+    run("lock", { locked: !state.locked }, () =>
+      ctx.announce(state.locked ? "Room unlocked." : "Room locked. Nobody new can join.")));
+
+  $("slow-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const seconds = Number($("slow-seconds").value);
+    run("slow_mode", { seconds }, () =>
+      ctx.announce(seconds ? `Slow mode set to ${$("slow-seconds").selectedOptions[0].textContent}.` : "Slow mode off."));
+  });
+
+  $("pin-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    run("pin", { text: $("pin-text").value.trim() }, () => ctx.announce("Pinned text updated."));
+  });
+  $("unpin-button").addEventListener("click", () =>
+    run("pin", { text: "" }, () => { $("pin-text").value = ""; ctx.announce("Pin removed."); }));
+
+  $("open-button").addEventListener("click", () =>
+    run("open", {}, () => ctx.announce("Room opened.")));
+
+  // Closing ends every membership and drops the recent messages: ask once more.
+  let closeTimer = null;
+  $("close-button").addEventListener("click", () => {
+    $("close-confirm").hidden = false;
+    $("close-confirm").focus();
+    clearTimeout(closeTimer);
+    closeTimer = setTimeout(() => { $("close-confirm").hidden = true; }, 8000);
+  });
+  $("close-confirm").addEventListener("click", () => {
+    clearTimeout(closeTimer);
+    $("close-confirm").hidden = true;
+    run("close", {}, () => ctx.announce("Room closed."));
+  });
+
+  $("phase-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = $("phase-name").value.trim();
+    if (name) run("phase", { name }, () => ctx.announce(`Phase: ${name}.`));
+  });
+  $("next-share-button").addEventListener("click", () => run("next_share", {}));
+  $("end-share-button").addEventListener("click", () => run("end_share", {}));
+
+  // ---- per-member actions (delegated from the member list) ---------------
+
+  function memberAction(li, action) {
+    const memberId = li.dataset.memberId;
+    const handle = ctx.memberHandle(memberId) || "The member";
+    const field = (name) => li.querySelector(`[data-field="${name}"]`)?.value ?? "";
+    const closeMenu = () => { const d = li.querySelector("details"); if (d) d.open = false; };
+    switch (action) {
+      case "mute": {
+        const minutes = field("minutes");
+        const fields = { member_id: memberId };
+        if (minutes) fields.minutes = Number(minutes);
+        return run("mute", fields, (answer) => {
+          closeMenu();
+          ctx.announce(answer.until
+            ? `${handle} is muted until ${formatWhen(answer.until)}.`
+            : `${handle} is muted until you unmute them.`);
+        });
+      }
+      case "unmute":
+        return run("unmute", { member_id: memberId }, () => { closeMenu(); ctx.announce(`${handle} is unmuted.`); });
+      case "remove":
+        return run("remove", { member_id: memberId }, () => ctx.announce(`${handle} was removed.`));
+      case "ban": {
+        const fields = { member_id: memberId, scope: field("scope") || "room" };
+        const days = field("days");
+        if (days) fields.days = Number(days);
+        return run("ban", fields, () =>
+          ctx.announce(`${handle} is banned from ${fields.scope === "all" ? "all rooms" : "this room"}.`));
+      }
+      case "promote":
+        return run("promote", { member_id: memberId }, () => { closeMenu(); ctx.announce(`${handle} is now a co-facilitator.`); });
+      default:
+        return null;
+    }
+  }
+
+  // ---- alerts -------------------------------------------------------------
+
+  function onAlert(alert) {
+    const handle = ctx.memberHandle(alert.member_id) || "a member";
+    const label = ALERT_LABELS[alert.kind] || "Alert";
+    const li = el("li", { className: `staff-item alert alert-${alert.kind}`, dataset: { kind: alert.kind, memberId: alert.member_id || "", messageId: alert.message_id || "" } },
+      el("span", { className: "staff-item-title" }, `${label}: ${handle}`),
+      " ",
+      timeElement(new Date().toISOString(), "muted"),
+      // Reports carry the reporter's reason (DESIGN leaves extra fields open).
+      typeof alert.reason === "string" && alert.reason
+        ? el("p", { className: "alert-reason" }, `Reason: ${alert.reason}`)
+        : null);
+    const actions = el("div", { className: "actions" });
+    if (alert.message_id) {
+      actions.append(el("button", { type: "button", on: { click: () => {
+        if (!ctx.focusMessage(alert.message_id)) ctx.announce("That message is no longer shown.");
+      } } }, "Show message"));
+    }
+    actions.append(el("button", { type: "button", className: "button-quiet", on: { click: () => {
+      li.remove();
+      refreshEmpty("alerts", "alerts-empty", "alerts-count");
+      $("alerts-heading").focus();
+    } } }, "Dismiss"));
+    li.append(actions);
+    $("alerts").prepend(li);
+    refreshEmpty("alerts", "alerts-empty", "alerts-count");
+    ctx.announce(alert.kind === "crisis"
+      ? `${handle} may be struggling. They have been shown crisis resources.`
+      : `${label} alert about ${handle}.`);
+  }
+
+  // ---- held messages ---------------------------------------------------
+
+  function dropHeld(id) {
+    const li = state.held.get(id);
+    if (!li) return;
+    li.remove();
+    state.held.delete(id);
+    refreshEmpty("held", "held-empty", "held-count");
+  }
+
+  function onHeld({ message }) {
+    if (!message || state.held.has(message.id)) return;
+    const handle = message.member?.handle || "Someone";
+    const li = el("li", { className: "staff-item held-item", dataset: { messageId: message.id } },
+      el("span", { className: "staff-item-title" }, handle), " ",
+      timeElement(message.ts, "muted"),
+      el("p", { className: "msg-text" }, String(message.text ?? "")),
+      el("div", { className: "actions" },
+        el("button", { type: "button", on: { click: () =>
+          run("approve", { message_id: message.id }, () => { dropHeld(message.id); ctx.announce("Message approved."); }) } }, "Approve"),
+        el("button", { type: "button", className: "button-danger", on: { click: () =>
+          run("reject", { message_id: message.id }, () => { dropHeld(message.id); ctx.announce("Message rejected."); }) } }, "Reject")));
+    state.held.set(message.id, li);
+    $("held").append(li);
+    refreshEmpty("held", "held-empty", "held-count");
+    ctx.announce(`A message from ${handle} is waiting for approval.`);
+  }
+
+  // ---- lobby ------------------------------------------------------------
+
+  function onLobby({ waiting }) {
+    const list = $("lobby");
+    const before = list.children.length;
+    list.replaceChildren(...(waiting || []).map((person) =>
+      el("li", { className: "staff-item", dataset: { memberId: person.id } },
+        el("span", { className: "staff-item-title" }, person.handle), " ",
+        el("button", { type: "button", on: { click: () =>
+          run("admit", { member_id: person.id }, () => ctx.announce(`${person.handle} admitted.`)) } }, "Admit"))));
+    refreshEmpty("lobby", "lobby-empty", "lobby-count");
+    if (list.children.length > before) ctx.announce(`${list.children.length} waiting in the lobby.`);
+  }
+
+  // ---- bans and audit -----------------------------------------------------
+
+  async function loadBans() {
+    const answer = await ctx.mod("bans", {});
+    if (!answer.ok) return;
+    const bans = answer.bans || [];
+    $("bans-refresh").textContent = "Refresh bans";
+    $("bans").replaceChildren(...(bans.length ? bans.map((ban) =>
+      el("li", { className: "staff-item", dataset: { banId: ban.ban_id } },
+        el("span", { className: "staff-item-title" }, ban.handle || "Unknown"),
+        ` · ${ban.scope === "all" ? "all rooms" : "this room"} · `,
+        ban.until ? `until ${formatFull(ban.until)}` : "no end date", " ",
+        el("button", { type: "button", on: { click: () =>
+          run("unban", { ban_id: ban.ban_id }, () => { ctx.announce(`Ban on ${ban.handle || "member"} lifted.`); loadBans(); }) } }, "Unban")))
+      : [el("li", { className: "muted" }, "No bans.")]));
+  }
+  $("bans-refresh").addEventListener("click", loadBans);
+
+  async function loadAudit() {
+    const answer = await ctx.mod("audit", {});
+    if (!answer.ok) return;
+    const entries = answer.entries || [];
+    $("audit-refresh").textContent = "Refresh audit log";
+    $("audit").hidden = false;
+    $("audit-rows").replaceChildren(...(entries.length ? entries.map((entry) =>
+      el("tr", {},
+        el("td", {}, timeElement(entry.at)),
+        el("td", {}, entry.actor || ""),
+        el("td", {}, entry.action || ""),
+        el("td", {}, (entry.target && ctx.memberHandle(entry.target)) || entry.target || ""),
+        el("td", {}, entry.reason || "")))
+      : [el("tr", {}, el("td", { colspan: "5", className: "muted" }, "Nothing yet."))]));
+  }
+  $("audit-refresh").addEventListener("click", loadAudit);
+
+  // ---- room state -------------------------------------------------------
+
+  function onRoomState(room) {
+    state.locked = Boolean(room.locked);
+    state.paused = Boolean(room.paused);
+    const lock = $("lock-button");
+    lock.textContent = state.locked ? "Unlock room" : "Lock room";
+    lock.setAttribute("aria-pressed", String(state.locked));
+    const pause = $("pause-button");
+    pause.textContent = state.paused ? "Resume room" : "Pause room";
+    pause.setAttribute("aria-pressed", String(state.paused));
+    const slow = String(room.slow_mode || 0);
+    const select = $("slow-seconds");
+    if (![...select.options].some((o) => o.value === slow)) {
+      select.append(el("option", { value: slow }, `${slow} seconds`));
+    }
+    select.value = slow;
+    if (document.activeElement !== $("pin-text")) $("pin-text").value = room.pinned || "";
+    if (room.phase && document.activeElement !== $("phase-name")) $("phase-name").value = room.phase;
+    $("open-button").disabled = room.status === "open";
+    $("close-button").disabled = room.status === "closed";
+  }
+
+  return {
+    show(visible) { panel.hidden = !visible; },
+    memberAction,
+    onAlert,
+    onHeld,
+    onLobby,
+    onRoomState,
+    // A held message that was approved (here or by another facilitator) arrives as
+    // an ordinary message; a deleted one is gone for everyone.
+    onMessage(id) { dropHeld(id); },
+    onMessageDeleted(id) { dropHeld(id); },
+  };
+}
