@@ -5,8 +5,8 @@ from __future__ import annotations
 from tests.helpers import (
     FACILITATOR,
     ClientFactory,
-    ServeFn,
     Served,
+    ServeFn,
     base_config,
     login,
     refusal,

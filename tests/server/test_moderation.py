@@ -39,9 +39,10 @@ def mod(action: str, **fields: Any) -> dict[str, Any]:
 async def test_members_cannot_moderate(staff: Client, connect: ClientFactory) -> None:
     a, _ = await member(connect, "River")
     b, lake = await member(connect, "Lake")
-    for action, fields in [("mute", {"member_id": lake["id"]}), ("remove", {"member_id": lake["id"]}),
-                           ("lock", {"locked": True}), ("audit", {}), ("bans", {}),
-                           ("pause", {"paused": True}), ("slow_mode", {"seconds": 5})]:
+    target = {"member_id": lake["id"]}
+    for action, fields in [("mute", target), ("remove", target), ("lock", {"locked": True}),
+                           ("audit", {}), ("bans", {}), ("pause", {"paused": True}),
+                           ("slow_mode", {"seconds": 5})]:
         assert await a.error("mod", mod(action, **fields)) == "forbidden"
     outsider = await connect()
     assert await outsider.error("mod", mod("lock", locked=True)) == "forbidden"
@@ -81,6 +82,8 @@ async def test_mute_until_unmuted(staff: Client, connect: ClientFactory) -> None
     a, river = await member(connect, "River")
     answer = await staff.ok("mod", mod("mute", member_id=river["id"]))
     assert answer["until"] is None
+    assert (await a.wait_for("moderated"))["until"] is None
+    assert await a.error("send", {"room": ROOM, "text": "hi", "client_id": "1"}) == "muted"
 
 
 async def test_remove_disconnects_and_presence_updates(staff: Client,

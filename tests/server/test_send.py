@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.helpers import ClientFactory, ServeFn, Served, base_config
+from tests.helpers import ClientFactory, Served, ServeFn, base_config
 
 ROOM = "open-circle"
 
@@ -18,8 +18,8 @@ async def joined(connect: ClientFactory, handle: str, url: str | None = None) ->
 async def test_two_members_see_each_others_messages_in_seq_order(connect: ClientFactory) -> None:
     a, _ = await joined(connect, "River")
     b, _ = await joined(connect, "Lake")
-    sends = [a.ok("send", {"room": ROOM, "text": f"a{i}", "client_id": f"a{i}"}) for i in range(20)]
-    sends += [b.ok("send", {"room": ROOM, "text": f"b{i}", "client_id": f"b{i}"}) for i in range(20)]
+    sends = [client.ok("send", {"room": ROOM, "text": f"{name}{i}", "client_id": f"{name}{i}"})
+             for i in range(20) for client, name in ((a, "a"), (b, "b"))]
     answers = await asyncio.gather(*sends)
     assert sorted(x["message"]["seq"] for x in answers) == list(range(1, 41))
     for client in (a, b):

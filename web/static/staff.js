@@ -45,6 +45,17 @@ export function createStaff(ctx) {
 
   // ---- room controls ----------------------------------------------------
 
+  // A room_state can arrive while a facilitator is choosing a value: never overwrite
+  // a control they have touched and not yet submitted.
+  const dirty = new Set();
+  for (const id of ["slow-seconds", "pin-text", "phase-name"]) {
+    $(id).addEventListener("input", () => dirty.add(id));
+    $(id).addEventListener("change", () => dirty.add(id));
+  }
+  const sync = (id, value) => {
+    if (!dirty.has(id)) $(id).value = value;
+  };
+
   $("pause-button").addEventListener("click", () =>
     run("pause", { paused: !state.paused }, () =>
       ctx.announce(state.paused ? "Room resumed." : "Room paused. Members can't post, raise hands or join.")));
@@ -56,16 +67,18 @@ export function createStaff(ctx) {
   $("slow-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const seconds = Number($("slow-seconds").value);
+    dirty.delete("slow-seconds");
     run("slow_mode", { seconds }, () =>
       ctx.announce(seconds ? `Slow mode set to ${$("slow-seconds").selectedOptions[0].textContent}.` : "Slow mode off."));
   });
 
   $("pin-form").addEventListener("submit", (event) => {
     event.preventDefault();
+    dirty.delete("pin-text");
     run("pin", { text: $("pin-text").value.trim() }, () => ctx.announce("Pinned text updated."));
   });
   $("unpin-button").addEventListener("click", () =>
-    run("pin", { text: "" }, () => { $("pin-text").value = ""; ctx.announce("Pin removed."); }));
+    run("pin", { text: "" }, () => { dirty.delete("pin-text"); $("pin-text").value = ""; ctx.announce("Pin removed."); }));
 
   $("open-button").addEventListener("click", () =>
     run("open", {}, () => ctx.announce("Room opened.")));
@@ -87,6 +100,7 @@ export function createStaff(ctx) {
   $("phase-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const name = $("phase-name").value.trim();
+    dirty.delete("phase-name");
     if (name) run("phase", { name }, () => ctx.announce(`Phase: ${name}.`));
   });
   $("next-share-button").addEventListener("click", () => run("next_share", {}));
@@ -254,9 +268,9 @@ export function createStaff(ctx) {
     if (![...select.options].some((o) => o.value === slow)) {
       select.append(el("option", { value: slow }, `${slow} seconds`));
     }
-    select.value = slow;
-    if (document.activeElement !== $("pin-text")) $("pin-text").value = room.pinned || "";
-    if (room.phase && document.activeElement !== $("phase-name")) $("phase-name").value = room.phase;
+    sync("slow-seconds", slow);
+    sync("pin-text", room.pinned || "");
+    if (room.phase) sync("phase-name", room.phase);
     $("open-button").disabled = room.status === "open";
     $("close-button").disabled = room.status === "closed";
   }
