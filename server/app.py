@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -10,14 +12,19 @@ from collections.abc import AsyncIterator, Callable
 import socketio
 from aiohttp import web
 
+from server.bus.base import Bus, Envelope
 from server.bus.local import LocalBus
+from server.bus.redis import RedisBus
 from server.keys import METRICS, ROOMS, SETTINGS, TEMPLATES
 from server.metrics import Metrics
 from server.namespace import RoomsNamespace
+from server.rooms.liveness import BEAT_S, Liveness
 from server.rooms.service import Rooms
 from server.security import security_headers
 from server.settings import Settings
+from server.store.base import Store, StoreUnavailable
 from server.store.memory import MemoryStore
+from server.store.redis import RedisStore, redis_client
 from server.templating import WEB_DIR, Templates
 from server.tokens import Tokens
 from server.views import add_routes
@@ -46,15 +53,25 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         logger=False, engineio_logger=False,
     )
     process_id = secrets.token_hex(6)
-    store = MemoryStore(buffer_messages=settings.limits.buffer_messages,
-                        buffer_seconds=settings.limits.buffer_seconds)
 
     # The bus delivers into the namespace, and the namespace calls the rooms domain
     # that publishes on the bus; the sink closure breaks that construction cycle.
-    async def sink(envelope: object) -> None:
-        await namespace.deliver(envelope)  # type: ignore[arg-type]
+    async def sink(envelope: Envelope) -> None:
+        await namespace.deliver(envelope)
 
-    bus = LocalBus(sink)
+    store: Store
+    bus: Bus
+    if settings.redis_url:
+        redis_store = RedisStore(redis_client(settings.redis_url), process_id=process_id,
+                                 buffer_messages=settings.limits.buffer_messages,
+                                 buffer_seconds=settings.limits.buffer_seconds)
+        store = redis_store
+        bus = RedisBus(redis_store.redis, redis_store, sink, process_id=process_id,
+                       on_lag=metrics.bus_lag.observe)
+    else:
+        store = MemoryStore(buffer_messages=settings.limits.buffer_messages,
+                            buffer_seconds=settings.limits.buffer_seconds)
+        bus = LocalBus(sink)
     rooms = Rooms(settings=settings, store=store, bus=bus, tokens=Tokens(settings.secret_key),
                   clock=clock, process_id=process_id)
     namespace = RoomsNamespace(rooms, metrics)
@@ -75,12 +92,34 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    """Start the bus, the rooms and the liveness beat; stop them in reverse."""
     rooms = app[ROOMS]
-    await rooms.start()
+    bus = rooms.core.bus
+    if isinstance(bus, RedisBus):
+        await bus.start()
+    await _start_rooms(rooms)
+    beat = asyncio.create_task(_beat(rooms.liveness), name="liveness")
     yield
+    beat.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await beat
     await app[SIO].shutdown()
-    await rooms.core.bus.close()
+    await bus.close()
     await rooms.core.store.close()
+
+
+async def _start_rooms(rooms: Rooms) -> None:
+    # The server starts even when Redis is down; rooms are set up once it answers.
+    try:
+        await rooms.start()
+    except StoreUnavailable:
+        log.warning("shared store unavailable at start; serving, will retry")
+
+
+async def _beat(liveness: Liveness) -> None:
+    while True:
+        await liveness.tick()
+        await asyncio.sleep(BEAT_S)  # a period, not a synchronisation
 
 
 async def _tell_clients(app: web.Application) -> None:

@@ -74,9 +74,6 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if settings.redis_url:
-        print("error: Redis mode is not available yet in this build (issue 3)", file=sys.stderr)
-        return 2
     web.run_app(create_app(settings), host=settings.host, port=settings.port,
                 access_log=None, shutdown_timeout=settings.shutdown_grace_s,
                 print=lambda text: print(text, flush=True))

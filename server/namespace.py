@@ -91,10 +91,14 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if self._per_device[session.device_hash] <= 0:
             del self._per_device[session.device_hash]
         for room_id, member_id in list(session.memberships.items()):
+            await self._release(sid, session, room_id)
             try:
                 await self.rooms.joining.leave(room_id, member_id)
-            except (Refused, StoreUnavailable):
-                log.warning("could not end a membership on disconnect", exc_info=True)
+            except StoreUnavailable:
+                # Retried by the liveness loop once the store is back: no ghosts.
+                self.rooms.core.pending_leaves.add((room_id, member_id))
+            except Refused:
+                log.warning("could not end a membership on disconnect")
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         if event in ("connect", "disconnect") or hasattr(self, f"on_{event}"):
@@ -115,13 +119,15 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             previous = session.memberships.get(request.room)
             if previous is not None:
                 # Joining again from the same socket replaces the old membership.
+                await self._release(sid, session, request.room)
                 await self.rooms.joining.leave(request.room, previous)
-                session.memberships.pop(request.room, None)
             return await self.rooms.joining.join(session.caller, request, attach)
 
         return await self._answer(session, run)
 
     async def _attach(self, sid: str, session: SocketSession, member: Member) -> None:
+        # Host the room (subscribe to its channel) before the socket can miss anything.
+        await self.rooms.core.bus.host(member.room)
         session.memberships[member.room] = member.id
         await self.enter_room(sid, room_channel(member.room))
         await self.enter_room(sid, member_channel(member.room, member.id))
@@ -135,6 +141,8 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             assert session is not None
             room = payload.get("room") if isinstance(payload, dict) else None
             member_id = session.memberships.get(room) if isinstance(room, str) else None
+            if member_id is not None and isinstance(room, str):
+                await self._release(sid, session, room)
             await self.rooms.joining.leave(room, member_id)
             return {}
 
@@ -217,13 +225,21 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             session = self.sessions.get(sid)
             if envelope.event == PROMOTE:
                 await self.enter_room(sid, staff_channel(envelope.room))
-            elif envelope.event == DETACH:
-                for name in (room_channel(envelope.room), staff_channel(envelope.room), channel):
-                    await self.leave_room(sid, name)
-                if session is not None:
-                    session.memberships.pop(envelope.room, None)
-                    if envelope.data.get("disconnect") and not session.memberships:
-                        await self.disconnect(sid)
+            elif envelope.event == DETACH and session is not None:
+                await self._release(sid, session, envelope.room)
+                if envelope.data.get("disconnect") and not session.memberships:
+                    await self.disconnect(sid)
+
+    async def _release(self, sid: str, session: SocketSession, room_id: str) -> None:
+        """Take one socket out of a room here (idempotent): channels, session, hosting."""
+        member_id = session.memberships.pop(room_id, None)
+        if member_id is None:
+            return
+        self.rooms.core.local_members.pop(member_id, None)
+        for name in (room_channel(room_id), staff_channel(room_id),
+                     member_channel(room_id, member_id)):
+            await self.leave_room(sid, name)
+        await self.rooms.core.bus.unhost(room_id)
 
 
 def _member_of(session: SocketSession, payload: object) -> str | None:

@@ -125,7 +125,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    ready = await request.app[ROOMS].core.store_ready()
+    rooms = request.app[ROOMS]
+    ready = rooms.liveness.ready and await rooms.core.store_ready()
     return web.json_response({"ok": ready}, status=200 if ready else 503)
 
 

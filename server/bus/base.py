@@ -25,6 +25,7 @@ class Envelope:
     data: dict[str, Any] = field(default_factory=dict)
     to: Audience = "room"
     member_id: str | None = None
+    process: str | None = None  # the process holding the member's sockets, when known
 
     @property
     def is_control(self) -> bool:

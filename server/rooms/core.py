@@ -52,6 +52,10 @@ class RoomCore:
         self.tokens = tokens
         self.clock = clock
         self.process_id = process_id
+        # What this process holds, so it can put it back if the shared store loses it.
+        self.local_members: dict[str, Member] = {}
+        self.known_runtime: dict[str, RoomRuntime] = {}
+        self.pending_leaves: set[tuple[str, str]] = set()
 
     def config(self, room_id: object) -> RoomConfig:
         room = self.settings.room(room_id) if isinstance(room_id, str) else None
@@ -75,13 +79,17 @@ class RoomCore:
 
     async def runtime(self, room: RoomConfig) -> RoomRuntime:
         runtime = await self.store.get_runtime(room.id)
-        return runtime if runtime is not None else self.initial_runtime(room)
+        if runtime is None:
+            return self.known_runtime.get(room.id) or self.initial_runtime(room)
+        self.known_runtime[room.id] = runtime
+        return runtime
 
     async def update_runtime(self, room: RoomConfig, **changes: Any) -> RoomRuntime:
         """Change a room's runtime under its lock and tell the room."""
         async with self.store.room_lock(room.id):
             runtime = replace(await self.runtime(room), **changes)
             await self.store.put_runtime(room.id, runtime)
+            self.known_runtime[room.id] = runtime
         await self.publish_state(room, runtime)
         return runtime
 
@@ -106,10 +114,10 @@ class RoomCore:
         await self.bus.publish(Envelope(room_id, "presence", {"room": room_id, **change,
                                                               "count": count}))
 
-    async def tell_member(self, room_id: str, member_id: str, event: str,
-                          data: dict[str, Any]) -> None:
-        await self.bus.publish(Envelope(room_id, event, {"room": room_id, **data}, to="member",
-                                        member_id=member_id))
+    async def tell_member(self, member: Member, event: str, data: dict[str, Any]) -> None:
+        await self.bus.publish(Envelope(member.room, event, {"room": member.room, **data},
+                                        to="member", member_id=member.id,
+                                        process=member.process))
 
     async def tell_staff(self, room_id: str, event: str, data: dict[str, Any]) -> None:
         await self.bus.publish(Envelope(room_id, event, {"room": room_id, **data}, to="staff"))
@@ -122,7 +130,7 @@ class RoomCore:
         walk back in under the same identity.
         """
         await self.bus.publish(Envelope(room.id, DETACH, {"disconnect": disconnect}, to="member",
-                                        member_id=member.id))
+                                        member_id=member.id, process=member.process))
         if revoke:
             await self.store.revoke_member(room.id, member.id, self.settings.limits.token_ttl_s)
         removed = await self.store.remove_member(room.id, member.id)

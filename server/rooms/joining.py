@@ -91,6 +91,7 @@ class Joining:
             member = resumed or await self._new_member(room, caller, request.handle, role, now)
             member = replace(member, process=core.process_id)
             await core.store.put_member(member)
+            core.local_members[member.id] = member
             await attach(member)
         if runtime is not None and await core.store.get_runtime(room.id) is None:
             await core.store.put_runtime(room.id, runtime)
@@ -164,6 +165,7 @@ class Joining:
         room = core.config(room_id)
         if member_id is None:
             return
+        core.local_members.pop(member_id, None)
         member = await core.store.get_member(room.id, member_id)
         if member is not None:
             await core.evict(room, member, revoke=False)

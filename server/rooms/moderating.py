@@ -65,7 +65,7 @@ class Moderating:
         until = now + req.minutes * 60 if req.minutes else None
         await self.core.store.set_mute(room.id, [member.id, member.device_hash], Mute(until), now)
         wire_until = iso_utc(until) if until else None
-        await self.core.tell_member(room.id, member.id, "moderated",
+        await self.core.tell_member(member, "moderated",
                                     {"action": "muted", "until": wire_until})
         await self.core.drop_from_queue(room, member.id)
         return {"until": wire_until}
@@ -74,13 +74,13 @@ class Moderating:
                       actor: str) -> dict[str, Any]:
         member = self._need(target)
         await self.core.store.clear_mute(room.id, [member.id, member.device_hash])
-        await self.core.tell_member(room.id, member.id, "moderated", {"action": "unmuted"})
+        await self.core.tell_member(member, "moderated", {"action": "unmuted"})
         return {}
 
     async def _remove(self, room: RoomConfig, req: ModRequest, target: Member | None,
                       actor: str) -> dict[str, Any]:
         member = self._need(target)
-        await self.core.tell_member(room.id, member.id, "moderated", {"action": "removed"})
+        await self.core.tell_member(member, "moderated", {"action": "removed"})
         await self.core.evict(room, member, revoke=True, disconnect=True)
         return {}
 
@@ -102,7 +102,7 @@ class Moderating:
 
     async def _evict_banned(self, room: RoomConfig, member: Member, until: float | None) -> None:
         core = self.core
-        await core.tell_member(room.id, member.id, "moderated",
+        await core.tell_member(member, "moderated",
                                {"action": "banned", "until": iso_utc(until) if until else None})
         await core.evict(room, member, revoke=True, disconnect=True)
         # What a banned member posted goes with them: a troll's words are gone too.
@@ -162,7 +162,8 @@ class Moderating:
                        actor: str) -> dict[str, Any]:
         member = replace(self._need(target), role=Role.FACILITATOR)
         await self.core.store.put_member(member)
-        await self.core.bus.publish(Envelope(room.id, PROMOTE, to="member", member_id=member.id))
+        await self.core.bus.publish(Envelope(room.id, PROMOTE, to="member", member_id=member.id,
+                                             process=member.process))
         await self.core.publish_presence(room.id, joined=member.to_wire())
         return {}
 
@@ -208,7 +209,8 @@ class Moderating:
         await core.update_runtime(room, status="closed", queue=(), share=None, locked=False,
                                   paused=False, phase=None)
         for member in await core.store.members(room.id):
-            await core.bus.publish(Envelope(room.id, DETACH, to="member", member_id=member.id))
+            await core.bus.publish(Envelope(room.id, DETACH, to="member", member_id=member.id,
+                                            process=member.process))
             await core.store.remove_member(room.id, member.id)
         await core.store.clear_messages(room.id)
 

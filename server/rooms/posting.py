@@ -87,7 +87,7 @@ class Posting:
         async with self._post_locks[room.id]:
             posted = await core.store.post_message(room.id, message, idempotency_key,
                                                    core.clock())
-            if posted.created:
+            if posted.created and not core.store.publishes_messages:
                 stored = replace(message, seq=posted.seq)
                 await core.bus.publish(Envelope(room.id, "message", stored.to_wire()))
         return posted
@@ -118,7 +118,7 @@ class Posting:
     async def _support(self, room: RoomConfig, member: Member, message_id: str | None) -> None:
         core = self.core
         resources = [r.to_wire() for r in core.settings.crisis_resources]
-        await core.tell_member(room.id, member.id, "support", {"resources": resources})
+        await core.tell_member(member, "support", {"resources": resources})
         alert = {"kind": "crisis", "member_id": member.id}
         if message_id is not None:
             alert["message_id"] = message_id

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from server.bus.base import Bus
 from server.rooms.core import RoomCore
 from server.rooms.joining import Joining
+from server.rooms.liveness import Liveness
 from server.rooms.moderating import Moderating
 from server.rooms.posting import Posting
 from server.settings import Settings
@@ -22,6 +23,7 @@ class Rooms:
         self.joining = Joining(self.core)
         self.posting = Posting(self.core)
         self.moderating = Moderating(self.core, self.posting)
+        self.liveness = Liveness(self.core)
 
     async def start(self) -> None:
         """Write each room's starting runtime unless another process already did."""

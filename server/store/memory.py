@@ -22,6 +22,8 @@ _IDEMPOTENCY_TTL_S = 15 * 60
 
 
 class MemoryStore:
+    publishes_messages = False
+
     def __init__(self, *, buffer_messages: int = 500, buffer_seconds: int = 900) -> None:
         self._buffer_messages = buffer_messages
         self._buffer_seconds = buffer_seconds
@@ -32,7 +34,6 @@ class MemoryStore:
         self._mutes: dict[tuple[str, str], Mute] = {}
         self._bans: dict[str, Ban] = {}
         self._buckets: dict[str, tuple[Bucket, float]] = {}
-        self._stamps: dict[str, tuple[float, float]] = {}
         self._seq: defaultdict[str, int] = defaultdict(int)
         self._buffer: defaultdict[str, OrderedDict[str, Message]] = defaultdict(OrderedDict)
         self._posted: dict[tuple[str, str], tuple[Posted, float]] = {}
@@ -40,6 +41,22 @@ class MemoryStore:
         self._audit: defaultdict[str, list[AuditEntry]] = defaultdict(list)
 
     async def close(self) -> None:
+        return None
+
+    # One process: always alive, never restarted under itself.
+    async def heartbeat(self, process_id: str, ttl_s: float) -> bool:
+        return True
+
+    async def dead_processes(self, process_id: str) -> list[str]:
+        return []
+
+    async def claim_reap(self, dead_process_id: str) -> bool:
+        return False
+
+    async def forget_process(self, dead_process_id: str) -> None:
+        return None
+
+    async def reseed_seq(self, room_id: str) -> None:
         return None
 
     @asynccontextmanager
@@ -108,11 +125,6 @@ class MemoryStore:
 
     async def put_bucket(self, key: str, bucket: Bucket, ttl_s: float) -> None:
         self._buckets[key] = (bucket, time.monotonic() + ttl_s)
-
-    async def swap_stamp(self, key: str, value: float, ttl_s: float) -> float | None:
-        old = self._stamps.get(key)
-        self._stamps[key] = (value, time.monotonic() + ttl_s)
-        return old[0] if old is not None and old[1] >= time.monotonic() else None
 
     async def post_message(self, room_id: str, message: Message, idempotency_key: str,
                            now: float) -> Posted:

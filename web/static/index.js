@@ -1,10 +1,14 @@
 // The schedule page: meeting times in the viewer's own time zone, and a gentle
 // countdown. The server renders UTC as a fallback; this only rewrites text.
 
-const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "short", day: "numeric" });
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+// The page's words are English, so dates are spelled in English too; the clock
+// (12- or 24-hour) follows the viewer's own locale.
+const LOCALE = /^en\b/i.test(navigator.language || "") ? navigator.language : "en";
+const hour12 = new Intl.DateTimeFormat(undefined, { hour: "numeric" }).resolvedOptions().hour12;
+const dayFormat = new Intl.DateTimeFormat(LOCALE, { weekday: "long", month: "short", day: "numeric" });
+const timeFormat = new Intl.DateTimeFormat(LOCALE, { hour: "numeric", minute: "2-digit", hour12 });
 const relative = typeof Intl.RelativeTimeFormat === "function"
-  ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" })
+  ? new Intl.RelativeTimeFormat(LOCALE, { numeric: "auto" })
   : null;
 
 function startOfDay(date) {

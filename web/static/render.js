@@ -57,11 +57,16 @@ export function safeUrl(url) {
 
 // ---- time ---------------------------------------------------------------
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
-const dayTimeFormat = new Intl.DateTimeFormat(undefined, {
-  weekday: "short", hour: "numeric", minute: "2-digit",
+// English words (the page is English), the viewer's own 12- or 24-hour clock.
+const LOCALE = /^en\b/i.test(navigator.language || "") ? navigator.language : "en";
+const hour12 = new Intl.DateTimeFormat(undefined, { hour: "numeric" }).resolvedOptions().hour12;
+const timeFormat = new Intl.DateTimeFormat(LOCALE, { hour: "numeric", minute: "2-digit", hour12 });
+const dayTimeFormat = new Intl.DateTimeFormat(LOCALE, {
+  weekday: "short", hour: "numeric", minute: "2-digit", hour12,
 });
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const fullFormat = new Intl.DateTimeFormat(LOCALE, {
+  year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", hour12,
+});
 
 function parseTime(iso) {
   const date = new Date(iso);

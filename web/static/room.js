@@ -12,6 +12,8 @@ import { createStaff } from "./staff.js";
 const $ = (id) => document.getElementById(id);
 
 const app = $("room-app");
+const log = $("log");
+const compose = $("compose");
 const ROOM = app.dataset.room;
 const KIND = app.dataset.kind;
 const FACILITATOR = app.dataset.facilitator || "";
@@ -108,7 +110,16 @@ function setLive(node, text) {
   if (text) window.setTimeout(() => { node.textContent = text; }, 30);
 }
 
-function announce(text) { setLive($("notice"), text); }
+// Status notes fade after a while so an old one is never mistaken for news; errors
+// stay until the person does something else.
+let noticeTimer = null;
+function announce(text) {
+  setLive($("notice"), text);
+  window.clearTimeout(noticeTimer);
+  noticeTimer = window.setTimeout(() => {
+    if ($("notice").textContent === text) $("notice").textContent = "";
+  }, 15_000);
+}
 function clearError() { $("error").textContent = ""; }
 
 function showError(error) {
@@ -170,6 +181,10 @@ socket.on("connect", () => {
 
 socket.on("disconnect", (reason) => {
   state.disconnected = true;
+  if (state.blocked) {
+    setConnection("");
+    return;
+  }
   setConnection("Reconnecting…");
   if (reason === "io server disconnect" && !state.blocked) {
     // The server ended this connection (a restart, or a process going away);
@@ -216,7 +231,8 @@ function endMembership(message, { blocked = false, isError = false } = {}) {
   stopShareTimer();
   clearPendingSend();
   closeReport();
-  if (blocked) $("join-explain").textContent = message;
+  // Removed or banned: the alert says why, and the join form stays visible but off.
+  $("join-explain").hidden = blocked;
   showStage("ended");
   if (isError) showError({ message }); else announce(message);
   if (!blocked) $("handle").focus();
@@ -297,11 +313,19 @@ function onJoined(answer, { resumed }) {
     $("log").replaceChildren();
     state.lastSeq = 0;
   }
+  const roomSeq = Number(answer.seq) || 0;
+  if (resumed && roomSeq < state.lastSeq) {
+    // The room's history started again (a single server restarted with no shared
+    // store): keep what is on screen above, in its order, and count afresh below it.
+    const items = [...log.children];
+    items.forEach((li, i) => { li.dataset.seq = String(i - items.length); });
+    state.lastSeq = 0;
+  }
   state.members = new Map((answer.members || []).map((m) => [m.id, m]));
   if (state.me && !state.members.has(state.me.id)) state.members.set(state.me.id, state.me);
   state.memberCount = state.members.size;
   for (const msg of answer.missed || []) addMessage(msg, { quiet: true });
-  state.lastSeq = Math.max(state.lastSeq, Number(answer.seq) || 0);
+  state.lastSeq = Math.max(state.lastSeq, roomSeq);
   saveSession();
 
   showStage("in");
@@ -371,8 +395,6 @@ $("leave-button").addEventListener("click", leave);
 $("lobby-leave-button").addEventListener("click", leave);
 
 // ---- messages ---------------------------------------------------------------
-
-const log = $("log");
 
 function nearBottom() {
   return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
@@ -503,8 +525,6 @@ $("report-form").addEventListener("submit", async (event) => {
 });
 
 // ---- sending -----------------------------------------------------------------
-
-const compose = $("compose");
 
 function clearPendingSend() {
   if (state.pendingSend) window.clearTimeout(state.pendingSend.timer);
@@ -645,6 +665,7 @@ function handRaised(id) {
 }
 
 function renderMembers() {
+  for (const member of state.members.values()) knownHandles.set(member.id, member.handle);
   const list = $("members");
   const open = new Set([...list.querySelectorAll("details[open]")].map((d) => d.closest("li").dataset.memberId));
   const sorted = [...state.members.values()].sort((a, b) =>
@@ -685,8 +706,12 @@ socket.on("presence", (data) => {
   renderMembers();
 });
 
+// Handles seen on this page, kept after people leave so the audit log and alerts
+// can still name them. Only in memory: gone when the page closes.
+const knownHandles = new Map();
+
 function memberHandle(id) {
-  return state.members.get(id)?.handle || null;
+  return state.members.get(id)?.handle || knownHandles.get(id) || null;
 }
 
 // ---- room state, queue, share ---------------------------------------------------

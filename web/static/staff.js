@@ -240,15 +240,16 @@ export function createStaff(ctx) {
     if (!answer.ok) return;
     const entries = answer.entries || [];
     $("audit-refresh").textContent = "Refresh audit log";
-    $("audit").hidden = false;
-    $("audit-rows").replaceChildren(...(entries.length ? entries.map((entry) =>
-      el("tr", {},
-        el("td", {}, timeElement(entry.at)),
-        el("td", {}, entry.actor || ""),
-        el("td", {}, entry.action || ""),
-        el("td", {}, (entry.target && ctx.memberHandle(entry.target)) || entry.target || ""),
-        el("td", {}, entry.reason || "")))
-      : [el("tr", {}, el("td", { colspan: "5", className: "muted" }, "Nothing yet."))]));
+    // A list, not a table: the side column is narrow, and a phone narrower still.
+    $("audit").replaceChildren(...(entries.length ? entries.map((entry) => {
+      const target = entry.target ? ctx.memberHandle(entry.target) || "a member who left" : null;
+      return el("li", { className: "staff-item audit-entry", dataset: { entryId: entry.id || "" } },
+        timeElement(entry.at, "muted"), " ",
+        el("span", { className: "staff-item-title" }, entry.actor || "Someone"), " ",
+        (entry.action || "").replace(/_/g, " "),
+        target ? ` · ${target}` : "",
+        entry.reason ? el("span", { className: "audit-reason" }, ` · ${entry.reason}`) : null);
+    }) : [el("li", { className: "muted" }, "Nothing yet.")]));
   }
   $("audit-refresh").addEventListener("click", loadAudit);
 

@@ -1,0 +1,213 @@
+"""`RedisBus`: a Redis pub/sub channel per room, and one per process.
+
+A process subscribes to a room's channel when its first local member joins and
+unsubscribes a while after the last one leaves, so it only receives traffic for
+rooms it hosts. Pub/sub is at-most-once, so receivers track each room's seq and
+fill any gap from the store's replay buffer (after a reconnect, say).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from server import redis_names as names
+from server.bus.base import Envelope, Sink
+from server.bus.wire import decode, encode
+from server.store.base import StoreUnavailable
+from server.store.redis import RedisStore
+
+log = logging.getLogger(__name__)
+
+UNSUBSCRIBE_AFTER_S = 10.0
+MAX_BACKOFF_S = 5.0
+_REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+class RedisBus:
+    def __init__(self, client: aioredis.Redis, store: RedisStore, sink: Sink, *,
+                 process_id: str, on_lag: Callable[[float], None] | None = None) -> None:
+        self._redis = client
+        self._store = store
+        self._sink = sink
+        self._process_id = process_id
+        self._on_lag = on_lag
+        self._pubsub: aioredis.client.PubSub | None = None
+        self._hosted: dict[str, int] = {}  # room → local memberships
+        self._pending_unsubscribe: dict[str, asyncio.Task[None]] = {}
+        self._subscribed: set[str] = set()
+        self._confirmed: dict[str, asyncio.Event] = {}
+        self._last_seq: dict[str, int] = {}
+        self._listener: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+        self.received = 0  # pub/sub messages this process received (for the benchmark)
+
+    # -- lifecycle ----------------------------------------------------------------
+    async def start(self) -> None:
+        self._listener = asyncio.create_task(self._listen(), name="redis-bus-listener")
+
+    async def close(self) -> None:
+        tasks = [t for t in (self._listener, *self._pending_unsubscribe.values()) if t]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._drop_pubsub()
+
+    # -- the Bus protocol ----------------------------------------------------------
+    async def publish(self, envelope: Envelope) -> None:
+        # Work for one member goes straight to the process that holds their sockets.
+        channel = (names.process_channel(envelope.process)
+                   if envelope.to == "member" and envelope.process
+                   else names.room_channel(envelope.room))
+        try:
+            await self._redis.publish(channel, encode(envelope, self._process_id))
+        except _REDIS_DOWN as exc:
+            raise StoreUnavailable("publish") from exc
+
+    async def host(self, room_id: str) -> None:
+        self._hosted[room_id] = self._hosted.get(room_id, 0) + 1
+        pending = self._pending_unsubscribe.pop(room_id, None)
+        if pending is not None:
+            pending.cancel()
+        if room_id not in self._subscribed:
+            await self._subscribe(room_id)
+
+    async def unhost(self, room_id: str) -> None:
+        count = self._hosted.get(room_id, 0) - 1
+        if count > 0:
+            self._hosted[room_id] = count
+            return
+        self._hosted.pop(room_id, None)
+        if room_id in self._subscribed and room_id not in self._pending_unsubscribe:
+            # Debounced: a member who reconnects at once should not cost a resubscribe.
+            self._pending_unsubscribe[room_id] = asyncio.create_task(
+                self._unsubscribe_later(room_id))
+
+    @property
+    def hosted_rooms(self) -> list[str]:
+        return list(self._hosted)
+
+    # -- subscriptions -------------------------------------------------------------
+    async def _subscribe(self, room_id: str) -> None:
+        channel = names.room_channel(room_id)
+        self._subscribed.add(room_id)
+        confirmed = self._confirmed.setdefault(channel, asyncio.Event())
+        if self._pubsub is None:
+            await asyncio.wait_for(self.connected.wait(), 2.0)
+        assert self._pubsub is not None
+        try:
+            await self._pubsub.subscribe(channel)
+            # Wait for Redis to confirm, so nothing published after our seq read is missed.
+            await asyncio.wait_for(confirmed.wait(), 2.0)
+        except (*_REDIS_DOWN, TimeoutError) as exc:
+            raise StoreUnavailable("subscribe") from exc
+        if room_id not in self._last_seq:
+            self._last_seq[room_id] = await self._store.latest_seq(room_id)
+
+    async def _unsubscribe_later(self, room_id: str) -> None:
+        await asyncio.sleep(UNSUBSCRIBE_AFTER_S)
+        self._pending_unsubscribe.pop(room_id, None)
+        if room_id in self._hosted:
+            return
+        self._subscribed.discard(room_id)
+        self._last_seq.pop(room_id, None)
+        channel = names.room_channel(room_id)
+        self._confirmed.pop(channel, None)
+        if self._pubsub is not None:
+            with contextlib.suppress(*_REDIS_DOWN):
+                await self._pubsub.unsubscribe(channel)
+
+    # -- receiving -----------------------------------------------------------------
+    async def _listen(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                if self._pubsub is None:
+                    await self._connect()
+                    backoff = 0.1
+                assert self._pubsub is not None
+                message = await self._pubsub.get_message(timeout=1.0)
+                if message is not None:
+                    await self._on_message(message)
+            except _REDIS_DOWN:
+                log.warning("redis pub/sub connection lost; reconnecting")
+                await self._drop_pubsub()
+                await asyncio.sleep(backoff)  # capped exponential backoff
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+            except StoreUnavailable:
+                await self._drop_pubsub()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("bus message handling failed")
+
+    async def _connect(self) -> None:
+        pubsub = self._redis.pubsub()
+        channels = [names.process_channel(self._process_id),
+                    *(names.room_channel(r) for r in self._subscribed)]
+        await pubsub.subscribe(*channels)
+        self._pubsub = pubsub
+        self.connected.set()
+        log.info("redis pub/sub connected (%d rooms)", len(self._subscribed))
+        # Anything published while we were away is in the replay buffers.
+        for room_id in list(self._subscribed):
+            if room_id in self._last_seq:
+                await self._fill(room_id, self._last_seq[room_id], None)
+
+    async def _drop_pubsub(self) -> None:
+        self.connected.clear()
+        pubsub, self._pubsub = self._pubsub, None
+        for event in self._confirmed.values():
+            event.clear()
+        if pubsub is not None:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _on_message(self, message: dict[str, object]) -> None:
+        kind = message.get("type")
+        channel = message.get("channel")
+        channel = channel.decode() if isinstance(channel, bytes) else channel
+        if kind == "subscribe" and isinstance(channel, str):
+            self._confirmed.setdefault(channel, asyncio.Event()).set()
+            return
+        if kind != "message":
+            return
+        self.received += 1
+        data = message.get("data")
+        assert isinstance(data, bytes | str)
+        received = decode(data)
+        if self._on_lag is not None and received.sent_at:
+            self._on_lag(max(0.0, time.time() - received.sent_at))
+        envelope = received.envelope
+        if envelope.event == "message":
+            seq = int(envelope.data["seq"])
+            last = self._last_seq.get(envelope.room)
+            if last is not None:
+                if seq <= last:
+                    return  # already delivered (a gap fill got here first)
+                if seq > last + 1:
+                    await self._fill(envelope.room, last, seq)
+            self._last_seq[envelope.room] = seq
+            self._store.saw_seq(envelope.room, seq)
+        await self._sink(envelope)
+
+    async def _fill(self, room_id: str, after: int, before: int | None) -> None:
+        """Deliver the buffered messages with after < seq < before, in order."""
+        messages = await self._store.messages_after(room_id, after, time.time())
+        for message in messages:
+            if before is not None and message.seq >= before:
+                break
+            self._last_seq[room_id] = message.seq
+            self._store.saw_seq(room_id, message.seq)
+            await self._sink(Envelope(room_id, "message", message.to_wire()))

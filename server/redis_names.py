@@ -1,0 +1,25 @@
+"""Every Redis key and channel name in one place, so store and bus agree on them."""
+
+from __future__ import annotations
+
+PREFIX = "pr:"
+EPOCH = f"{PREFIX}epoch"          # gone or changed: Redis restarted empty
+PROCESSES = f"{PREFIX}procs"      # set of process ids that have registered
+BANS = f"{PREFIX}bans"            # hash ban_id → ban
+
+
+def alive(process_id: str) -> str:
+    return f"{PREFIX}alive:{process_id}"
+
+
+def room_key(room_id: str, part: str) -> str:
+    # {room} is a Redis Cluster hash tag: one room's keys live on one shard.
+    return f"{PREFIX}room:{{{room_id}}}:{part}"
+
+
+def room_channel(room_id: str) -> str:
+    return f"{PREFIX}ch:room:{room_id}"
+
+
+def process_channel(process_id: str) -> str:
+    return f"{PREFIX}ch:proc:{process_id}"

@@ -1,0 +1,72 @@
+"""Keeping shared state honest when processes die or the store restarts empty.
+
+Every process beats; a process whose beat lapsed has its members removed (and
+everyone told), so a crash leaves no ghosts. If the store comes back empty, each
+process puts back what it holds: its members, its rooms' state, and a seq floor so
+numbering continues above every seq already delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from server.rooms.core import RoomCore
+from server.store.base import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+BEAT_S = 2.0
+TTL_S = 10.0  # a dead process's members are gone within TTL_S + BEAT_S
+
+
+class Liveness:
+    def __init__(self, core: RoomCore) -> None:
+        self.core = core
+        self.ready = True
+
+    async def tick(self) -> None:
+        """One beat: refresh our key, repair after a store restart, reap the dead."""
+        core = self.core
+        try:
+            intact = await core.store.heartbeat(core.process_id, TTL_S)
+            if not intact:
+                log.warning("shared store lost its state; re-registering this process")
+                await self.reregister()
+            for dead in await core.store.dead_processes(core.process_id):
+                if await core.store.claim_reap(dead):
+                    await self.reap(dead)
+            await self._retry_leaves()
+            self.ready = True
+        except StoreUnavailable:
+            self.ready = False
+
+    async def reregister(self) -> None:
+        core = self.core
+        rooms = {m.room for m in core.local_members.values()} | set(core.known_runtime)
+        for member in list(core.local_members.values()):
+            await core.store.put_member(member)
+        for room_id in rooms:
+            runtime = core.known_runtime.get(room_id)
+            if runtime is not None and await core.store.get_runtime(room_id) is None:
+                await core.store.put_runtime(room_id, runtime)
+            await core.store.reseed_seq(room_id)
+
+    async def reap(self, dead: str) -> None:
+        core = self.core
+        removed = 0
+        for room in core.settings.rooms:
+            for member in await core.store.members(room.id):
+                if member.process == dead:
+                    await core.evict(room, member, revoke=False)
+                    removed += 1
+        await core.store.forget_process(dead)
+        log.info("removed %d members of a process that stopped", removed)
+
+    async def _retry_leaves(self) -> None:
+        core = self.core
+        for room_id, member_id in list(core.pending_leaves):
+            room = core.settings.room(room_id)
+            member = await core.store.get_member(room_id, member_id) if room else None
+            if room is not None and member is not None and member_id not in core.local_members:
+                await core.evict(room, member, revoke=False)
+            core.pending_leaves.discard((room_id, member_id))

@@ -1,0 +1,88 @@
+"""JSON forms of the store's values, for stores that keep them outside the process."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from moderation.audit import AuditEntry
+from moderation.ratelimit import Bucket
+from moderation.roles import Role
+from server.models import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Share
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def member_to_json(member: Member) -> str:
+    return dumps({**asdict(member), "role": member.role.value})
+
+
+def member_from_json(text: str | bytes) -> Member:
+    data = json.loads(text)
+    data["role"] = Role(data["role"])
+    return Member(**data)
+
+
+def message_to_json(message: Message) -> str:
+    return dumps(asdict(message))
+
+
+def message_from_json(text: str | bytes) -> Message:
+    return Message(**json.loads(text))
+
+
+def held_to_json(held: HeldMessage) -> str:
+    return dumps(asdict(held))
+
+
+def held_from_json(text: str | bytes) -> HeldMessage:
+    return HeldMessage(**json.loads(text))
+
+
+def ban_to_json(ban: Ban) -> str:
+    return dumps(asdict(ban))
+
+
+def ban_from_json(text: str | bytes) -> Ban:
+    return Ban(**json.loads(text))
+
+
+def mute_to_json(mute: Mute) -> str:
+    return dumps(asdict(mute))
+
+
+def mute_from_json(text: str | bytes) -> Mute:
+    return Mute(**json.loads(text))
+
+
+def bucket_to_json(bucket: Bucket) -> str:
+    return dumps([bucket.tokens, bucket.at])
+
+
+def bucket_from_json(text: str | bytes) -> Bucket:
+    tokens, at = json.loads(text)
+    return Bucket(float(tokens), float(at))
+
+
+def audit_to_json(entry: AuditEntry) -> str:
+    return dumps(asdict(entry))
+
+
+def audit_from_json(text: str | bytes) -> AuditEntry:
+    return AuditEntry(**json.loads(text))
+
+
+def runtime_to_json(runtime: RoomRuntime) -> str:
+    data = asdict(runtime)
+    data["queue"] = list(runtime.queue)
+    return dumps(data)
+
+
+def runtime_from_json(text: str | bytes) -> RoomRuntime:
+    data = json.loads(text)
+    data["queue"] = tuple(data["queue"])
+    data["share"] = Share(**data["share"]) if data.get("share") else None
+    return RoomRuntime(**data)

@@ -1,0 +1,351 @@
+"""`RedisStore`: the same `Store` contract, shared by every process through Redis.
+
+Posting is one Lua script — idempotency check, next seq, append to the capped buffer,
+publish to the room's channel — so no process can see seq N+1 before seq N exists,
+and a message is never acknowledged unless it was stored.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import cast
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import LockError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from moderation.audit import RETENTION_S, AuditEntry
+from moderation.ratelimit import Bucket
+from server import redis_names as names
+from server.bus.wire import SEQ_PLACEHOLDER, encode_message_envelope
+from server.models import Ban, HeldMessage, Member, Message, Mute, RoomRuntime
+from server.store import codec
+from server.store.base import Posted, StoreUnavailable
+
+_IDEMPOTENCY_TTL_S = 15 * 60
+
+# KEYS: seq, buffer (zset seq→id), messages (hash id→json), ages (zset ts→id), idempotency
+# ARGV: stored json, envelope json, channel, id, now, max count, max age, idem ttl, floor
+_POST = """
+local seen = redis.call('GET', KEYS[5])
+if seen then return {0, seen} end
+local seq = redis.call('INCR', KEYS[1])
+local floor = tonumber(ARGV[9])
+if seq <= floor then
+  seq = floor + 1
+  redis.call('SET', KEYS[1], seq)
+end
+local s = tostring(seq)
+local stored = (string.gsub(ARGV[1], '"__SEQ__"', s, 1))
+local envelope = (string.gsub(ARGV[2], '"__SEQ__"', s, 1))
+local now = tonumber(ARGV[5])
+redis.call('HSET', KEYS[3], ARGV[4], stored)
+redis.call('ZADD', KEYS[2], seq, ARGV[4])
+redis.call('ZADD', KEYS[4], now, ARGV[4])
+local function drop(ids)
+  if #ids > 0 then
+    redis.call('HDEL', KEYS[3], unpack(ids))
+    redis.call('ZREM', KEYS[2], unpack(ids))
+    redis.call('ZREM', KEYS[4], unpack(ids))
+  end
+end
+drop(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. tostring(now - tonumber(ARGV[7]))))
+local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[6])
+if extra > 0 then drop(redis.call('ZRANGE', KEYS[2], 0, extra - 1)) end
+-- An idle room's buffer disappears on its own: nothing said outlives the buffer.
+for i = 2, 4 do redis.call('EXPIRE', KEYS[i], tonumber(ARGV[7]) + 60) end
+local answer = ARGV[4] .. ':' .. s
+redis.call('SET', KEYS[5], answer, 'EX', tonumber(ARGV[8]))
+redis.call('PUBLISH', ARGV[3], envelope)
+return {1, answer}
+"""
+
+# Raise a counter to at least a floor (seq after Redis came back empty).
+_RAISE = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return redis.call('GET', KEYS[1])
+"""
+
+
+@contextmanager
+def _unavailable_on_error() -> Iterator[None]:
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        raise StoreUnavailable(type(exc).__name__) from exc
+
+
+class RedisStore:
+    publishes_messages = True
+
+    def __init__(self, client: aioredis.Redis, *, process_id: str, buffer_messages: int = 500,
+                 buffer_seconds: int = 900) -> None:
+        self.redis = client
+        self.process_id = process_id
+        self._buffer_messages = buffer_messages
+        self._buffer_seconds = buffer_seconds
+        self._post = client.register_script(_POST)
+        self._raise = client.register_script(_RAISE)
+        self._epoch: bytes | None = None
+        # Highest seq this process has seen per room: the floor after a Redis restart.
+        self.highest_seq: dict[str, int] = {}
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    async def heartbeat(self, process_id: str, ttl_s: float) -> bool:
+        with _unavailable_on_error():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.set(names.alive(process_id), 1, px=int(ttl_s * 1000))
+                pipe.sadd(names.PROCESSES, process_id)
+                pipe.get(names.EPOCH)
+                *_, epoch = await pipe.execute()
+            if epoch is None:
+                # Empty Redis (first start, restart without persistence, failover).
+                await self.redis.set(names.EPOCH, secrets.token_hex(8), nx=True)
+                epoch = await self.redis.get(names.EPOCH)
+        known, self._epoch = self._epoch, epoch
+        return known is None or known == epoch
+
+    async def dead_processes(self, process_id: str) -> list[str]:
+        with _unavailable_on_error():
+            members = [m.decode() if isinstance(m, bytes) else m
+                       for m in await self.redis.smembers(names.PROCESSES)]
+            others = [m for m in members if m != process_id]
+            if not others:
+                return []
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for other in others:
+                    pipe.exists(names.alive(other))
+                alive = await pipe.execute()
+        return [pid for pid, up in zip(others, alive, strict=True) if not up]
+
+    async def claim_reap(self, dead_process_id: str) -> bool:
+        with _unavailable_on_error():
+            return bool(await self.redis.set(f"{names.PREFIX}reap:{dead_process_id}", 1,
+                                             nx=True, ex=30))
+
+    async def forget_process(self, dead_process_id: str) -> None:
+        with _unavailable_on_error():
+            await self.redis.srem(names.PROCESSES, dead_process_id)
+
+    async def reseed_seq(self, room_id: str) -> None:
+        floor = self.highest_seq.get(room_id, 0)
+        if floor:
+            await self.raise_seq(room_id, floor)
+
+    @asynccontextmanager
+    async def room_lock(self, room_id: str) -> AsyncIterator[None]:
+        lock = self.redis.lock(names.room_key(room_id, "lock"), timeout=10,
+                               blocking_timeout=10, thread_local=False)
+        with _unavailable_on_error():
+            if not await lock.acquire():
+                raise StoreUnavailable("room lock")
+        try:
+            yield
+        finally:
+            try:
+                with _unavailable_on_error():
+                    await lock.release()
+            except (LockError, StoreUnavailable):
+                pass  # expired or Redis gone: the lock times out by itself
+
+    async def get_runtime(self, room_id: str) -> RoomRuntime | None:
+        with _unavailable_on_error():
+            raw = await self.redis.get(names.room_key(room_id, "runtime"))
+        return codec.runtime_from_json(raw) if raw else None
+
+    async def put_runtime(self, room_id: str, runtime: RoomRuntime) -> None:
+        with _unavailable_on_error():
+            await self.redis.set(names.room_key(room_id, "runtime"), codec.runtime_to_json(runtime))
+
+    async def put_member(self, member: Member) -> None:
+        with _unavailable_on_error():
+            await self.redis.hset(names.room_key(member.room, "members"), member.id,
+                                  codec.member_to_json(member))
+
+    async def get_member(self, room_id: str, member_id: str) -> Member | None:
+        with _unavailable_on_error():
+            raw = await self.redis.hget(names.room_key(room_id, "members"), member_id)
+        return codec.member_from_json(raw) if raw else None
+
+    async def remove_member(self, room_id: str, member_id: str) -> Member | None:
+        key = names.room_key(room_id, "members")
+        with _unavailable_on_error():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hget(key, member_id)
+                pipe.hdel(key, member_id)
+                raw, removed = await pipe.execute()
+        return codec.member_from_json(raw) if raw and removed else None
+
+    async def members(self, room_id: str) -> list[Member]:
+        with _unavailable_on_error():
+            raw = await self.redis.hvals(names.room_key(room_id, "members"))
+        return sorted((codec.member_from_json(r) for r in raw), key=lambda m: m.joined_at)
+
+    async def member_count(self, room_id: str) -> int:
+        with _unavailable_on_error():
+            return int(await self.redis.hlen(names.room_key(room_id, "members")))
+
+    async def revoke_member(self, room_id: str, member_id: str, ttl_s: int) -> None:
+        with _unavailable_on_error():
+            await self.redis.set(names.room_key(room_id, f"revoked:{member_id}"), 1, ex=ttl_s)
+
+    async def is_revoked(self, room_id: str, member_id: str) -> bool:
+        with _unavailable_on_error():
+            return bool(await self.redis.exists(names.room_key(room_id, f"revoked:{member_id}")))
+
+    async def set_mute(self, room_id: str, keys: list[str], mute: Mute, now: float) -> None:
+        ttl = max(1, int(mute.until - now) + 1) if mute.until is not None else None
+        with _unavailable_on_error():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                for key in keys:
+                    pipe.set(names.room_key(room_id, f"mute:{key}"), codec.mute_to_json(mute),
+                             ex=ttl)
+                await pipe.execute()
+
+    async def get_mute(self, room_id: str, keys: list[str], now: float) -> Mute | None:
+        with _unavailable_on_error():
+            raw = await self.redis.mget([names.room_key(room_id, f"mute:{k}") for k in keys])
+        for item in raw:
+            if item:
+                mute = codec.mute_from_json(item)
+                if mute.active(now):
+                    return mute
+        return None
+
+    async def clear_mute(self, room_id: str, keys: list[str]) -> None:
+        with _unavailable_on_error():
+            await self.redis.delete(*[names.room_key(room_id, f"mute:{k}") for k in keys])
+
+    async def add_ban(self, ban: Ban) -> None:
+        with _unavailable_on_error():
+            await self.redis.hset(names.BANS, ban.ban_id, codec.ban_to_json(ban))
+
+    async def remove_ban(self, ban_id: str) -> Ban | None:
+        with _unavailable_on_error():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hget(names.BANS, ban_id)
+                pipe.hdel(names.BANS, ban_id)
+                raw, removed = await pipe.execute()
+        return codec.ban_from_json(raw) if raw and removed else None
+
+    async def bans(self, room_id: str, now: float) -> list[Ban]:
+        with _unavailable_on_error():
+            raw = await self.redis.hvals(names.BANS)
+        bans = [codec.ban_from_json(r) for r in raw]
+        return [b for b in bans if b.active(now) and (b.room is None or b.room == room_id)]
+
+    async def get_bucket(self, key: str) -> Bucket | None:
+        with _unavailable_on_error():
+            raw = await self.redis.get(f"{names.PREFIX}bucket:{key}")
+        return codec.bucket_from_json(raw) if raw else None
+
+    async def put_bucket(self, key: str, bucket: Bucket, ttl_s: float) -> None:
+        with _unavailable_on_error():
+            await self.redis.set(f"{names.PREFIX}bucket:{key}", codec.bucket_to_json(bucket),
+                                 px=max(1, int(ttl_s * 1000)))
+
+    async def post_message(self, room_id: str, message: Message, idempotency_key: str,
+                           now: float) -> Posted:
+        stored = codec.message_to_json(message).replace(f'"seq":{message.seq}',
+                                                        f'"seq":{SEQ_PLACEHOLDER}', 1)
+        envelope = self.envelope_for(message)
+        keys = [names.room_key(room_id, p) for p in ("seq", "buffer", "messages", "ages")]
+        keys.append(names.room_key(room_id, f"posted:{idempotency_key}"))
+        args: list[str | int | float] = [
+            stored, envelope, names.room_channel(room_id), message.id, now,
+            self._buffer_messages, self._buffer_seconds, _IDEMPOTENCY_TTL_S,
+            self.highest_seq.get(room_id, 0)]
+        with _unavailable_on_error():
+            created, answer = await self._post(keys=keys, args=args)
+        message_id, seq = answer.decode().rsplit(":", 1)
+        self.saw_seq(room_id, int(seq))
+        return Posted(message_id, int(seq), bool(created))
+
+    def envelope_for(self, message: Message) -> str:
+        """The bus envelope for a message, with the seq left for the script to fill."""
+        return encode_message_envelope(message, self.process_id)
+
+    def saw_seq(self, room_id: str, seq: int) -> None:
+        if seq > self.highest_seq.get(room_id, 0):
+            self.highest_seq[room_id] = seq
+
+    async def raise_seq(self, room_id: str, floor: int) -> int:
+        with _unavailable_on_error():
+            return int(await self._raise(keys=[names.room_key(room_id, "seq")], args=[floor]))
+
+    async def messages_after(self, room_id: str, seq: int, now: float) -> list[Message]:
+        with _unavailable_on_error():
+            ids = cast(list[bytes], await self.redis.zrangebyscore(
+                names.room_key(room_id, "buffer"), f"({seq}", "+inf"))
+            raw = await self.redis.hmget(names.room_key(room_id, "messages"), ids) if ids else []
+        messages = [codec.message_from_json(r) for r in raw if r]
+        return [m for m in messages if m.ts >= now - self._buffer_seconds]
+
+    async def get_message(self, room_id: str, message_id: str) -> Message | None:
+        with _unavailable_on_error():
+            raw = await self.redis.hget(names.room_key(room_id, "messages"), message_id)
+        return codec.message_from_json(raw) if raw else None
+
+    async def delete_message(self, room_id: str, message_id: str) -> Message | None:
+        with _unavailable_on_error():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hget(names.room_key(room_id, "messages"), message_id)
+                pipe.hdel(names.room_key(room_id, "messages"), message_id)
+                pipe.zrem(names.room_key(room_id, "buffer"), message_id)
+                pipe.zrem(names.room_key(room_id, "ages"), message_id)
+                raw, removed, *_ = await pipe.execute()
+        return codec.message_from_json(raw) if raw and removed else None
+
+    async def latest_seq(self, room_id: str) -> int:
+        with _unavailable_on_error():
+            raw = await self.redis.get(names.room_key(room_id, "seq"))
+        seq = int(raw) if raw else 0
+        self.saw_seq(room_id, seq)
+        return seq
+
+    async def clear_messages(self, room_id: str) -> None:
+        with _unavailable_on_error():
+            await self.redis.delete(*[names.room_key(room_id, p)
+                                      for p in ("buffer", "messages", "ages", "held")])
+
+    async def hold_message(self, held: HeldMessage) -> None:
+        key = names.room_key(held.room, "held")
+        with _unavailable_on_error():
+            await self.redis.hset(key, held.id, codec.held_to_json(held))
+            await self.redis.expire(key, self._buffer_seconds)
+
+    async def take_held(self, room_id: str, held_id: str) -> HeldMessage | None:
+        key = names.room_key(room_id, "held")
+        with _unavailable_on_error():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hget(key, held_id)
+                pipe.hdel(key, held_id)
+                raw, removed = await pipe.execute()
+        return codec.held_from_json(raw) if raw and removed else None
+
+    async def add_audit(self, room_id: str, entry: AuditEntry) -> None:
+        key = names.room_key(room_id, "audit")
+        with _unavailable_on_error():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(key, {codec.audit_to_json(entry): entry.at})
+                pipe.zremrangebyscore(key, "-inf", f"({entry.at - RETENTION_S}")
+                await pipe.execute()
+
+    async def audit(self, room_id: str, now: float) -> list[AuditEntry]:
+        with _unavailable_on_error():
+            raw = cast(list[bytes], await self.redis.zrangebyscore(
+                names.room_key(room_id, "audit"), now - RETENTION_S, "+inf"))
+        return [codec.audit_from_json(r) for r in raw]
+
+
+def redis_client(url: str) -> aioredis.Redis:
+    """A client that fails fast: a member waiting on a dead Redis gets `unavailable`."""
+    return aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=1.0,
+                             health_check_interval=5, retry_on_timeout=False)
+
