@@ -23,6 +23,35 @@ from tests.helpers import (
     start_process,
     stop_process,
 )
+from tests.redis_server import RedisServer
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One redis-server for the session; tests that restart Redis make their own."""
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test's own, to stop and restart at will."""
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The state back end; tests that use `serve` run against both."""
+    if request.param == "redis":
+        redis_server = request.getfixturevalue("redis_server")
+        redis_server.flush()
+        return str(redis_server.url)
+    return ""
 
 
 @pytest.fixture
@@ -31,12 +60,15 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def serve(clock: Clock) -> AsyncIterator[ServeFn]:
+async def serve(clock: Clock, backend: str) -> AsyncIterator[ServeFn]:
     """Start the app on a real port: `await serve(**config_overrides)`."""
     servers: list[TestServer] = []
 
     async def start(**overrides: Any) -> Served:
-        settings = settings_from_mapping(base_config(**overrides))
+        config = base_config(**overrides)
+        if backend:
+            config.setdefault("redis_url", backend)
+        settings = settings_from_mapping(config)
         # No access log, as `peer-rooms serve` runs it: access lines carry addresses.
         server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
         await server.start_server(access_log=None)

@@ -257,7 +257,8 @@ async function join({ resume = false } = {}) {
     payload.resume = { member_token: state.memberToken, last_seq: state.lastSeq };
   }
   const previous = state.stage;
-  if (previous !== "lobby") showStage("joining");
+  // A reconnect keeps the room on screen; only a first join shows "joining".
+  if (previous !== "lobby" && previous !== "in") showStage("joining");
   const answer = await call("join", payload, { quiet: resume });
   if (answer.ok) {
     onJoined(answer, { resumed: Boolean(payload.resume) });
