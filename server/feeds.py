@@ -49,7 +49,8 @@ def meetings_ics(settings: Settings, base_url: str, now: float) -> bytes:
     today = stamp.date()
     calendar.add_missing_timezones(first_date=today - timedelta(days=7),
                                    last_date=date(today.year + _VTIMEZONE_YEARS, 1, 1))
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 def meeting_guide_json(settings: Settings, base_url: str, now: float, *,

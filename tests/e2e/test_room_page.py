@@ -4,7 +4,7 @@ Sync Playwright in plain test functions: no event loop of ours is running, so th
 sync API is safe under pytest-aiohttp's asyncio_mode = "auto".
 
 DOM hooks these tests rely on (web/templates/room.html, web/static/render.js):
-`#log` (role=log) holding `li[data-message-id][data-seq]` with `.msg-text`;
+`#log` (role=log) holding `article[data-message-id][data-seq]` with `.msg-text`;
 `#members` with `li[data-member-id]`; `#room-app[data-room][data-facilitator]`.
 Everything else is found by role and label, which doubles as an accessibility check.
 """

@@ -125,7 +125,7 @@ export function messageElement(msg, { own, canDelete, canReport }) {
     timeElement(msg.ts, "msg-time"),
   );
   const text = el("p", { className: "msg-text" }, String(msg.text ?? ""));
-  const li = el("li", {
+  const li = el("article", {
     className: classes.join(" "),
     dataset: { messageId: msg.id, seq: String(msg.seq), memberId: member.id || "" },
   }, head, text);

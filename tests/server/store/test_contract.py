@@ -1,0 +1,155 @@
+"""One contract, two stores: MemoryStore and RedisStore must behave the same."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from moderation.audit import new_entry
+from moderation.ratelimit import Bucket
+from moderation.roles import Role
+from server.models import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Share
+from server.store.base import Store
+from server.store.memory import MemoryStore
+from server.store.redis import RedisStore, redis_client
+from tests.redis_server import RedisServer
+
+NOW = time.time()
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    if request.param == "memory":
+        yield MemoryStore(buffer_messages=5, buffer_seconds=60)
+        return
+    server: RedisServer = request.getfixturevalue("redis_server")
+    server.flush()
+    redis_store = RedisStore(redis_client(server.url), process_id="p1", buffer_messages=5,
+                             buffer_seconds=60)
+    yield redis_store
+    await redis_store.close()
+
+
+def member(member_id: str = "m1", room: str = "r", joined_at: float = NOW) -> Member:
+    return Member(member_id, room, f"handle-{member_id}", Role.MEMBER, "dev-" + member_id,
+                  "p1", joined_at)
+
+
+def message(message_id: str, ts: float = NOW) -> Message:
+    return Message(message_id, "r", 0, {"id": "m1", "handle": "River", "role": "member"},
+                   f"text {message_id}", ts)
+
+
+async def test_runtime_round_trip(store: Store) -> None:
+    assert await store.get_runtime("r") is None
+    runtime = RoomRuntime(status="lobby", locked=True, paused=True, slow_mode=30,
+                          phase="shares", queue=("a", "b"), share=Share("a", NOW + 180),
+                          pinned="Welcome", opened_at=NOW)
+    await store.put_runtime("r", runtime)
+    assert await store.get_runtime("r") == runtime
+
+
+async def test_members(store: Store) -> None:
+    await store.put_member(member("m2", joined_at=NOW + 1))
+    await store.put_member(member("m1"))
+    assert [m.id for m in await store.members("r")] == ["m1", "m2"]
+    assert await store.member_count("r") == 2
+    assert await store.get_member("r", "m1") == member("m1")
+    assert await store.get_member("other", "m1") is None
+    assert await store.remove_member("r", "m1") == member("m1")
+    assert await store.remove_member("r", "m1") is None
+    assert await store.member_count("r") == 1
+    await store.revoke_member("r", "m2", 60)
+    assert await store.is_revoked("r", "m2") and not await store.is_revoked("r", "m1")
+
+
+async def test_mutes(store: Store) -> None:
+    await store.set_mute("r", ["m1", "dev"], Mute(NOW + 60), NOW)
+    assert await store.get_mute("r", ["dev"], NOW) == Mute(NOW + 60)
+    assert await store.get_mute("r", ["m1"], NOW + 61) is None
+    assert await store.get_mute("other", ["m1"], NOW) is None
+    await store.set_mute("r", ["m2"], Mute(None), NOW)
+    assert await store.get_mute("r", ["x", "m2"], NOW + 10**6) == Mute(None)
+    await store.clear_mute("r", ["m1", "dev", "m2"])
+    assert await store.get_mute("r", ["m1", "dev", "m2"], NOW) is None
+
+
+async def test_bans(store: Store) -> None:
+    room_ban = Ban("b1", "r", "dev", "River", NOW + 60, "spam", "Sam")
+    global_ban = Ban("b2", None, "dev2", "Lake", None, None, "Sam")
+    other = Ban("b3", "other", "dev3", "Hill", None, None, "Sam")
+    for ban in (room_ban, global_ban, other):
+        await store.add_ban(ban)
+    assert {b.ban_id for b in await store.bans("r", NOW)} == {"b1", "b2"}
+    assert {b.ban_id for b in await store.bans("r", NOW + 61)} == {"b2"}
+    assert await store.remove_ban("b1") == room_ban
+    assert await store.remove_ban("b1") is None
+
+
+async def test_buckets(store: Store) -> None:
+    assert await store.get_bucket("k") is None
+    await store.put_bucket("k", Bucket(2.5, NOW), 60)
+    assert await store.get_bucket("k") == Bucket(2.5, NOW)
+
+
+async def test_post_assigns_seq_is_idempotent_and_caps_the_buffer(store: Store) -> None:
+    first = await store.post_message("r", message("a"), "m1:c1", NOW)
+    assert (first.id, first.seq, first.created) == ("a", 1, True)
+    again = await store.post_message("r", message("a2"), "m1:c1", NOW)
+    assert (again.id, again.seq, again.created) == ("a", 1, False)
+    for i in range(7):
+        await store.post_message("r", message(f"m{i}"), f"m1:k{i}", NOW)
+    assert await store.latest_seq("r") == 8
+    buffered = await store.messages_after("r", 0, NOW)
+    assert [m.seq for m in buffered] == [4, 5, 6, 7, 8]  # capped at 5
+    assert [m.seq for m in await store.messages_after("r", 6, NOW)] == [7, 8]
+    assert buffered[0].text == "text m2"
+    assert await store.latest_seq("other") == 0
+
+
+async def test_buffer_ages_out(store: Store) -> None:
+    await store.post_message("r", message("old", NOW - 120), "k1", NOW - 120)
+    await store.post_message("r", message("new"), "k2", NOW)
+    assert [m.id for m in await store.messages_after("r", 0, NOW)] == ["new"]
+
+
+async def test_delete_and_clear(store: Store) -> None:
+    await store.post_message("r", message("a"), "k1", NOW)
+    await store.post_message("r", message("b"), "k2", NOW)
+    deleted = await store.delete_message("r", "a")
+    assert deleted is not None and deleted.text == "text a" and deleted.seq == 1
+    assert await store.get_message("r", "a") is None
+    assert [m.id for m in await store.messages_after("r", 0, NOW)] == ["b"]
+    await store.clear_messages("r")
+    assert await store.messages_after("r", 0, NOW) == []
+    # seq keeps counting after a clear: an old last_seq never matches anew.
+    posted = await store.post_message("r", message("c"), "k3", NOW)
+    assert posted.seq == 3
+
+
+async def test_held_messages(store: Store) -> None:
+    held = HeldMessage("h1", "r", {"id": "m1"}, "dev", "words", NOW)
+    await store.hold_message(held)
+    assert await store.take_held("r", "h1") == held
+    assert await store.take_held("r", "h1") is None
+
+
+async def test_audit_keeps_thirty_days(store: Store) -> None:
+    old = new_entry(entry_id="e1", now=NOW - 31 * 86400, actor="Sam", action="mute",
+                    target="m1")
+    recent = new_entry(entry_id="e2", now=NOW, actor="Sam", action="ban", target="m1",
+                       reason="spam")
+    await store.add_audit("r", old)
+    await store.add_audit("r", recent)
+    assert await store.audit("r", NOW) == [recent]
+
+
+async def test_room_lock_serialises(store: Store) -> None:
+    order: list[str] = []
+    async with store.room_lock("r"):
+        order.append("inside")
+    async with store.room_lock("r"):
+        order.append("again")
+    assert order == ["inside", "again"]
