@@ -66,8 +66,12 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                                  buffer_messages=settings.limits.buffer_messages,
                                  buffer_seconds=settings.limits.buffer_seconds)
         store = redis_store
+        async def repair() -> None:
+            await rooms.liveness.tick()
+
         bus = RedisBus(redis_store.redis, redis_store, sink, process_id=process_id,
-                       on_lag=metrics.bus_lag.observe)
+                       on_lag=metrics.bus_lag.observe, on_reconnect=repair,
+                       on_receive=metrics.bus_received.inc)
     else:
         store = MemoryStore(buffer_messages=settings.limits.buffer_messages,
                             buffer_seconds=settings.limits.buffer_seconds)
@@ -135,3 +139,4 @@ async def _tell_clients(app: web.Application) -> None:
             await sio.eio.disconnect(eio_sid)
         except Exception:
             log.debug("connection already gone", exc_info=True)
+    log.info("shutdown: connections closed")

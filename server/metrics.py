@@ -15,6 +15,9 @@ class Metrics:
                                 registry=self.registry)
         self.moderation = Counter("peer_rooms_moderation_actions", "Moderation actions",
                                   ["action"], registry=self.registry)
+        self.bus_received = Counter("peer_rooms_bus_received",
+                                    "Pub/sub messages this process received from Redis",
+                                    registry=self.registry)
         self.bus_lag = Histogram("peer_rooms_bus_lag_seconds",
                                  "Delay between publish and local delivery",
                                  registry=self.registry)

@@ -103,7 +103,7 @@ def current_or_next(room: RoomConfig, now: float) -> Occurrence | None:
 
 
 def status_at(room: RoomConfig, now: float) -> Status:
-    """"lobby" from doors_at, "open" from starts_at, "closed" from ends_at.
+    """The room's scheduled status: lobby from doors_at, open from starts_at, closed from ends_at.
 
     Drop-in rooms are not scheduled: this answers "closed" for them, and the
     caller treats drop-in rooms as always open.

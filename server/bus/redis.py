@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -33,12 +33,17 @@ _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 class RedisBus:
     def __init__(self, client: aioredis.Redis, store: RedisStore, sink: Sink, *,
-                 process_id: str, on_lag: Callable[[float], None] | None = None) -> None:
+                 process_id: str, on_lag: Callable[[float], None] | None = None,
+                 on_reconnect: Callable[[], Awaitable[None]] | None = None,
+                 on_receive: Callable[[], None] | None = None) -> None:
         self._redis = client
         self._store = store
         self._sink = sink
         self._process_id = process_id
         self._on_lag = on_lag
+        self._on_reconnect = on_reconnect
+        self._on_receive = on_receive
+        self._ever_connected = False
         self._pubsub: aioredis.client.PubSub | None = None
         self._hosted: dict[str, int] = {}  # room → local memberships
         self._pending_unsubscribe: dict[str, asyncio.Task[None]] = {}
@@ -164,6 +169,10 @@ class RedisBus:
         for room_id in list(self._subscribed):
             if room_id in self._last_seq:
                 await self._fill(room_id, self._last_seq[room_id], None)
+        if self._ever_connected and self._on_reconnect is not None:
+            # Don't wait for the next beat: repair shared state as soon as Redis is back.
+            await self._on_reconnect()
+        self._ever_connected = True
 
     async def _drop_pubsub(self) -> None:
         self.connected.clear()
@@ -184,6 +193,8 @@ class RedisBus:
         if kind != "message":
             return
         self.received += 1
+        if self._on_receive is not None:
+            self._on_receive()
         data = message.get("data")
         assert isinstance(data, bytes | str)
         received = decode(data)

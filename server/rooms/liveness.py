@@ -8,6 +8,7 @@ numbering continues above every seq already delivered.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from server.rooms.core import RoomCore
@@ -23,9 +24,14 @@ class Liveness:
     def __init__(self, core: RoomCore) -> None:
         self.core = core
         self.ready = True
+        self._lock = asyncio.Lock()  # the beat and a reconnect may both call tick
 
     async def tick(self) -> None:
         """One beat: refresh our key, repair after a store restart, reap the dead."""
+        async with self._lock:
+            await self._tick()
+
+    async def _tick(self) -> None:
         core = self.core
         try:
             intact = await core.store.heartbeat(core.process_id, TTL_S)
@@ -50,6 +56,11 @@ class Liveness:
             if runtime is not None and await core.store.get_runtime(room_id) is None:
                 await core.store.put_runtime(room_id, runtime)
             await core.store.reseed_seq(room_id)
+        # Tell the rooms we host that all is well again (clients refresh their view).
+        for room_id in {m.room for m in core.local_members.values()}:
+            room = core.settings.room(room_id)
+            if room is not None:
+                await core.publish_state(room)
 
     async def reap(self, dead: str) -> None:
         core = self.core

@@ -1,0 +1,210 @@
+"""Many processes, one room: real server processes sharing a real redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.helpers import Client, LiveServer, base_config, login, start_process, stop_process
+from tests.redis_server import RedisServer
+
+ROOM = "open-circle"
+Processes = Callable[[int], list[LiveServer]]
+
+
+@pytest.fixture
+def processes(tmp_path: Path, fresh_redis: RedisServer) -> Iterator[Processes]:
+    started: list[LiveServer] = []
+
+    def start(count: int) -> list[LiveServer]:
+        config = base_config(redis_url=fresh_redis.url)
+        servers = [start_process(config, tmp_path) for _ in range(count)]
+        started.extend(servers)
+        return servers
+
+    yield start
+    for server in started:
+        stop_process(server)
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[Callable[..., Awaitable[Client]]]:
+    made: list[Client] = []
+
+    async def make(url: str, **kwargs: Any) -> Client:
+        client = Client()
+        made.append(client)
+        return await client.connect(url, **kwargs)
+
+    yield make
+    for client in made:
+        await client.close()
+
+
+def texts(client: Client) -> list[str]:
+    return [m["text"] for m in client.seen("message")]
+
+
+async def test_members_spread_over_three_processes_get_every_message_once_in_order(
+        processes: Processes, clients: Callable[..., Awaitable[Client]]) -> None:
+    servers = processes(3)
+    members = []
+    for i in range(6):
+        client = await clients(servers[i % 3].url)
+        await client.ok("join", {"room": ROOM, "handle": f"Member {i}"})
+        members.append(client)
+    senders = members[:4]
+
+    async def send_many(client: Client, name: str) -> list[int]:
+        seqs = []
+        for n in range(130):
+            answer = await client.ok("send", {"room": ROOM, "text": f"{name}-{n}",
+                                              "client_id": f"{name}-{n}"})
+            seqs.append(answer["message"]["seq"])
+        return seqs
+
+    acked = await asyncio.gather(*(send_many(c, f"s{i}") for i, c in enumerate(senders)))
+    total = sum(len(s) for s in acked)
+    assert total == 520
+    top = max(max(s) for s in acked)
+    for client in members:
+        await client.wait_for("message", lambda m, top=top: m["seq"] == top, timeout=30)
+        seqs = [m["seq"] for m in client.seen("message")]
+        assert seqs == sorted(seqs) and len(seqs) == len(set(seqs)) == total
+        for i in range(4):  # each sender's messages in the order they were sent
+            mine = [t for t in texts(client) if t.startswith(f"s{i}-")]
+            assert mine == [f"s{i}-{n}" for n in range(130)]
+
+
+async def test_a_process_gets_no_traffic_for_rooms_it_does_not_host(
+        processes: Processes, clients: Callable[..., Awaitable[Client]]) -> None:
+    a, b = processes(2)
+    talker = await clients(a.url)
+    await talker.ok("join", {"room": ROOM, "handle": "River"})
+    before = await bus_received(b)
+    for n in range(20):
+        await talker.ok("send", {"room": ROOM, "text": f"m{n}", "client_id": str(n)})
+    await talker.wait_for("message", lambda m: m["text"] == "m19")
+    # b hosts nobody in the room: it received none of those 20 messages.
+    assert await bus_received(b) - before == 0
+    listener = await clients(b.url)
+    await listener.ok("join", {"room": ROOM, "handle": "Lake"})
+    await talker.ok("send", {"room": ROOM, "text": "now", "client_id": "now"})
+    await listener.wait_for("message", lambda m: m["text"] == "now")
+    assert await bus_received(b) - before >= 1
+
+
+async def bus_received(server: LiveServer) -> float:
+    async with aiohttp.ClientSession() as http, http.get(server.url + "/metrics") as response:
+        for line in (await response.text()).splitlines():
+            if line.startswith("peer_rooms_bus_received_total "):
+                return float(line.split()[1])
+    return 0.0
+
+
+async def test_mod_action_on_process_a_lands_on_member_of_process_b(
+        processes: Processes, clients: Callable[..., Awaitable[Client]]) -> None:
+    a, b = processes(2)
+    staff = await clients(a.url, token=await login(a.url))
+    await staff.ok("join", {"room": ROOM})
+    target = await clients(b.url)
+    device = (await target.wait_for("welcome"))["device"]
+    joined = await target.ok("join", {"room": ROOM, "handle": "River"})
+    bystander = await clients(b.url)
+    await bystander.ok("join", {"room": ROOM, "handle": "Lake"})
+
+    started = time.monotonic()
+    await staff.ok("mod", {"room": ROOM, "action": "mute", "member_id": joined["member"]["id"],
+                           "minutes": 5})
+    await target.wait_for("moderated", lambda n: n["action"] == "muted", timeout=1)
+    assert await target.error("send", {"room": ROOM, "text": "x", "client_id": "1"}) == "muted"
+    await staff.ok("mod", {"room": ROOM, "action": "ban", "member_id": joined["member"]["id"]})
+    await target.wait_for("moderated", lambda n: n["action"] == "banned", timeout=1)
+    await target.wait_for("__disconnect__", timeout=1)
+    assert time.monotonic() - started < 3
+    await bystander.wait_for("presence", lambda p: p.get("left") == joined["member"]["id"])
+    again = await clients(a.url, device=device)
+    assert await again.error("join", {"room": ROOM, "handle": "Another"}) == "banned"
+
+
+async def test_sigkill_a_process_members_resume_elsewhere_and_presence_is_cleaned(
+        processes: Processes, clients: Callable[..., Awaitable[Client]]) -> None:
+    a, b = processes(2)
+    doomed = await clients(a.url)
+    device = (await doomed.wait_for("welcome"))["device"]
+    joined = await doomed.ok("join", {"room": ROOM, "handle": "River"})
+    ghost = await clients(a.url)
+    ghost_member = (await ghost.ok("join", {"room": ROOM, "handle": "Ghost"}))["member"]
+    survivor = await clients(b.url)
+    await survivor.ok("join", {"room": ROOM, "handle": "Lake"})
+    acked = [await survivor.ok("send", {"room": ROOM, "text": f"before-{n}",
+                                        "client_id": f"b{n}"}) for n in range(5)]
+    await doomed.wait_for("message", lambda m: m["text"] == "before-4")
+    last_seen = doomed.seen("message")[-3]["seq"]  # pretend the last two never arrived
+
+    a.proc.send_signal(signal.SIGKILL)
+    a.proc.wait(10)
+    await doomed.wait_for("__disconnect__")
+    after = [await survivor.ok("send", {"room": ROOM, "text": f"after-{n}",
+                                        "client_id": f"a{n}"}) for n in range(5)]
+
+    back = await clients(b.url, device=device)
+    resumed = await back.ok("join", {"room": ROOM, "handle": "River", "resume": {
+        "member_token": joined["member_token"], "last_seq": last_seen}})
+    assert resumed["member"] == joined["member"]
+    missed = [m["text"] for m in resumed["missed"]]
+    assert missed == ["before-3", "before-4"] + [f"after-{n}" for n in range(5)]
+    assert [m["seq"] for m in resumed["missed"]] == sorted(
+        x["message"]["seq"] for x in acked[3:] + after)
+
+    # The ghost's process is gone: it leaves presence within ~15 s, everyone is told.
+    left = await survivor.wait_for("presence", lambda p: p.get("left") == ghost_member["id"],
+                                   timeout=20)
+    assert left["count"] == 2  # the survivor and the resumed member
+    assert all(t.startswith(("before", "after")) for t in texts(survivor))
+    assert len(survivor.seen("message")) == 10
+
+
+async def test_redis_restart_mid_meeting_loses_nothing_acknowledged(
+        processes: Processes, fresh_redis: RedisServer,
+        clients: Callable[..., Awaitable[Client]]) -> None:
+    a, b = processes(2)
+    one = await clients(a.url)
+    await one.ok("join", {"room": ROOM, "handle": "River"})
+    two = await clients(b.url)
+    await two.ok("join", {"room": ROOM, "handle": "Lake"})
+    before = [await one.ok("send", {"room": ROOM, "text": f"pre-{n}", "client_id": f"p{n}"})
+              for n in range(3)]
+    await two.wait_for("message", lambda m: m["text"] == "pre-2")
+    highest = max(x["message"]["seq"] for x in before)
+
+    fresh_redis.stop()
+    answer = await one.call("send", {"room": ROOM, "text": "during", "client_id": "d"})
+    assert answer["ok"] is False and answer["error"]["code"] == "unavailable"
+    async with aiohttp.ClientSession() as http, http.get(a.url + "/readyz") as response:
+        assert response.status == 503
+    assert one.sio.connected and two.sio.connected  # the server stayed up
+
+    fresh_redis.start()  # back, and empty
+    restarted = time.monotonic()
+    # Each process re-registers on its own and tells its rooms (a room_state).
+    for client in (one, two):
+        client.events.clear()
+    await one.wait_for("room_state", timeout=6)
+    await two.wait_for("room_state", timeout=6)
+    retry = await one.ok("send", {"room": ROOM, "text": "during", "client_id": "d"})
+    assert retry["message"]["seq"] > highest  # seq continues above everything delivered
+    await two.wait_for("message", lambda m: m["text"] == "during")
+    assert time.monotonic() - restarted < 6
+    three = await clients(b.url)
+    state = await three.ok("join", {"room": ROOM, "handle": "Hill"})
+    assert {m["handle"] for m in state["members"]} == {"River", "Lake", "Hill"}
+    async with aiohttp.ClientSession() as http, http.get(a.url + "/readyz") as response:
+        assert response.status == 200
