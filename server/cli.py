@@ -12,6 +12,7 @@ from dataclasses import replace
 from aiohttp import web
 
 from server.app import create_app
+from server.cluster import run_cluster
 from server.config import ConfigError, load_settings
 from server.demo import DEMO_FACILITATOR, demo_settings
 from server.passphrase import hash_passphrase
@@ -30,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("path")
     sub.add_parser("hash-passphrase", help="read a passphrase on stdin, print its hash")
+    cluster = sub.add_parser("cluster", help="N processes + Redis + nginx on this machine")
+    cluster.add_argument("--processes", type=int, default=2)
+    cluster.add_argument("--port", type=int, default=8080)
+    cluster.add_argument("--redis", default=os.environ.get("REDIS_URL"),
+                         help="redis://... (default: start a redis-server of its own)")
+    cluster.add_argument("--config", default=os.environ.get("PEER_ROOMS_CONFIG"))
     return parser
 
 
@@ -65,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(hash_passphrase(passphrase))
         return 0
+    if args.command == "cluster":
+        return run_cluster(processes=args.processes, port=args.port, redis_url=args.redis,
+                           config=args.config)
     try:
         if args.command == "check-config":
             settings = load_settings(args.path)

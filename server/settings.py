@@ -115,7 +115,7 @@ class Settings:
     resources: tuple[Resource, ...] = DEFAULT_RESOURCES
     site_title: str = "peer-rooms"
     demo: bool = False
-    shutdown_grace_s: float = 5.0
+    shutdown_grace_s: float = 2.0  # in-flight requests are tiny; exit well inside 10 s
 
     def room(self, room_id: str) -> RoomConfig | None:
         for room in self.rooms:

@@ -236,6 +236,25 @@ def test_pages_load_cleanly_from_our_own_origin(browser: Browser, people: list[B
     assert elsewhere == []
 
 
+def test_a_reload_keeps_your_seat(browser: Browser, people: list[BrowserContext],
+                                  live_server: LiveServer) -> None:
+    member, watch = new_page(browser, people)
+    member.goto(f"{live_server.url}/rooms/{ROOM}")
+    join(member, "River")
+    other, _ = new_page(browser, people)
+    other.goto(f"{live_server.url}/rooms/{ROOM}")
+    join(other, "Morgan")
+
+    member.reload()
+    # Back in without choosing a name again (resume with the stored member token).
+    expect(member.get_by_label("Message", exact=True)).to_be_visible()
+    expect(member.locator("#members [data-member-id]", has_text="River")).to_have_count(1)
+    expect(other.locator("#members [data-member-id]", has_text="River")).to_have_count(1)
+    say(other, "welcome back")
+    expect(message(member, "welcome back")).to_have_count(1)
+    assert watch.page_errors == []
+
+
 def test_wrong_passphrase_is_explained(browser: Browser, people: list[BrowserContext],
                                        live_server: LiveServer) -> None:
     page, _ = new_page(browser, people)

@@ -208,3 +208,82 @@ async def test_redis_restart_mid_meeting_loses_nothing_acknowledged(
     assert {m["handle"] for m in state["members"]} == {"River", "Lake", "Hill"}
     async with aiohttp.ClientSession() as http, http.get(a.url + "/readyz") as response:
         assert response.status == 200
+
+
+def require_nginx() -> str:
+    import os
+    import shutil
+
+    path = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
+                                     else None)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("nginx is not installed (apt-get install nginx-light)")
+        pytest.skip("nginx is not installed")
+    return path
+
+
+@pytest.fixture
+def nginx_front(tmp_path: Path, processes: Processes) -> Iterator[str]:
+    """Debian's nginx on a free port, with the config `peer-rooms cluster` uses."""
+    import subprocess
+
+    from server.nginx import nginx_config
+    from tests.helpers import free_port
+
+    binary = require_nginx()
+    servers = processes(2)
+    port = free_port()
+    run_dir = tmp_path / "nginx"
+    run_dir.mkdir()
+    run_dir.chmod(0o777)  # nginx workers may run as an unprivileged user
+    conf = run_dir / "nginx.conf"
+    conf.write_text(nginx_config(f"127.0.0.1:{port}", [f"127.0.0.1:{s.port}" for s in servers],
+                                 run_dir))
+    proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(run_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(url + "/healthz", proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        assert proc.stdout is not None
+        proc.stdout.close()
+
+
+def wait_for_http(url: str, proc: Any) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("nginx did not come up") from None
+            # nginx has no readiness signal to wait on; a connect retry is the check.
+            time.sleep(0.05)
+
+
+async def test_polling_only_client_through_nginx(
+        nginx_front: str, clients: Callable[..., Awaitable[Client]]) -> None:
+    polling = Client()
+    await polling.connect(nginx_front, transports=["polling"])
+    try:
+        assert polling.sio.transport() == "polling"
+        await polling.ok("join", {"room": ROOM, "handle": "River"})
+        websocket = await clients(nginx_front)
+        await websocket.ok("join", {"room": ROOM, "handle": "Lake"})
+        for n in range(10):
+            await websocket.ok("send", {"room": ROOM, "text": f"m{n}", "client_id": str(n)})
+        await polling.ok("send", {"room": ROOM, "text": "from polling", "client_id": "p"})
+        await polling.wait_for("message", lambda m: m["text"] == "from polling")
+        await websocket.wait_for("message", lambda m: m["text"] == "from polling")
+        assert [m["text"] for m in polling.seen("message")] == \
+            [f"m{n}" for n in range(10)] + ["from polling"]
+    finally:
+        await polling.sio.eio.disconnect(abort=True)
