@@ -39,6 +39,10 @@ lint: setup-test
 test: setup-test lint
 	$(BIN)/pytest
 
+# N processes sharing a Redis of their own, nginx in front (see README "Many processes").
+cluster: setup system-deps
+	$(BIN)/peer-rooms cluster --processes $(or $(N),2) --port $(PORT)
+
 bench: setup-test
 	$(BIN)/python -m bench
 

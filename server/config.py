@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from moderation.filters import BlockedTerm, parse_terms
 from server.passphrase import is_valid_hash
+from server.schedule import parse_until
 from server.settings import (
     DEFAULT_RESOURCES,
     Facilitator,
@@ -130,7 +131,8 @@ def parse_weekly(text: str) -> WeeklyTime | None:
 
 
 _KNOWN_TOP = {"secret_key", "allowed_origins", "facilitators", "rooms", "formats", "limits",
-              "moderation", "resources", "site_title", "host", "port", "redis_url"}
+              "moderation", "resources", "site_title", "host", "port", "redis_url",
+              "meeting_guide_location"}
 _KNOWN_ROOM = {"id", "title", "kind", "timezone", "weekly", "duration", "doors_open", "until",
                "format", "hosts", "facilitators", "capacity", "admit_by_hand", "blocked_terms"}
 
@@ -190,6 +192,8 @@ def settings_from_mapping(data: Mapping[str, Any], *, source: str = "",
         blocked_terms=terms,
         resources=resources,
         site_title=r.get(data, "site_title", "site_title", str, "peer-rooms"),
+        meeting_guide_location=r.get(data, "meeting_guide_location", "meeting_guide_location",
+                                     str),
     )
 
 
@@ -280,6 +284,9 @@ def _rooms(r: _Reader, data: Mapping[str, Any], facilitator_names: set[str],
             if seconds is None or seconds > 24 * 3600:
                 raise r.fail(f"{key}.{name}", 'must be a duration like "90m" or "1h30m"')
             durations[name] = seconds
+        until = r.get(item, "until", f"{key}.until", str)
+        if until is not None and parse_until(until) is None:
+            raise r.fail(f"{key}.until", 'must be a date like "2026-12-31"')
         fmt = r.get(item, "format", f"{key}.format", str)
         if fmt is not None and fmt not in formats:
             raise r.fail(f"{key}.format", f"no [formats.{fmt}] section")
@@ -309,7 +316,7 @@ def _rooms(r: _Reader, data: Mapping[str, Any], facilitator_names: set[str],
             weekly=tuple(weekly),
             duration_s=durations["duration"],
             doors_open_s=durations["doors_open"],
-            until=r.get(item, "until", f"{key}.until", str),
+            until=until,
             format=fmt,
             hosts=people["hosts"] or (),
             facilitators=people["facilitators"],

@@ -114,6 +114,7 @@ class Settings:
     blocked_terms: tuple[BlockedTerm, ...] = ()
     resources: tuple[Resource, ...] = DEFAULT_RESOURCES
     site_title: str = "peer-rooms"
+    meeting_guide_location: str | None = None  # "Chicago, IL, USA": finders list by place
     demo: bool = False
     shutdown_grace_s: float = 2.0  # in-flight requests are tiny; exit well inside 10 s
 

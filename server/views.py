@@ -8,6 +8,7 @@ from aiohttp import web
 
 from moderation.ratelimit import BucketRule, consume
 from moderation.timefmt import iso_utc
+from server import feeds
 from server.keys import METRICS, ROOMS, SETTINGS, TEMPLATES
 from server.namespace import SESSION_COOKIE
 from server.passphrase import DUMMY_HASH, verify_passphrase
@@ -120,6 +121,25 @@ async def api_rooms(request: web.Request) -> web.Response:
     return web.json_response(await request.app[ROOMS].listing())
 
 
+def _base_url(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+async def meetings_ics(request: web.Request) -> web.Response:
+    rooms = request.app[ROOMS]
+    body = feeds.meetings_ics(request.app[SETTINGS], _base_url(request), rooms.core.clock())
+    return web.Response(body=body, content_type="text/calendar", charset="utf-8",
+                        headers={"Content-Disposition": 'inline; filename="meetings.ics"'})
+
+
+async def meetings_json(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    items = feeds.meeting_guide_json(settings, _base_url(request), request.app[ROOMS].core.clock(),
+                                     formatted_address=settings.meeting_guide_location)
+    # Meeting finders fetch this from their own origin.
+    return web.json_response(items, headers={"Access-Control-Allow-Origin": "*"})
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
@@ -145,6 +165,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/logout", logout)
     app.router.add_post("/api/login", api_login)
     app.router.add_get("/api/rooms", api_rooms)
+    app.router.add_get("/api/meetings.ics", meetings_ics)
+    app.router.add_get("/api/meetings.json", meetings_json)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

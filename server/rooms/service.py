@@ -10,6 +10,7 @@ from server.rooms.joining import Joining
 from server.rooms.liveness import Liveness
 from server.rooms.moderating import Moderating
 from server.rooms.posting import Posting
+from server.schedule import next_start_iso
 from server.settings import Settings
 from server.store.base import Store
 from server.tokens import Tokens
@@ -40,6 +41,7 @@ class Rooms:
             out.append({
                 "id": room.id, "title": room.title, "kind": room.kind,
                 "status": runtime.status, "members": await self.core.store.member_count(room.id),
-                "next_start": None, "timezone": room.timezone,
+                "next_start": next_start_iso(room, self.core.clock()),
+                "timezone": room.timezone,
             })
         return out

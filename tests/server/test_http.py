@@ -144,3 +144,26 @@ async def test_cross_origin_socket_is_refused(server: Served) -> None:
             server.url + "/socket.io/?EIO=4&transport=polling",
             headers={"Origin": server.url}) as response:
         assert response.status == 200
+
+
+async def test_meeting_feeds(server: Served) -> None:
+    import icalendar
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(server.url + "/api/meetings.ics") as response:
+            assert response.status == 200
+            assert response.content_type == "text/calendar"
+            calendar = icalendar.Calendar.from_ical(await response.read())
+        async with http.get(server.url + "/api/meetings.json") as response:
+            items = await response.json()
+        async with http.get(server.url + "/api/rooms") as response:
+            rooms = await response.json()
+    events = [e for e in calendar.walk("VEVENT")]
+    assert len(events) == 1 and str(events[0]["SUMMARY"]) == "Tuesday Night Recovery"
+    assert events[0]["DTSTART"].params["TZID"] == "America/Chicago"
+    assert events[0]["RRULE"]["BYDAY"] == ["TU"]
+    assert [(i["day"], i["time"], i["timezone"]) for i in items] == \
+        [(2, "19:00", "America/Chicago")]
+    assert items[0]["conference_url"] == server.url + "/rooms/tuesday-night"
+    meeting = next(r for r in rooms if r["id"] == "tuesday-night")
+    assert meeting["next_start"].endswith("Z")
