@@ -7,7 +7,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import socketio
 from aiohttp import web
@@ -18,7 +18,8 @@ from server.bus.redis import RedisBus
 from server.keys import METRICS, ROOMS, SETTINGS, TEMPLATES
 from server.metrics import Metrics
 from server.namespace import RoomsNamespace
-from server.rooms.liveness import BEAT_S, Liveness
+from server.rooms.liveness import BEAT_S
+from server.rooms.scheduler import TICK_S
 from server.rooms.service import Rooms
 from server.security import security_headers
 from server.settings import Settings
@@ -102,11 +103,14 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     if isinstance(bus, RedisBus):
         await bus.start()
     await _start_rooms(rooms)
-    beat = asyncio.create_task(_beat(rooms.liveness), name="liveness")
+    tasks = [asyncio.create_task(_every(BEAT_S, rooms.liveness.tick), name="liveness"),
+             asyncio.create_task(_every(TICK_S, rooms.scheduler.tick), name="scheduler")]
     yield
-    beat.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await beat
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     await app[SIO].shutdown()
     await bus.close()
     await rooms.core.store.close()
@@ -120,10 +124,13 @@ async def _start_rooms(rooms: Rooms) -> None:
         log.warning("shared store unavailable at start; serving, will retry")
 
 
-async def _beat(liveness: Liveness) -> None:
+async def _every(period_s: float, work: Callable[[], Awaitable[None]]) -> None:
     while True:
-        await liveness.tick()
-        await asyncio.sleep(BEAT_S)  # a period, not a synchronisation
+        try:
+            await work()
+        except Exception:
+            log.exception("background task failed; it keeps running")
+        await asyncio.sleep(period_s)  # a period, not a synchronisation
 
 
 async def _tell_clients(app: web.Application) -> None:

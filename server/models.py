@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from moderation.roles import Role
@@ -57,6 +57,21 @@ class HeldMessage:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """Someone in a meeting's lobby: their handle is kept for them until admitted."""
+
+    id: str
+    room: str
+    handle: str
+    device_hash: str
+    process: str
+    since: float
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"id": self.id, "handle": self.handle}
+
+
+@dataclass(frozen=True)
 class Ban:
     ban_id: str
     room: str | None  # None: every room
@@ -102,4 +117,4 @@ class RoomRuntime:
     share: Share | None = None
     pinned: str | None = None
     opened_at: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    shared: tuple[str, ...] = ()  # members who have shared in this meeting

@@ -16,12 +16,19 @@ import socketio
 
 from moderation.decisions import Denial, bad_request
 from moderation.roles import is_staff
-from server.bus.base import DETACH, PROMOTE, Envelope
-from server.channels import member_channel, room_channel, staff_channel
+from server.bus.base import ADMIT, DETACH, DISMISS, PROMOTE, Envelope
+from server.channels import (
+    lobby_channel,
+    member_channel,
+    room_channel,
+    staff_channel,
+    waiting_channel,
+)
 from server.metrics import Metrics
-from server.models import Member
+from server.models import Member, Waiting
 from server.rooms.core import Caller, Refused
 from server.rooms.joining import JoinRequest
+from server.rooms.lobby import waiting_from_wire
 from server.rooms.service import Rooms
 from server.store.base import StoreUnavailable
 
@@ -37,6 +44,7 @@ class SocketSession:
     device_hash: str
     facilitator: str | None
     memberships: dict[str, str] = field(default_factory=dict)  # room id → member id
+    waiting: dict[str, str] = field(default_factory=dict)  # room id → lobby id
 
     @property
     def caller(self) -> Caller:
@@ -90,6 +98,11 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._per_device[session.device_hash] -= 1
         if self._per_device[session.device_hash] <= 0:
             del self._per_device[session.device_hash]
+        for room_id in list(session.waiting):
+            try:
+                await self._leave_lobby(sid, session, room_id)
+            except (StoreUnavailable, Refused):
+                log.warning("could not leave a lobby on disconnect")
         for room_id, member_id in list(session.memberships.items()):
             await self._release(sid, session, room_id)
             try:
@@ -109,10 +122,6 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_join(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
         session = self.sessions.get(sid)
 
-        async def attach(member: Member) -> None:
-            assert session is not None
-            await self._attach(sid, session, member)
-
         async def run() -> dict[str, Any]:
             assert session is not None
             request = JoinRequest.parse(payload)
@@ -121,9 +130,28 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 # Joining again from the same socket replaces the old membership.
                 await self._release(sid, session, request.room)
                 await self.rooms.joining.leave(request.room, previous)
-            return await self.rooms.joining.join(session.caller, request, attach)
+            await self._leave_lobby(sid, session, request.room)
+            return await self.rooms.joining.join(session.caller, request,
+                                                 SocketSeat(self, sid, session))
 
         return await self._answer(session, run)
+
+    async def _wait(self, sid: str, session: SocketSession, waiting: Waiting) -> None:
+        await self.rooms.core.bus.host(waiting.room)
+        session.waiting[waiting.room] = waiting.id
+        await self.enter_room(sid, lobby_channel(waiting.room))
+        await self.enter_room(sid, waiting_channel(waiting.room, waiting.id))
+
+    async def _leave_lobby(self, sid: str, session: SocketSession, room_id: str, *,
+                           forget: bool = True) -> None:
+        waiting_id = session.waiting.pop(room_id, None)
+        if waiting_id is None:
+            return
+        await self.leave_room(sid, lobby_channel(room_id))
+        await self.leave_room(sid, waiting_channel(room_id, waiting_id))
+        await self.rooms.core.bus.unhost(room_id)
+        if forget:
+            await self.rooms.lobby.leave(room_id, waiting_id)
 
     async def _attach(self, sid: str, session: SocketSession, member: Member) -> None:
         # Host the room (subscribe to its channel) before the socket can miss anything.
@@ -141,6 +169,8 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             assert session is not None
             room = payload.get("room") if isinstance(payload, dict) else None
             member_id = session.memberships.get(room) if isinstance(room, str) else None
+            if isinstance(room, str):
+                await self._leave_lobby(sid, session, room)
             if member_id is not None and isinstance(room, str):
                 await self._release(sid, session, room)
             await self.rooms.joining.leave(room, member_id)
@@ -197,7 +227,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         try:
             return {"ok": True, **(await run())}
         except Refused as refused:
-            return _failure(refused.denial)
+            return {**_failure(refused.denial), **refused.extra}
         except StoreUnavailable:
             return _failure(unavailable or Denial(
                 "unavailable", "The service is briefly unavailable. Please try again."))
@@ -215,6 +245,11 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             channel = member_channel(envelope.room, envelope.member_id)
         elif envelope.to == "staff":
             channel = staff_channel(envelope.room)
+        elif envelope.to == "lobby":
+            channel = lobby_channel(envelope.room)
+        elif envelope.to == "waiting":
+            assert envelope.member_id is not None
+            channel = waiting_channel(envelope.room, envelope.member_id)
         else:
             channel = room_channel(envelope.room)
         if not envelope.is_control:
@@ -225,10 +260,24 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             session = self.sessions.get(sid)
             if envelope.event == PROMOTE:
                 await self.enter_room(sid, staff_channel(envelope.room))
+            elif envelope.event == ADMIT and session is not None:
+                await self._admitted(sid, session, waiting_from_wire(envelope.data))
+            elif envelope.event == DISMISS and session is not None:
+                await self._leave_lobby(sid, session, envelope.room, forget=False)
             elif envelope.event == DETACH and session is not None:
                 await self._release(sid, session, envelope.room)
                 if envelope.data.get("disconnect") and not session.memberships:
                     await self.disconnect(sid)
+
+    async def _admitted(self, sid: str, session: SocketSession, person: Waiting) -> None:
+        await self._leave_lobby(sid, session, person.room, forget=False)
+        try:
+            answer = await self.rooms.joining.admitted(person, SocketSeat(self, sid, session))
+        except (Refused, StoreUnavailable):
+            log.warning("could not seat an admitted person")
+            return
+        await self.emit("admitted", {"room": person.room}, to=sid)
+        await self.emit("joined", answer, to=sid)
 
     async def _release(self, sid: str, session: SocketSession, room_id: str) -> None:
         """Take one socket out of a room here (idempotent): channels, session, hosting."""
@@ -240,6 +289,21 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                      member_channel(room_id, member_id)):
             await self.leave_room(sid, name)
         await self.rooms.core.bus.unhost(room_id)
+
+
+class SocketSeat:
+    """The domain's handle on one socket: seat it in a room, or in the lobby."""
+
+    def __init__(self, namespace: RoomsNamespace, sid: str, session: SocketSession) -> None:
+        self._namespace = namespace
+        self._sid = sid
+        self._session = session
+
+    async def attach(self, member: Member) -> None:
+        await self._namespace._attach(self._sid, self._session, member)
+
+    async def wait(self, waiting: Waiting) -> None:
+        await self._namespace._wait(self._sid, self._session, waiting)
 
 
 def _member_of(session: SocketSession, payload: object) -> str | None:

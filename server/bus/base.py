@@ -11,11 +11,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-Audience = Literal["room", "staff", "member"]
+Audience = Literal["room", "staff", "member", "lobby", "waiting"]
 
 # Control words: work the transport does on its local sockets, never sent to clients.
 DETACH = "!detach"     # the member's sockets leave the room (removed, banned, closed)
 PROMOTE = "!promote"   # the member's sockets join the room's staff channel
+ADMIT = "!admit"       # a waiting person's socket becomes a member (data: the Waiting)
+DISMISS = "!dismiss"   # a waiting person's socket leaves the lobby (meeting closed)
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ class RedisBus:
     async def publish(self, envelope: Envelope) -> None:
         # Work for one member goes straight to the process that holds their sockets.
         channel = (names.process_channel(envelope.process)
-                   if envelope.to == "member" and envelope.process
+                   if envelope.to in ("member", "waiting") and envelope.process
                    else names.room_channel(envelope.room))
         try:
             await self._redis.publish(channel, encode(envelope, self._process_id))

@@ -20,11 +20,16 @@ from server.tokens import Tokens
 
 
 class Refused(Exception):
-    """An operation refused with a documented error code; nothing was changed."""
+    """An operation refused with a documented error code; nothing was changed.
 
-    def __init__(self, denial: Denial) -> None:
+    `extra` fields go beside `error` in the acknowledgement (e.g. the room's state
+    for someone told `waiting`).
+    """
+
+    def __init__(self, denial: Denial, extra: dict[str, Any] | None = None) -> None:
         super().__init__(denial.code)
         self.denial = denial
+        self.extra = extra or {}
 
 
 def refuse(code: str, message: str) -> Refused:
@@ -107,7 +112,10 @@ class RoomCore:
 
     async def publish_state(self, room: RoomConfig, runtime: RoomRuntime | None = None) -> None:
         runtime = runtime or await self.runtime(room)
-        await self.bus.publish(Envelope(room.id, "room_state", self.state_wire(room, runtime)))
+        state = self.state_wire(room, runtime)
+        await self.bus.publish(Envelope(room.id, "room_state", state))
+        # People waiting in the lobby see the room open (and the pinned welcome).
+        await self.bus.publish(Envelope(room.id, "room_state", state, to="lobby"))
 
     async def publish_presence(self, room_id: str, **change: Any) -> None:
         count = await self.store.member_count(room_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -11,11 +10,10 @@ from moderation.handles import check_handle, handle_key
 from moderation.permissions import check_join
 from moderation.ratelimit import BucketRule, rate_denial
 from moderation.roles import Role, is_staff
-from server.models import Member, RoomRuntime
+from server.models import Member, RoomRuntime, Waiting
 from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
+from server.rooms.lobby import Lobby, Seat
 from server.settings import RoomConfig
-
-Attach = Callable[[Member], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -50,14 +48,16 @@ class JoinRequest:
 
 
 class Joining:
-    def __init__(self, core: RoomCore) -> None:
+    def __init__(self, core: RoomCore, lobby: Lobby) -> None:
         self.core = core
+        self.lobby = lobby
 
-    async def join(self, caller: Caller, request: JoinRequest, attach: Attach) -> dict[str, Any]:
+    async def join(self, caller: Caller, request: JoinRequest, seat: Seat) -> dict[str, Any]:
         """Admit the caller (or re-admit them with `resume`) and return the join answer.
 
-        `attach` puts the caller's socket into the room's channels; it runs before the
-        missed messages are read so nothing posted meanwhile falls between the two.
+        `seat.attach` puts the caller's socket into the room's channels; it runs before
+        the missed messages are read so nothing posted meanwhile falls between the two.
+        Someone who must wait is put in the lobby (`seat.wait`) and refused `waiting`.
         """
         core = self.core
         room = core.config(request.room)
@@ -83,8 +83,10 @@ class Joining:
             banned=banned, full=room.capacity is not None and count >= room.capacity,
             role=role, admit_by_hand=room.admit_by_hand,
         )
-        if denial is not None and not (resumed and denial.code in ("locked", "full")):
+        if denial is not None and not (resumed and denial.code in ("locked", "full", "waiting")):
             # A member who was already inside keeps their seat through a reconnect.
+            if denial.code == "waiting":
+                raise await self.lobby.enter(room, caller, request.handle, runtime, seat)
             raise Refused(denial)
 
         async with core.store.room_lock(room.id):
@@ -92,10 +94,12 @@ class Joining:
             member = replace(member, process=core.process_id)
             await core.store.put_member(member)
             core.local_members[member.id] = member
-            await attach(member)
+            await seat.attach(member)
         if runtime is not None and await core.store.get_runtime(room.id) is None:
             await core.store.put_runtime(room.id, runtime)
         await core.publish_presence(room.id, joined=member.to_wire())
+        if is_staff(member.role):
+            await self.lobby.publish(room)  # staff see who is waiting as they arrive
 
         seq = await core.store.latest_seq(room.id)
         missed = []
@@ -103,6 +107,13 @@ class Joining:
             messages = await core.store.messages_after(room.id, request.resume.last_seq, now)
             missed = [m.to_wire() for m in messages if m.seq <= seq]
         return await self.answer(room, member, runtime, seq, missed)
+
+    async def admitted(self, person: Waiting, seat: Seat) -> dict[str, Any]:
+        """The `joined` payload for someone just admitted from the lobby."""
+        room = self.core.config(person.room)
+        member = await self.lobby.seat(person, seat)
+        seq = await self.core.store.latest_seq(room.id)
+        return await self.answer(room, member, await self.core.runtime(room), seq, [])
 
     async def answer(self, room: RoomConfig, member: Member, runtime: RoomRuntime, seq: int,
                      missed: list[dict[str, Any]]) -> dict[str, Any]:

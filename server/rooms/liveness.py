@@ -39,7 +39,7 @@ class Liveness:
                 log.warning("shared store lost its state; re-registering this process")
                 await self.reregister()
             for dead in await core.store.dead_processes(core.process_id):
-                if await core.store.claim_reap(dead):
+                if await core.store.claim(f"reap:{dead}", 30):
                     await self.reap(dead)
             await self._retry_leaves()
             self.ready = True
@@ -70,6 +70,9 @@ class Liveness:
                 if member.process == dead:
                     await core.evict(room, member, revoke=False)
                     removed += 1
+            for person in await core.store.waiting(room.id):
+                if person.process == dead:
+                    await core.store.remove_waiting(room.id, person.id)
         await core.store.forget_process(dead)
         log.info("removed %d members of a process that stopped", removed)
 

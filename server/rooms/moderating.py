@@ -6,13 +6,14 @@ from dataclasses import replace
 from typing import Any
 
 from moderation.actions import ModRequest, parse_mod
-from moderation.decisions import Denial, bad_request
+from moderation.decisions import Denial
 from moderation.permissions import check_mod, check_not_self
 from moderation.roles import Role
 from moderation.timefmt import iso_utc
-from server.bus.base import DETACH, PROMOTE, Envelope
+from server.bus.base import PROMOTE, Envelope
 from server.models import Ban, Member, Message, Mute
 from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
+from server.rooms.meetings import Meetings
 from server.rooms.posting import Posting
 from server.settings import RoomConfig
 
@@ -20,9 +21,10 @@ MAX_MUTE_MINUTES = 28 * 24 * 60
 
 
 class Moderating:
-    def __init__(self, core: RoomCore, posting: Posting) -> None:
+    def __init__(self, core: RoomCore, posting: Posting, meetings: Meetings) -> None:
         self.core = core
         self.posting = posting
+        self.meetings = meetings
 
     async def act(self, caller: Caller, payload: object, member_id: str | None) -> dict[str, Any]:
         """Run one `mod` request for the caller and return the answer's fields."""
@@ -189,33 +191,30 @@ class Moderating:
 
     async def _open(self, room: RoomConfig, req: ModRequest, target: Member | None,
                     actor: str) -> dict[str, Any]:
-        if room.kind == "drop-in":
-            raise Refused(bad_request("A drop-in room is always open."))
-        phases = self.core.format_of(room).phases
-        await self.core.update_runtime(room, status="open", opened_at=self.core.clock(),
-                                       phase=phases[0].name, pinned=phases[0].pin)
+        await self.meetings.open(room)
         return {}
 
     async def _close(self, room: RoomConfig, req: ModRequest, target: Member | None,
                      actor: str) -> dict[str, Any]:
-        if room.kind == "drop-in":
-            raise Refused(bad_request("A drop-in room is always open."))
-        await self.close_room(room)
+        await self.meetings.close(room)
         return {}
 
-    async def close_room(self, room: RoomConfig) -> None:
-        """Close a meeting: say so, end every membership, forget what was said."""
-        core = self.core
-        await core.update_runtime(room, status="closed", queue=(), share=None, locked=False,
-                                  paused=False, phase=None)
-        for member in await core.store.members(room.id):
-            await core.bus.publish(Envelope(room.id, DETACH, to="member", member_id=member.id,
-                                            process=member.process))
-            await core.store.remove_member(room.id, member.id)
-        await core.store.clear_messages(room.id)
+    async def _phase(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                     actor: str) -> dict[str, Any]:
+        await self.meetings.set_phase(room, req.name or "")
+        return {}
 
-    async def _not_yet(self, room: RoomConfig, req: ModRequest, target: Member | None,
-                       actor: str) -> dict[str, Any]:
-        raise Refused(bad_request(f"The {req.action} action is not available yet."))
+    async def _next_share(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                          actor: str) -> dict[str, Any]:
+        runtime = await self.meetings.next_share(room, req.member_id)
+        return {"share": self.core.state_wire(room, runtime)["share"]}
 
-    _admit = _phase = _next_share = _end_share = _not_yet
+    async def _end_share(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                         actor: str) -> dict[str, Any]:
+        await self.meetings.end_share(room)
+        return {}
+
+    async def _admit(self, room: RoomConfig, req: ModRequest, target: Member | None,
+                     actor: str) -> dict[str, Any]:
+        await self.meetings.lobby.admit(room, req.member_id or "")
+        return {}

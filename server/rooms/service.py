@@ -8,8 +8,11 @@ from server.bus.base import Bus
 from server.rooms.core import RoomCore
 from server.rooms.joining import Joining
 from server.rooms.liveness import Liveness
+from server.rooms.lobby import Lobby
+from server.rooms.meetings import Meetings
 from server.rooms.moderating import Moderating
 from server.rooms.posting import Posting
+from server.rooms.scheduler import Scheduler
 from server.schedule import next_start_iso
 from server.settings import Settings
 from server.store.base import Store
@@ -21,10 +24,13 @@ class Rooms:
                  clock: Callable[[], float], process_id: str) -> None:
         self.core = RoomCore(settings=settings, store=store, bus=bus, tokens=tokens,
                              clock=clock, process_id=process_id)
-        self.joining = Joining(self.core)
+        self.lobby = Lobby(self.core)
+        self.joining = Joining(self.core, self.lobby)
         self.posting = Posting(self.core)
-        self.moderating = Moderating(self.core, self.posting)
+        self.meetings = Meetings(self.core, self.lobby)
+        self.moderating = Moderating(self.core, self.posting, self.meetings)
         self.liveness = Liveness(self.core)
+        self.scheduler = Scheduler(self.core, self.meetings)
 
     async def start(self) -> None:
         """Write each room's starting runtime unless another process already did."""

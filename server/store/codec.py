@@ -9,7 +9,16 @@ from typing import Any
 from moderation.audit import AuditEntry
 from moderation.ratelimit import Bucket
 from moderation.roles import Role
-from server.models import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Share
+from server.models import (
+    Ban,
+    HeldMessage,
+    Member,
+    Message,
+    Mute,
+    RoomRuntime,
+    Share,
+    Waiting,
+)
 
 
 def dumps(value: Any) -> str:
@@ -40,6 +49,14 @@ def held_to_json(held: HeldMessage) -> str:
 
 def held_from_json(text: str | bytes) -> HeldMessage:
     return HeldMessage(**json.loads(text))
+
+
+def waiting_to_json(waiting: Waiting) -> str:
+    return dumps(asdict(waiting))
+
+
+def waiting_from_json(text: str | bytes) -> Waiting:
+    return Waiting(**json.loads(text))
 
 
 def ban_to_json(ban: Ban) -> str:
@@ -78,11 +95,13 @@ def audit_from_json(text: str | bytes) -> AuditEntry:
 def runtime_to_json(runtime: RoomRuntime) -> str:
     data = asdict(runtime)
     data["queue"] = list(runtime.queue)
+    data["shared"] = list(runtime.shared)
     return dumps(data)
 
 
 def runtime_from_json(text: str | bytes) -> RoomRuntime:
     data = json.loads(text)
     data["queue"] = tuple(data["queue"])
+    data["shared"] = tuple(data.get("shared", ()))
     data["share"] = Share(**data["share"]) if data.get("share") else None
     return RoomRuntime(**data)

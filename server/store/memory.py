@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from moderation.audit import AuditEntry, retained
 from moderation.ratelimit import Bucket
-from server.models import Ban, HeldMessage, Member, Message, Mute, RoomRuntime
+from server.models import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
 from server.store.base import Posted
 
 _IDEMPOTENCY_TTL_S = 15 * 60
@@ -39,6 +39,8 @@ class MemoryStore:
         self._posted: dict[tuple[str, str], tuple[Posted, float]] = {}
         self._held: defaultdict[str, dict[str, HeldMessage]] = defaultdict(dict)
         self._audit: defaultdict[str, list[AuditEntry]] = defaultdict(list)
+        self._waiting: defaultdict[str, dict[str, Waiting]] = defaultdict(dict)
+        self._claims: dict[str, float] = {}
 
     async def close(self) -> None:
         return None
@@ -50,8 +52,12 @@ class MemoryStore:
     async def dead_processes(self, process_id: str) -> list[str]:
         return []
 
-    async def claim_reap(self, dead_process_id: str) -> bool:
-        return False
+    async def claim(self, key: str, ttl_s: float) -> bool:
+        now = time.monotonic()
+        if self._claims.get(key, 0.0) > now:
+            return False
+        self._claims[key] = now + ttl_s
+        return True
 
     async def forget_process(self, dead_process_id: str) -> None:
         return None
@@ -106,6 +112,15 @@ class MemoryStore:
     async def clear_mute(self, room_id: str, keys: list[str]) -> None:
         for key in keys:
             self._mutes.pop((room_id, key), None)
+
+    async def put_waiting(self, waiting: Waiting) -> None:
+        self._waiting[waiting.room][waiting.id] = waiting
+
+    async def remove_waiting(self, room_id: str, waiting_id: str) -> Waiting | None:
+        return self._waiting[room_id].pop(waiting_id, None)
+
+    async def waiting(self, room_id: str) -> list[Waiting]:
+        return sorted(self._waiting[room_id].values(), key=lambda w: w.since)
 
     async def add_ban(self, ban: Ban) -> None:
         self._bans[ban.ban_id] = ban

@@ -21,7 +21,7 @@ from moderation.audit import RETENTION_S, AuditEntry
 from moderation.ratelimit import Bucket
 from server import redis_names as names
 from server.bus.wire import SEQ_PLACEHOLDER, encode_message_envelope
-from server.models import Ban, HeldMessage, Member, Message, Mute, RoomRuntime
+from server.models import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
 from server.store import codec
 from server.store.base import Posted, StoreUnavailable
 
@@ -124,10 +124,10 @@ class RedisStore:
                 alive = await pipe.execute()
         return [pid for pid, up in zip(others, alive, strict=True) if not up]
 
-    async def claim_reap(self, dead_process_id: str) -> bool:
+    async def claim(self, key: str, ttl_s: float) -> bool:
         with _unavailable_on_error():
-            return bool(await self.redis.set(f"{names.PREFIX}reap:{dead_process_id}", 1,
-                                             nx=True, ex=30))
+            return bool(await self.redis.set(f"{names.PREFIX}claim:{key}", self.process_id,
+                                             nx=True, px=max(1, int(ttl_s * 1000))))
 
     async def forget_process(self, dead_process_id: str) -> None:
         with _unavailable_on_error():
@@ -221,6 +221,25 @@ class RedisStore:
     async def clear_mute(self, room_id: str, keys: list[str]) -> None:
         with _unavailable_on_error():
             await self.redis.delete(*[names.room_key(room_id, f"mute:{k}") for k in keys])
+
+    async def put_waiting(self, waiting: Waiting) -> None:
+        with _unavailable_on_error():
+            await self.redis.hset(names.room_key(waiting.room, "waiting"), waiting.id,
+                                  codec.waiting_to_json(waiting))
+
+    async def remove_waiting(self, room_id: str, waiting_id: str) -> Waiting | None:
+        key = names.room_key(room_id, "waiting")
+        with _unavailable_on_error():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hget(key, waiting_id)
+                pipe.hdel(key, waiting_id)
+                raw, removed = await pipe.execute()
+        return codec.waiting_from_json(raw) if raw and removed else None
+
+    async def waiting(self, room_id: str) -> list[Waiting]:
+        with _unavailable_on_error():
+            raw = await self.redis.hvals(names.room_key(room_id, "waiting"))
+        return sorted((codec.waiting_from_json(r) for r in raw), key=lambda w: w.since)
 
     async def add_ban(self, ban: Ban) -> None:
         with _unavailable_on_error():

@@ -22,6 +22,8 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    Dialog,
+    Locator,
     Page,
     Request,
     WebSocket,
@@ -100,9 +102,9 @@ def new_page(browser: Browser, people: list[BrowserContext]) -> tuple[Page, Watc
         if message.type == "error":
             watch.console_errors.append(message.text)
 
-    def on_dialog(dialog: object) -> None:
-        watch.dialogs.append(getattr(dialog, "message", ""))
-        dialog.dismiss()  # type: ignore[attr-defined]
+    def on_dialog(dialog: Dialog) -> None:
+        watch.dialogs.append(dialog.message)
+        dialog.dismiss()
 
     def on_request(request: Request) -> None:
         watch.requests.append(request.url)
@@ -145,7 +147,7 @@ def say(page: Page, text: str) -> None:
     expect(compose).to_have_value("")
 
 
-def message(page: Page, text: str):  # type: ignore[no-untyped-def]
+def message(page: Page, text: str) -> Locator:
     return page.get_by_role("log").locator("[data-message-id]", has_text=text)
 
 

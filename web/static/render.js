@@ -196,7 +196,9 @@ export function memberElement(member, { me, viewerIsStaff, handRaised }) {
 export function resourceElement(resource) {
   const url = safeUrl(resource.url);
   const name = url
-    ? el("a", { href: url, rel: "noopener noreferrer" }, resource.name || url)
+    // A new tab, so following the link doesn't end the person's place in the room.
+    ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, resource.name || url,
+      el("span", { className: "visually-hidden" }, " (opens in a new tab)"))
     : resource.name || "";
   return el("li", { className: "resource" },
     el("span", { className: "resource-name" }, name),

@@ -256,6 +256,14 @@ async function join({ resume = false } = {}) {
   if (resume && state.memberToken) {
     payload.resume = { member_token: state.memberToken, last_seq: state.lastSeq };
   }
+  if (!payload.resume) {
+    // A fresh join sees nothing from before (DESIGN §3). Cleared before asking, not
+    // after the answer: a message can arrive between the server seating us and its
+    // answer, and it belongs on screen.
+    state.messages.clear();
+    log.replaceChildren();
+    state.lastSeq = 0;
+  }
   const previous = state.stage;
   // A reconnect keeps the room on screen; only a first join shows "joining".
   if (previous !== "lobby" && previous !== "in") showStage("joining");
@@ -308,12 +316,6 @@ function onJoined(answer, { resumed }) {
   state.blocked = false;
   $("open-room-button").hidden = true;
 
-  if (!resumed) {
-    // A fresh join sees nothing from before (DESIGN §3).
-    state.messages.clear();
-    $("log").replaceChildren();
-    state.lastSeq = 0;
-  }
   const roomSeq = Number(answer.seq) || 0;
   if (resumed && roomSeq < state.lastSeq) {
     // The room's history started again (a single server restarted with no shared

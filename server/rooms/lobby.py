@@ -1,0 +1,98 @@
+"""The lobby: people wait with their chosen name until the meeting opens or a
+facilitator admits them (the defence against strangers a waiting room gives)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any, Protocol
+
+from moderation.handles import check_handle
+from moderation.permissions import check_join
+from moderation.roles import Role
+from server.bus.base import ADMIT, DISMISS, Envelope
+from server.models import Member, RoomRuntime, Waiting
+from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
+from server.settings import RoomConfig
+
+
+class Seat(Protocol):
+    """What the transport does for the domain on the caller's socket."""
+
+    async def attach(self, member: Member) -> None: ...
+    async def wait(self, waiting: Waiting) -> None: ...
+
+
+class Lobby:
+    def __init__(self, core: RoomCore) -> None:
+        self.core = core
+
+    async def enter(self, room: RoomConfig, caller: Caller, handle: object,
+                    runtime: RoomRuntime, seat: Seat) -> Refused:
+        """Put the caller in the lobby; the `waiting` refusal to answer with."""
+        core = self.core
+        members = await core.store.members(room.id)
+        waiting = await core.store.waiting(room.id)
+        checked = check_handle(handle, [m.handle for m in members] + [w.handle for w in waiting],
+                               [f.name for f in core.settings.facilitators])
+        if not isinstance(checked, str):
+            return Refused(checked)
+        person = Waiting(new_id(), room.id, checked, caller.device_hash, core.process_id,
+                         core.clock())
+        await core.store.put_waiting(person)
+        await seat.wait(person)
+        await self.publish(room)
+        denial = check_join(room_status=runtime.status, locked=False, paused=False, banned=False,
+                            full=False, role=Role.MEMBER, admit_by_hand=room.admit_by_hand)
+        assert denial is not None and denial.code == "waiting"
+        return Refused(denial, {"room": core.state_wire(room, runtime), "waiting_id": person.id})
+
+    async def publish(self, room: RoomConfig) -> None:
+        waiting = await self.core.store.waiting(room.id)
+        await self.core.tell_staff(room.id, "lobby", {"waiting": [w.to_wire() for w in waiting]})
+
+    async def admit(self, room: RoomConfig, waiting_id: str) -> None:
+        """Admit one person (exactly once, whichever process asks)."""
+        person = await self.core.store.remove_waiting(room.id, waiting_id)
+        if person is None:
+            raise refuse("not_found", "That person is no longer waiting.")
+        await self.core.bus.publish(Envelope(room.id, ADMIT, asdict(person), to="waiting",
+                                             member_id=person.id, process=person.process))
+        await self.publish(room)
+
+    async def admit_everyone(self, room: RoomConfig) -> int:
+        admitted = 0
+        for person in await self.core.store.waiting(room.id):
+            try:
+                await self.admit(room, person.id)
+                admitted += 1
+            except Refused:
+                continue  # someone else admitted them first
+        return admitted
+
+    async def dismiss_everyone(self, room: RoomConfig) -> None:
+        for person in await self.core.store.waiting(room.id):
+            if await self.core.store.remove_waiting(room.id, person.id) is not None:
+                await self.core.bus.publish(Envelope(room.id, DISMISS, to="waiting",
+                                                     member_id=person.id,
+                                                     process=person.process))
+        await self.publish(room)
+
+    async def leave(self, room_id: str, waiting_id: str) -> None:
+        room = self.core.config(room_id)
+        if await self.core.store.remove_waiting(room.id, waiting_id) is not None:
+            await self.publish(room)
+
+    async def seat(self, person: Waiting, seat: Seat) -> Member:
+        """On the process holding the socket: the admitted person becomes a member."""
+        core = self.core
+        member = Member(new_id(), person.room, person.handle, Role.MEMBER, person.device_hash,
+                        core.process_id, core.clock())
+        await core.store.put_member(member)
+        core.local_members[member.id] = member
+        await seat.attach(member)
+        await core.publish_presence(person.room, joined=member.to_wire())
+        return member
+
+
+def waiting_from_wire(data: dict[str, Any]) -> Waiting:
+    return Waiting(**data)

@@ -1,0 +1,107 @@
+"""A meeting's run: lobby, open, phases, the share round, and closing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from moderation.decisions import bad_request
+from server.bus.base import DETACH, Envelope
+from server.models import RoomRuntime, Share
+from server.rooms.core import Refused, RoomCore, refuse
+from server.rooms.lobby import Lobby
+from server.settings import RoomConfig
+
+
+class Meetings:
+    def __init__(self, core: RoomCore, lobby: Lobby) -> None:
+        self.core = core
+        self.lobby = lobby
+
+    def _meeting(self, room: RoomConfig) -> None:
+        if room.kind == "drop-in":
+            raise Refused(bad_request("A drop-in room is always open."))
+
+    async def doors_open(self, room: RoomConfig) -> None:
+        """Lobby: people may arrive and wait; the welcome is pinned."""
+        self._meeting(room)
+        phases = self.core.format_of(room).phases
+        await self.core.update_runtime(room, status="lobby", pinned=phases[0].pin)
+
+    async def open(self, room: RoomConfig) -> None:
+        """Open the meeting; everyone waiting comes in together (unless admit-by-hand)."""
+        self._meeting(room)
+        phases = self.core.format_of(room).phases
+        await self.core.update_runtime(room, status="open", opened_at=self.core.clock(),
+                                       phase=phases[0].name, pinned=phases[0].pin, shared=(),
+                                       queue=(), share=None)
+        if not room.admit_by_hand:
+            await self.lobby.admit_everyone(room)
+
+    async def close(self, room: RoomConfig) -> None:
+        """Close: say so, end every membership, forget what was said."""
+        self._meeting(room)
+        core = self.core
+        await core.update_runtime(room, status="closed", queue=(), share=None, locked=False,
+                                  paused=False, phase=None, shared=())
+        for member in await core.store.members(room.id):
+            await core.bus.publish(Envelope(room.id, DETACH, to="member", member_id=member.id,
+                                            process=member.process))
+            await core.store.remove_member(room.id, member.id)
+        await self.lobby.dismiss_everyone(room)
+        await core.store.clear_messages(room.id)
+
+    async def set_phase(self, room: RoomConfig, name: str) -> None:
+        phase = next((p for p in self.core.format_of(room).phases if p.name == name), None)
+        if phase is None:
+            names = ", ".join(p.name for p in self.core.format_of(room).phases)
+            raise Refused(bad_request(f"This meeting's phases are: {names}."))
+        runtime = await self.core.runtime(room)
+        await self.core.update_runtime(room, phase=name,
+                                       pinned=phase.pin if phase.pin is not None
+                                       else runtime.pinned)
+
+    async def next_share(self, room: RoomConfig, member_id: str | None) -> RoomRuntime:
+        """Call the next person in the queue (or a chosen member) to share, with a timer."""
+        core = self.core
+        fmt = core.format_of(room)
+        async with core.store.room_lock(room.id):
+            runtime = await core.runtime(room)
+            if member_id is None:
+                member_id = self._first_in_line(runtime, first_time_first=fmt.first_time_first)
+                if member_id is None:
+                    raise refuse("not_found", "Nobody has their hand raised.")
+            if await core.store.get_member(room.id, member_id) is None:
+                raise refuse("not_found", "That person is no longer in the room.")
+            share = Share(member_id, core.clock() + fmt.share_minutes * 60)
+            runtime = replace(runtime, share=share,
+                              queue=tuple(m for m in runtime.queue if m != member_id),
+                              shared=(*runtime.shared, member_id)
+                              if member_id not in runtime.shared else runtime.shared)
+            await core.store.put_runtime(room.id, runtime)
+            core.known_runtime[room.id] = runtime
+        await core.publish_state(room, runtime)
+        return runtime
+
+    @staticmethod
+    def _first_in_line(runtime: RoomRuntime, *, first_time_first: bool) -> str | None:
+        if first_time_first:
+            # People who have not shared yet in this meeting go before those who have.
+            for member_id in runtime.queue:
+                if member_id not in runtime.shared:
+                    return member_id
+        return runtime.queue[0] if runtime.queue else None
+
+    async def end_share(self, room: RoomConfig, *, only_if_due: bool = False) -> bool:
+        """End the current share (or, with `only_if_due`, only one whose time is up)."""
+        core = self.core
+        async with core.store.room_lock(room.id):
+            runtime = await core.runtime(room)
+            if runtime.share is None:
+                return False
+            if only_if_due and runtime.share.ends_at > core.clock():
+                return False
+            runtime = replace(runtime, share=None)
+            await core.store.put_runtime(room.id, runtime)
+            core.known_runtime[room.id] = runtime
+        await core.publish_state(room, runtime)
+        return True
