@@ -12,6 +12,7 @@ from dataclasses import replace
 from aiohttp import web
 
 from server.app import create_app
+from server.clock import clock_from_env
 from server.cluster import run_cluster
 from server.config import ConfigError, load_settings
 from server.demo import DEMO_FACILITATOR, demo_settings
@@ -84,7 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    web.run_app(create_app(settings), host=settings.host, port=settings.port,
+    try:
+        clock = clock_from_env(os.environ)
+    except ValueError:
+        print("error: PEER_ROOMS_CLOCK must be 'start_epoch,speed'", file=sys.stderr)
+        return 2
+    web.run_app(create_app(settings, clock=clock), host=settings.host, port=settings.port,
                 access_log=None, shutdown_timeout=settings.shutdown_grace_s,
                 print=lambda text: print(text, flush=True))
     return 0
