@@ -70,10 +70,10 @@ class Scheduler:
         if runtime.status == status or (status == "lobby" and runtime.status == "open"):
             return  # already there, or opened early by hand
         log.info("schedule: a meeting moves to %s", status)
+        await core.record(room.id, actor="schedule", action=status)
         if status == "lobby":
             await self.meetings.doors_open(room)
         elif status == "open":
             await self.meetings.open(room)
         else:
             await self.meetings.close(room)
-        await core.record(room.id, actor="schedule", action=status)

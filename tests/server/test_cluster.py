@@ -287,3 +287,38 @@ async def test_polling_only_client_through_nginx(
             [f"m{n}" for n in range(10)] + ["from polling"]
     finally:
         await polling.sio.eio.disconnect(abort=True)
+
+
+async def test_scheduled_transitions_happen_once_across_two_processes(
+        tmp_path: Path, fresh_redis: RedisServer,
+        clients: Callable[..., Awaitable[Client]]) -> None:
+    from datetime import UTC, datetime
+
+    # A clock that starts Tuesday 18:30 in Chicago and runs 240 times faster:
+    # doors 18:45 (≈4 s), open 19:00 (≈8 s), closed 19:10 (≈10 s).
+    start = datetime(2026, 11, 25, 0, 30, tzinfo=UTC).timestamp()
+    rooms = base_config()["rooms"]
+    rooms[1] = {**rooms[1], "duration": "10m"}
+    config = base_config(redis_url=fresh_redis.url, rooms=rooms)
+    servers = [start_process(config, tmp_path, env={"PEER_ROOMS_CLOCK": f"{start},240"})
+               for _ in range(2)]
+    try:
+        hosts = []
+        for server in servers:
+            staff = await clients(server.url, token=await login(server.url))
+            answer = await staff.ok("join", {"room": "tuesday-night"})
+            assert answer["room"]["status"] == "closed"
+            hosts.append(staff)
+        for staff in hosts:
+            await staff.wait_for("room_state", lambda s: s["status"] == "open", timeout=20)
+        states = [[s["status"] for s in staff.seen("room_state")] for staff in hosts]
+        for seen in states:
+            assert seen.count("lobby") == 1 and seen.count("open") == 1, seen
+        await hosts[0].wait_for("room_state", lambda s: s["status"] == "closed", timeout=20)
+        entries = (await hosts[1].ok("mod", {"room": "tuesday-night", "action": "audit"}))[
+            "entries"]
+        assert [e["action"] for e in entries if e["actor"] == "schedule"] == \
+            ["lobby", "open", "closed"]
+    finally:
+        for server in servers:
+            stop_process(server)
