@@ -34,7 +34,8 @@ def _page(request: web.Request, template: str, status: int = 200, **context: Any
 
 
 async def index(request: web.Request) -> web.Response:
-    return _page(request, "index.html", rooms=await request.app[ROOMS].listing())
+    rooms = request.app[ROOMS]
+    return _page(request, "index.html", rooms=await rooms.listing(), upcoming=rooms.upcoming())
 
 
 async def room_page(request: web.Request) -> web.Response:

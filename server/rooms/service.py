@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
+from moderation.timefmt import iso_utc
 from server.bus.base import Bus
 from server.rooms.core import RoomCore
 from server.rooms.joining import Joining
@@ -13,7 +15,7 @@ from server.rooms.meetings import Meetings
 from server.rooms.moderating import Moderating
 from server.rooms.posting import Posting
 from server.rooms.scheduler import Scheduler
-from server.schedule import next_start_iso
+from server.schedule import next_start_iso, occurrences
 from server.settings import Settings
 from server.store.base import Store
 from server.tokens import Tokens
@@ -38,6 +40,19 @@ class Rooms:
             async with self.core.store.room_lock(room.id):
                 if await self.core.store.get_runtime(room.id) is None:
                     await self.core.store.put_runtime(room.id, self.core.initial_runtime(room))
+
+    def upcoming(self, days: int = 7) -> list[dict[str, object]]:
+        """Every scheduled meeting in the next `days` (UTC times; pages show local time)."""
+        now = datetime.fromtimestamp(self.core.clock(), UTC)
+        out: list[dict[str, object]] = []
+        for room in self.core.settings.rooms:
+            for occurrence in occurrences(room, now, now + timedelta(days=days)):
+                out.append({"id": room.id, "title": room.title,
+                            "starts_at": iso_utc(occurrence.starts_at.timestamp()),
+                            "ends_at": iso_utc(occurrence.ends_at.timestamp()),
+                            "doors_at": iso_utc(occurrence.doors_at.timestamp()),
+                            "timezone": room.timezone})
+        return sorted(out, key=lambda item: str(item["starts_at"]))
 
     async def listing(self) -> list[dict[str, object]]:
         """What `/api/rooms` and the schedule page show."""
