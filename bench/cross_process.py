@@ -53,8 +53,7 @@ async def _run_one(kind: Kind, load: Load, *, side: bool,
     async with ProcessGroup(workdir) as group:
         redis_url = await group.redis()
         config = write_config(workdir, ["bench", "side"])
-        a = await group.server(kind, config=config, redis_url=redis_url, name=f"{kind}-a")
-        b = await group.server(kind, config=config, redis_url=redis_url, name=f"{kind}-b")
+        a, b = await group.servers(kind, 2, config=config, redis_url=redis_url)
         rooms = [RoomSpec(room="bench", urls=[a.url, b.url], members=load.members,
                           senders=load.senders)]
         if side:

@@ -119,6 +119,7 @@ class ProcessGroup:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self._started: list[Started] = []
+        self._redis: Started | None = None
 
     async def __aenter__(self) -> ProcessGroup:
         return self
@@ -133,11 +134,18 @@ class ProcessGroup:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
         port = free_port()
         # Our own Redis on a free port, no persistence: never the machine's 6379.
-        await self._start(
+        self._redis = await self._start(
             "redis", [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                       "--appendonly", "no", "--dir", str(self.workdir)],
             ready=b"Ready to accept connections", env=None)
         return f"redis://127.0.0.1:{port}/0"
+
+    async def servers(self, kind: Kind, count: int, *, config: Path,
+                      redis_url: str | None) -> list[Server]:
+        """`count` servers of one kind, started side by side (A, B, ...)."""
+        return list(await asyncio.gather(*(
+            self.server(kind, config=config, redis_url=redis_url, name=f"{kind}-{chr(65 + i)}")
+            for i in range(count))))
 
     async def server(self, kind: Kind, *, config: Path, redis_url: str | None,
                      name: str) -> Server:
@@ -177,9 +185,13 @@ class ProcessGroup:
         return started
 
     async def close(self) -> None:
-        for started in reversed(self._started):
-            await _stop(started)
+        # Servers first, all at once (each takes a moment to shut down), Redis last.
+        servers = [s for s in self._started if s is not self._redis]
+        await asyncio.gather(*(_stop(s) for s in servers))
+        if self._redis is not None:
+            await _stop(self._redis)
         self._started.clear()
+        self._redis = None
 
 
 async def _wait_for_line(stream: asyncio.StreamReader, marker: bytes, log_path: Path) -> None:

@@ -19,6 +19,6 @@ class Templates:
             undefined=jinja2.StrictUndefined,
         )
 
-    def render(self, name: str, status: int = 200, **context: Any) -> web.Response:
-        body = self._env.get_template(name).render(**context)
+    def render(self, template: str, status: int = 200, **context: Any) -> web.Response:
+        body = self._env.get_template(template).render(**context)
         return web.Response(text=body, status=status, content_type="text/html")

@@ -86,7 +86,9 @@ async def login_submit(request: web.Request) -> web.Response:
     target = _safe_next(str(form.get("next") or "/"))
     name = await _check_login(request, form.get("name"), form.get("passphrase"))
     if name is None:
+        typed = form.get("name")
         return _page(request, "login.html", status=401, next=target,
+                     name=typed if isinstance(typed, str) else "",
                      error="That name and passphrase don't match.")
     token, expires_at = _new_token(request, name)
     response = web.HTTPSeeOther(target)

@@ -100,6 +100,8 @@ class RoomCore:
 
     def state_wire(self, room: RoomConfig, runtime: RoomRuntime) -> dict[str, Any]:
         share = runtime.share
+        fmt = self.format_of(room)
+        phase = next((p for p in fmt.phases if p.name == runtime.phase), None)
         return {
             "room": room.id, "title": room.title, "kind": room.kind,
             "status": runtime.status, "locked": runtime.locked, "paused": runtime.paused,
@@ -108,6 +110,9 @@ class RoomCore:
             "share": {"member_id": share.member_id, "ends_at": iso_utc(share.ends_at)}
             if share else None,
             "pinned": runtime.pinned,
+            # Beyond DESIGN §3, for pages: is member chat open now, and the format's phases.
+            "chat": phase.chat if phase else True,
+            "phases": [p.name for p in fmt.phases] if room.kind == "meeting" else [],
         }
 
     async def publish_state(self, room: RoomConfig, runtime: RoomRuntime | None = None) -> None:
