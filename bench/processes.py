@@ -143,9 +143,14 @@ class ProcessGroup:
     async def servers(self, kind: Kind, count: int, *, config: Path,
                       redis_url: str | None) -> list[Server]:
         """`count` servers of one kind, started side by side (A, B, ...)."""
-        return list(await asyncio.gather(*(
+        results = await asyncio.gather(*(
             self.server(kind, config=config, redis_url=redis_url, name=f"{kind}-{chr(65 + i)}")
-            for i in range(count))))
+            for i in range(count)), return_exceptions=True)
+        # Every start has finished (or failed) before we raise: nothing left half-started.
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [r for r in results if isinstance(r, Server)]
 
     async def server(self, kind: Kind, *, config: Path, redis_url: str | None,
                      name: str) -> Server:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ from server.store.base import StoreUnavailable
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "peer_rooms_session"
+Handler = Callable[["SocketSession"], Awaitable[dict[str, Any]]]
 _UNAVAILABLE = Denial("unavailable", "We can't reach the message store right now, so your "
                       "message was not sent. Please try again in a moment.")
 
@@ -120,10 +122,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     # -- client events ------------------------------------------------------------
     async def on_join(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
-        session = self.sessions.get(sid)
-
-        async def run() -> dict[str, Any]:
-            assert session is not None
+        async def run(session: SocketSession) -> dict[str, Any]:
             request = JoinRequest.parse(payload)
             previous = session.memberships.get(request.room)
             if previous is not None:
@@ -134,7 +133,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return await self.rooms.joining.join(session.caller, request,
                                                  SocketSeat(self, sid, session))
 
-        return await self._answer(session, run)
+        return await self._answer(self.sessions.get(sid), run)
 
     async def _wait(self, sid: str, session: SocketSession, waiting: Waiting) -> None:
         await self.rooms.core.bus.host(waiting.room)
@@ -163,10 +162,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.enter_room(sid, staff_channel(member.room))
 
     async def on_leave(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
-        session = self.sessions.get(sid)
-
-        async def run() -> dict[str, Any]:
-            assert session is not None
+        async def run(session: SocketSession) -> dict[str, Any]:
             room = payload.get("room") if isinstance(payload, dict) else None
             member_id = session.memberships.get(room) if isinstance(room, str) else None
             if isinstance(room, str):
@@ -176,56 +172,45 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.rooms.joining.leave(room, member_id)
             return {}
 
-        return await self._answer(session, run)
+        return await self._answer(self.sessions.get(sid), run)
 
     async def on_send(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
-        session = self.sessions.get(sid)
-
-        async def run() -> dict[str, Any]:
-            assert session is not None
+        async def run(session: SocketSession) -> dict[str, Any]:
             answer = await self.rooms.posting.send(payload, _member_of(session, payload))
             self.metrics.messages.inc()
             return answer
 
-        return await self._answer(session, run, unavailable=_UNAVAILABLE)
+        return await self._answer(self.sessions.get(sid), run, unavailable=_UNAVAILABLE)
 
     async def on_hand(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
-        session = self.sessions.get(sid)
-
-        async def run() -> dict[str, Any]:
-            assert session is not None
+        async def run(session: SocketSession) -> dict[str, Any]:
             return await self.rooms.posting.hand(payload, _member_of(session, payload))
 
-        return await self._answer(session, run)
+        return await self._answer(self.sessions.get(sid), run)
 
     async def on_report(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
-        session = self.sessions.get(sid)
-
-        async def run() -> dict[str, Any]:
-            assert session is not None
+        async def run(session: SocketSession) -> dict[str, Any]:
             return await self.rooms.posting.report(payload, _member_of(session, payload))
 
-        return await self._answer(session, run)
+        return await self._answer(self.sessions.get(sid), run)
 
     async def on_mod(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
-        session = self.sessions.get(sid)
-
-        async def run() -> dict[str, Any]:
-            assert session is not None
+        async def run(session: SocketSession) -> dict[str, Any]:
             answer = await self.rooms.moderating.act(session.caller, payload,
                                                      _member_of(session, payload))
             if isinstance(payload, dict):
                 self.metrics.moderation.labels(action=str(payload.get("action"))).inc()
             return answer
 
-        return await self._answer(session, run)
+        return await self._answer(self.sessions.get(sid), run)
 
-    async def _answer(self, session: SocketSession | None, run: Any,
+    async def _answer(self, session: SocketSession | None, run: Handler,
                       unavailable: Denial | None = None) -> dict[str, Any]:
+        """Run one client event and turn its outcome into the acknowledgement."""
         if session is None:
             return _failure(Denial("not_member", "Please reconnect."))
         try:
-            return {"ok": True, **(await run())}
+            return {"ok": True, **(await run(session))}
         except Refused as refused:
             return {**_failure(refused.denial), **refused.extra}
         except StoreUnavailable:

@@ -163,6 +163,15 @@ class RedisStore:
         with _unavailable_on_error():
             await self.redis.set(names.room_key(room_id, "runtime"), codec.runtime_to_json(runtime))
 
+    async def _hpop(self, key: str, field: str) -> bytes | None:
+        """Read and delete one hash field in one step: only one caller gets it."""
+        with _unavailable_on_error():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hget(key, field)
+                pipe.hdel(key, field)
+                raw, removed = await pipe.execute()
+        return raw if raw and removed else None
+
     async def put_member(self, member: Member) -> None:
         with _unavailable_on_error():
             await self.redis.hset(names.room_key(member.room, "members"), member.id,
@@ -174,13 +183,8 @@ class RedisStore:
         return codec.member_from_json(raw) if raw else None
 
     async def remove_member(self, room_id: str, member_id: str) -> Member | None:
-        key = names.room_key(room_id, "members")
-        with _unavailable_on_error():
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hget(key, member_id)
-                pipe.hdel(key, member_id)
-                raw, removed = await pipe.execute()
-        return codec.member_from_json(raw) if raw and removed else None
+        raw = await self._hpop(names.room_key(room_id, "members"), member_id)
+        return codec.member_from_json(raw) if raw else None
 
     async def members(self, room_id: str) -> list[Member]:
         with _unavailable_on_error():
@@ -228,13 +232,8 @@ class RedisStore:
                                   codec.waiting_to_json(waiting))
 
     async def remove_waiting(self, room_id: str, waiting_id: str) -> Waiting | None:
-        key = names.room_key(room_id, "waiting")
-        with _unavailable_on_error():
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hget(key, waiting_id)
-                pipe.hdel(key, waiting_id)
-                raw, removed = await pipe.execute()
-        return codec.waiting_from_json(raw) if raw and removed else None
+        raw = await self._hpop(names.room_key(room_id, "waiting"), waiting_id)
+        return codec.waiting_from_json(raw) if raw else None
 
     async def waiting(self, room_id: str) -> list[Waiting]:
         with _unavailable_on_error():
@@ -246,12 +245,8 @@ class RedisStore:
             await self.redis.hset(names.BANS, ban.ban_id, codec.ban_to_json(ban))
 
     async def remove_ban(self, ban_id: str) -> Ban | None:
-        with _unavailable_on_error():
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hget(names.BANS, ban_id)
-                pipe.hdel(names.BANS, ban_id)
-                raw, removed = await pipe.execute()
-        return codec.ban_from_json(raw) if raw and removed else None
+        raw = await self._hpop(names.BANS, ban_id)
+        return codec.ban_from_json(raw) if raw else None
 
     async def bans(self, room_id: str, now: float) -> list[Ban]:
         with _unavailable_on_error():
@@ -340,13 +335,8 @@ class RedisStore:
             await self.redis.expire(key, self._buffer_seconds)
 
     async def take_held(self, room_id: str, held_id: str) -> HeldMessage | None:
-        key = names.room_key(room_id, "held")
-        with _unavailable_on_error():
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hget(key, held_id)
-                pipe.hdel(key, held_id)
-                raw, removed = await pipe.execute()
-        return codec.held_from_json(raw) if raw and removed else None
+        raw = await self._hpop(names.room_key(room_id, "held"), held_id)
+        return codec.held_from_json(raw) if raw else None
 
     async def add_audit(self, room_id: str, entry: AuditEntry) -> None:
         key = names.room_key(room_id, "audit")
