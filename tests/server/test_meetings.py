@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.helpers import Client, ClientFactory, Clock, ServeFn, Served, base_config, login
+from tests.helpers import Client, ClientFactory, Clock, Served, ServeFn, base_config, login
 
 ROOM = "tuesday-night"  # tue 19:00 America/Chicago, doors 15 min before, 90 minutes
 # Tuesday 2026-11-24 in Chicago (UTC-6): doors 18:45, opens 19:00, closes 20:30.
