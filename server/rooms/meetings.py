@@ -94,6 +94,11 @@ class Meetings:
     async def end_share(self, room: RoomConfig, *, only_if_due: bool = False) -> bool:
         """End the current share (or, with `only_if_due`, only one whose time is up)."""
         core = self.core
+        if only_if_due:
+            # The scheduler asks twice a second: look before taking the room's lock.
+            share = (await core.runtime(room)).share
+            if share is None or share.ends_at > core.clock():
+                return False
         async with core.store.room_lock(room.id):
             runtime = await core.runtime(room)
             if runtime.share is None:
