@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import platform
+import signal
 import sys
 import tempfile
 import time
@@ -51,6 +52,12 @@ async def _main(args: argparse.Namespace) -> int:
         print(f"unknown benchmark {', '.join(unknown)} (known: {', '.join(benchmarks)})",
               file=sys.stderr)
         return 2
+    # SIGTERM (and Ctrl-C) cancel the run, so every `async with` stops what it started.
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, main_task.cancel)
     print(f"peer-rooms benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
           f"Python {platform.python_version()}, {_cpus()} CPUs", flush=True)
     started = time.perf_counter()
@@ -61,6 +68,9 @@ async def _main(args: argparse.Namespace) -> int:
             workdir.mkdir()
             try:
                 print(f"\n{await benchmarks[name](workdir)}", flush=True)
+            except asyncio.CancelledError:
+                print(f"\n{name} interrupted; its processes are stopped", file=sys.stderr)
+                return 130
             except Exception as exc:
                 print(f"\n{name} failed: {exc}", file=sys.stderr, flush=True)
                 return 1

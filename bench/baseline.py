@@ -11,9 +11,9 @@ process received from Redis (its own included, as with peer-rooms' counter).
 from __future__ import annotations
 
 import argparse
-import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import socketio
@@ -33,39 +33,48 @@ class CountingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             yield message
 
 
+class BaselineNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    """`join` and `send` and nothing else: no checks, no store, no presence."""
+
+    def __init__(self) -> None:
+        super().__init__("/")
+        self.handles: dict[str, str] = {}
+        self.seqs: dict[str, int] = {}
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
+        return None
+
+    async def on_disconnect(self, sid: str, *reason: object) -> None:
+        self.handles.pop(sid, None)
+
+    async def on_join(self, sid: str, data: dict[str, Any]) -> dict[str, Any]:
+        self.handles[sid] = str(data["handle"])
+        await self.enter_room(sid, f"room:{data['room']}")
+        return {"ok": True}
+
+    async def on_send(self, sid: str, data: dict[str, Any]) -> dict[str, Any]:
+        room = str(data["room"])
+        # A per-process counter: enough to give messages a seq, not a global order.
+        seq = self.seqs[room] = self.seqs.get(room, 0) + 1
+        message = {"room": room, "id": uuid.uuid4().hex, "seq": seq,
+                   "member": {"id": sid, "handle": self.handles.get(sid, ""), "role": "member"},
+                   "text": data["text"], "ts": _now_iso()}
+        await self.emit("message", message, room=f"room:{room}")
+        return {"ok": True, "message": {"id": message["id"], "seq": seq}}
+
+
+def _now_iso() -> str:
+    # The same shape of timestamp peer-rooms sends, so clients parse the same payloads.
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def create_app(redis_url: str | None) -> web.Application:
     manager = CountingRedisManager(redis_url) if redis_url else None
     # Same engine settings as peer-rooms (one event at a time per connection), so
     # the comparison is about what each does with an event, not about scheduling.
     sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager,
                                async_handlers=False, logger=False, engineio_logger=False)
-    handles: dict[str, str] = {}
-    seqs: dict[str, int] = {}
-
-    @sio.event
-    async def connect(sid: str, environ: dict[str, Any], auth: object = None) -> None:
-        return None
-
-    @sio.event
-    async def disconnect(sid: str, *reason: object) -> None:
-        handles.pop(sid, None)
-
-    @sio.event
-    async def join(sid: str, data: dict[str, Any]) -> dict[str, Any]:
-        handles[sid] = str(data["handle"])
-        await sio.enter_room(sid, f"room:{data['room']}")
-        return {"ok": True}
-
-    @sio.event
-    async def send(sid: str, data: dict[str, Any]) -> dict[str, Any]:
-        room = str(data["room"])
-        # A per-process counter: enough to give messages a seq, not a global order.
-        seq = seqs[room] = seqs.get(room, 0) + 1
-        message = {"room": room, "id": uuid.uuid4().hex, "seq": seq,
-                   "member": {"id": sid, "handle": handles.get(sid, ""), "role": "member"},
-                   "text": data["text"], "ts": time.time()}
-        await sio.emit("message", message, room=f"room:{room}")
-        return {"ok": True, "message": {"id": message["id"], "seq": seq}}
+    sio.register_namespace(BaselineNamespace())
 
     async def stats(request: web.Request) -> web.Response:
         return web.json_response({"received": manager.received if manager else 0})

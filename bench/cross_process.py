@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 
 from bench.load import RoomSpec, Spec, SwarmProcess
-from bench.processes import Kind, ProcessGroup, Server, cpu_seconds, write_config
+from bench.processes import Kind, ProcessGroup, cpu_seconds, write_config
 from bench.stats import table
 
 SIDE_MEMBERS = 10
@@ -69,7 +69,7 @@ async def _run_one(kind: Kind, load: Load, *, side: bool,
             received = [await s.bus_received(http) - r for s, r in zip((a, b), received,
                                                                          strict=True)]
             cpu = [cpu_seconds(s.pid) - c for s, c in zip((a, b), cpu, strict=True)]
-    return _row(kind, load, side, result, received, cpu), _notes(kind, side, result, (a, b))
+    return _row(kind, load, side, result, received, cpu), _notes(kind, side, result)
 
 
 def _row(kind: Kind, load: Load, side: bool, result: dict[str, Any], received: list[int],
@@ -82,8 +82,7 @@ def _row(kind: Kind, load: Load, side: bool, result: dict[str, Any], received: l
             f"{cpu[0]:.1f} / {cpu[1]:.1f} / {result['client_cpu_s']:.1f}"]
 
 
-def _notes(kind: Kind, side: bool, result: dict[str, Any],
-           servers: tuple[Server, Server]) -> list[str]:
+def _notes(kind: Kind, side: bool, result: dict[str, Any]) -> list[str]:
     if not result["errors"] and result["deliveries"] == result["expected"]:
         return []
     return [f"  ! {kind}{' + side' if side else ''}: {result['deliveries']:,} of "

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 import socketio
+from socketio.exceptions import TimeoutError as AckTimeout
 
 from bench.processes import ROOT, stop_process
 from bench.stats import summarize_ms
@@ -152,7 +153,7 @@ class Swarm:
                                                   "client_id": f"s{number}-{i}"})
             except RuntimeError as exc:
                 errors[str(exc)] += 1
-            except TimeoutError:
+            except AckTimeout:
                 errors["ack timeout"] += 1
             else:
                 acked[member.room] += 1
@@ -223,10 +224,12 @@ class SwarmProcess:
             raise RuntimeError(f"swarm {result['error']}\n{tail}")
         return result
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         if self.proc is None:
             return
-        if self.proc.returncode is None and self.proc.stdin is not None:
+        # A clean quit disconnects every client; after a failure or an interrupt the
+        # swarm may be mid-step (not reading stdin), so it is just terminated.
+        if exc_type is None and self.proc.returncode is None and self.proc.stdin is not None:
             try:
                 self.proc.stdin.write(b"quit\n")
                 await self.proc.stdin.drain()

@@ -155,7 +155,8 @@ class ProcessGroup:
     async def server(self, kind: Kind, *, config: Path, redis_url: str | None,
                      name: str) -> Server:
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "PORT")}
+        # Our choices of port, host and Redis, whatever the calling shell has set.
+        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "PORT", "HOST")}
         if kind == "peer-rooms":
             args = ["-m", "server", "serve", "--config", str(config), "--port", str(port)]
             if redis_url:

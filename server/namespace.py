@@ -126,9 +126,11 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             request = JoinRequest.parse(payload)
             previous = session.memberships.get(request.room)
             if previous is not None:
-                # Joining again from the same socket replaces the old membership.
+                # Already in: answer the same membership again; nothing changes.
+                answer = await self.rooms.joining.current(request.room, previous)
+                if answer is not None:
+                    return answer
                 await self._release(sid, session, request.room)
-                await self.rooms.joining.leave(request.room, previous)
             await self._leave_lobby(sid, session, request.room)
             return await self.rooms.joining.join(session.caller, request,
                                                  SocketSeat(self, sid, session))

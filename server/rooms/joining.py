@@ -108,6 +108,15 @@ class Joining:
             missed = [m.to_wire() for m in messages if m.seq <= seq]
         return await self.answer(room, member, runtime, seq, missed)
 
+    async def current(self, room_id: str, member_id: str) -> dict[str, Any] | None:
+        """The join answer for a membership that already exists (None if it ended)."""
+        room = self.core.config(room_id)
+        member = await self.core.store.get_member(room.id, member_id)
+        if member is None:
+            return None
+        seq = await self.core.store.latest_seq(room.id)
+        return await self.answer(room, member, await self.core.runtime(room), seq, [])
+
     async def admitted(self, person: Waiting, seat: Seat) -> dict[str, Any]:
         """The `joined` payload for someone just admitted from the lobby."""
         room = self.core.config(person.room)

@@ -102,3 +102,35 @@ async def test_too_many_connections_per_device(serve: ServeFn, connect: ClientFa
     assert await refusal(served.url, {"device": device}) == "too_many_connections"
     # Another device is not affected.
     assert await refusal(served.url, {"device": None}) is None
+
+
+async def test_full_room_and_staff_still_enter(serve: ServeFn, connect: ClientFactory) -> None:
+    rooms = base_config()["rooms"]
+    rooms[0] = {**rooms[0], "capacity": 2}
+    served = await serve(rooms=rooms)
+    for handle in ("River", "Lake"):
+        await (await connect(served.url)).ok("join", {"room": "open-circle", "handle": handle})
+    late = await connect(served.url)
+    assert await late.error("join", {"room": "open-circle", "handle": "Hill"}) == "full"
+    staff = await connect(served.url, token=await login(served.url))
+    assert (await staff.ok("join", {"room": "open-circle"}))["member"]["role"] == "facilitator"
+
+
+async def test_joins_per_device_are_rate_limited(serve: ServeFn, connect: ClientFactory) -> None:
+    served = await serve(limits={**base_config()["limits"], "joins_per_minute": 2})
+    client = await connect(served.url)
+    for room in ("open-circle", "open-circle"):
+        await client.ok("join", {"room": room, "handle": "River"})
+        await client.ok("leave", {"room": room})
+    answer = await client.call("join", {"room": "open-circle", "handle": "River"})
+    assert answer["error"]["code"] == "rate_limited"
+    assert 0 < answer["error"]["retry_after"] <= 30
+
+
+async def test_joining_again_from_the_same_socket_changes_nothing(
+        connect: ClientFactory) -> None:
+    client = await connect()
+    first = await client.ok("join", {"room": "open-circle", "handle": "River"})
+    again = await client.ok("join", {"room": "open-circle", "handle": "Someone Else"})
+    assert again["member"] == first["member"]
+    assert [m["id"] for m in again["members"]] == [first["member"]["id"]]

@@ -68,6 +68,34 @@ const fullFormat = new Intl.DateTimeFormat(LOCALE, {
   year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", hour12,
 });
 
+// ---- the server's clock --------------------------------------------------
+//
+// Share timers count down to the server's `ends_at`. A phone's clock can be minutes
+// off, so the page keeps an estimate of (server time - local time) from server
+// timestamps it sees as they happen (a live message's `ts`, or a `now` in room_state
+// if the server sends one). Until it has one, the local clock is used.
+
+let serverOffsetMs = 0;
+let serverOffsetKnown = false;
+
+/** A server timestamp for "about now" (received just now); refines the offset. */
+export function noteServerTime(iso, receivedAt = Date.now()) {
+  const at = Date.parse(iso);
+  if (!Number.isFinite(at)) return;
+  const offset = at - receivedAt;
+  // Network jitter is tens of milliseconds: don't let the countdown stutter for it.
+  if (!serverOffsetKnown || Math.abs(offset - serverOffsetMs) > 750) serverOffsetMs = offset;
+  serverOffsetKnown = true;
+}
+
+export function serverNow() {
+  return Date.now() + serverOffsetMs;
+}
+
+export function serverTimeKnown() {
+  return serverOffsetKnown;
+}
+
 function parseTime(iso) {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? null : date;
@@ -99,6 +127,18 @@ export function formatSeconds(seconds) {
   if (s < 60) return s === 1 ? "1 second" : `${s} seconds`;
   const m = Math.round(s / 60);
   return m === 1 ? "1 minute" : `${m} minutes`;
+}
+
+/** "7:00 PM" (the viewer's clock), or "" for a bad time. */
+export function formatTime(iso) {
+  const date = parseTime(iso);
+  return date ? timeFormat.format(date) : "";
+}
+
+/** A phase name from config as words: "shares" → "Shares", "open-share" → "Open share". */
+export function phaseLabel(name) {
+  const words = String(name ?? "").replace(/[-_]+/g, " ").trim();
+  return words ? words[0].toUpperCase() + words.slice(1) : "";
 }
 
 export function timeElement(iso, className) {
@@ -178,14 +218,23 @@ function memberControls(member) {
   );
 }
 
-export function memberElement(member, { me, viewerIsStaff, handRaised }) {
+/**
+ * One person in "Who is here". `canCall`: the viewer runs a meeting and may call this
+ * person to share (a plain button beside the name: it is the action used most).
+ */
+export function memberElement(member, { me, viewerIsStaff, handRaised, sharing = false, canCall = false }) {
   const isMe = me && member.id === me.id;
   const li = el("li", { className: isMe ? "member member-me" : "member", dataset: { memberId: member.id } },
     el("span", { className: "member-name" }, member.handle),
     isStaffRole(member.role) ? el("span", { className: "badge badge-role" }, roleLabel(member.role)) : null,
     isMe ? el("span", { className: "member-you" }, "(you)") : null,
-    handRaised ? el("span", { className: "member-hand" }, "hand raised") : null,
+    sharing ? el("span", { className: "member-hand member-sharing" }, "sharing now") : null,
+    handRaised && !sharing ? el("span", { className: "member-hand" }, "hand raised") : null,
   );
+  if (canCall && !isMe && !sharing) {
+    li.append(el("button", { type: "button", className: "member-call", dataset: { action: "call" } },
+      "Call this person", el("span", { className: "visually-hidden" }, ` to share: ${member.handle}`)));
+  }
   // Staff act on members, not on themselves or on other staff.
   if (viewerIsStaff && !isMe && !isStaffRole(member.role)) li.append(memberControls(member));
   return li;

@@ -3,7 +3,7 @@
 // Nothing here is a permission check: the server refuses `mod` from anyone who is
 // not staff of the room. The panel is only shown to staff so members see a calm page.
 
-import { el, formatFull, formatWhen, timeElement } from "./render.js";
+import { el, formatFull, formatWhen, phaseLabel, timeElement } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,7 +23,6 @@ export function createStaff(ctx) {
 
   if (ctx.kind !== "meeting") {
     // Drop-in rooms are always open and have no format to run.
-    $("open-close-controls").hidden = true;
     $("format-controls").hidden = true;
   }
 
@@ -81,7 +80,7 @@ export function createStaff(ctx) {
     run("pin", { text: "" }, () => { dirty.delete("pin-text"); $("pin-text").value = ""; ctx.announce("Pin removed."); }));
 
   $("open-button").addEventListener("click", () =>
-    run("open", {}, () => ctx.announce("Room opened.")));
+    run("open", {}, () => ctx.announce("Meeting opened.")));
 
   // Closing ends every membership and drops the recent messages: ask once more.
   let closeTimer = null;
@@ -94,17 +93,27 @@ export function createStaff(ctx) {
   $("close-confirm").addEventListener("click", () => {
     clearTimeout(closeTimer);
     $("close-confirm").hidden = true;
-    run("close", {}, () => ctx.announce("Room closed."));
+    run("close", {}, () => ctx.announce("Meeting closed."));
   });
 
   $("phase-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const name = $("phase-name").value.trim();
+    const name = $("phase-name").value;
     dirty.delete("phase-name");
-    if (name) run("phase", { name }, () => ctx.announce(`Phase: ${name}.`));
+    // The change itself is announced to everyone from the room_state that follows.
+    if (name) run("phase", { name });
   });
-  $("next-share-button").addEventListener("click", () => run("next_share", {}));
-  $("end-share-button").addEventListener("click", () => run("end_share", {}));
+
+  function callToShare(memberId) {
+    const fields = memberId ? { member_id: memberId } : {};
+    return run("next_share", fields, (answer) => {
+      const id = answer.share?.member_id || memberId;
+      ctx.announce(`${ctx.memberHandle(id) || "The next person"} is called to share.`);
+    });
+  }
+  $("next-share-button").addEventListener("click", () => callToShare(null));
+  $("end-share-button").addEventListener("click", () =>
+    run("end_share", {}, () => ctx.announce("Share ended.")));
 
   // ---- per-member actions (delegated from the member list) ---------------
 
@@ -136,6 +145,8 @@ export function createStaff(ctx) {
         return run("ban", fields, () =>
           ctx.announce(`${handle} is banned from ${fields.scope === "all" ? "all rooms" : "this room"}.`));
       }
+      case "call":
+        return callToShare(memberId);
       case "promote":
         return run("promote", { member_id: memberId }, () => { closeMenu(); ctx.announce(`${handle} is now a co-facilitator.`); });
       default:
@@ -205,17 +216,41 @@ export function createStaff(ctx) {
 
   // ---- lobby ------------------------------------------------------------
 
+  let waitingNow = [];
+
   function onLobby({ waiting }) {
     const list = $("lobby");
-    const before = list.children.length;
-    list.replaceChildren(...(waiting || []).map((person) =>
-      el("li", { className: "staff-item", dataset: { memberId: person.id } },
-        el("span", { className: "staff-item-title" }, person.handle), " ",
+    const before = new Set(waitingNow.map((p) => p.id));
+    waitingNow = Array.isArray(waiting) ? waiting.filter((p) => p && typeof p.id === "string") : [];
+    // Keep keyboard focus on the list when the button under it goes away.
+    const hadFocus = list.contains(document.activeElement);
+    list.replaceChildren(...waitingNow.map((person) =>
+      el("li", { className: "staff-item lobby-item", dataset: { memberId: person.id } },
+        el("span", { className: "staff-item-title" }, String(person.handle ?? "")), " ",
         el("button", { type: "button", on: { click: () =>
-          run("admit", { member_id: person.id }, () => ctx.announce(`${person.handle} admitted.`)) } }, "Admit"))));
+          run("admit", { member_id: person.id }, () => ctx.announce(`${person.handle} admitted.`)) } },
+        "Admit", el("span", { className: "visually-hidden" }, ` ${person.handle}`)))));
     refreshEmpty("lobby", "lobby-empty", "lobby-count");
-    if (list.children.length > before) ctx.announce(`${list.children.length} waiting in the lobby.`);
+    $("admit-all-button").hidden = waitingNow.length < 2;
+    if (hadFocus && !list.contains(document.activeElement)) {
+      (list.querySelector("button") || $("lobby-list-heading")).focus();
+    }
+    const arrived = waitingNow.filter((p) => !before.has(p.id));
+    if (arrived.length === 1) ctx.announce(`${arrived[0].handle} is in the waiting room.`);
+    else if (arrived.length > 1) ctx.announce(`${arrived.length} people are in the waiting room.`);
   }
+
+  $("admit-all-button").addEventListener("click", async () => {
+    // One `admit` each (the protocol has no bulk admit); someone already let in by
+    // another facilitator answers not_found, which is fine.
+    const people = [...waitingNow];
+    let admitted = 0;
+    for (const person of people) {
+      const answer = await ctx.mod("admit", { member_id: person.id }, { quiet: true });
+      if (answer.ok) admitted += 1;
+    }
+    ctx.announce(admitted === 1 ? "1 person admitted." : `${admitted} people admitted.`);
+  });
 
   // ---- bans and audit -----------------------------------------------------
 
@@ -271,9 +306,30 @@ export function createStaff(ctx) {
     }
     sync("slow-seconds", slow);
     sync("pin-text", room.pinned || "");
-    if (room.phase) sync("phase-name", room.phase);
-    $("open-button").disabled = room.status === "open";
+    syncPhases(room);
+    const open = room.status === "open";
+    $("open-button").disabled = open;
     $("close-button").disabled = room.status === "closed";
+    $("phase-name").disabled = !open;
+    $("phase-submit").disabled = !open;
+    // Not disabled by the queue or the share: a button that vanishes from under the
+    // keyboard focus is worse than the server's "Nobody has their hand raised."
+    $("next-share-button").disabled = !open;
+    $("end-share-button").disabled = !open;
+  }
+
+  // The phase select lists the room's own format (room_state.phases).
+  let phaseNames = "";
+  function syncPhases(room) {
+    const select = $("phase-name");
+    const names = Array.isArray(room.phases) ? room.phases.filter((n) => typeof n === "string") : [];
+    if (names.join("\n") !== phaseNames) {
+      phaseNames = names.join("\n");
+      const chosen = select.value;
+      select.replaceChildren(...names.map((name) => el("option", { value: name }, phaseLabel(name))));
+      if (dirty.has("phase-name") && names.includes(chosen)) select.value = chosen;
+    }
+    if (room.phase && names.includes(room.phase)) sync("phase-name", room.phase);
   }
 
   return {
