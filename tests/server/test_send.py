@@ -147,3 +147,12 @@ async def test_html_is_just_text(connect: ClientFactory) -> None:
     text = "<img src=x onerror=alert(1)>"
     await a.ok("send", {"room": ROOM, "text": text, "client_id": "1"})
     assert (await a.wait_for("message"))["text"] == text
+
+
+async def test_mentioning_someone_in_the_room_is_not_a_social_handle(
+        connect: ClientFactory) -> None:
+    a, _ = await joined(connect, "River")
+    await joined(connect, "Lake")
+    await a.ok("send", {"room": ROOM, "text": "@Lake thank you for that", "client_id": "1"})
+    assert await a.error("send", {"room": ROOM, "text": "find me @river_on_insta",
+                                  "client_id": "2"}) == "blocked"
