@@ -16,7 +16,7 @@ import aiohttp
 
 from bench.load import RoomSpec, Spec, SwarmProcess
 from bench.processes import Kind, ProcessGroup, cpu_seconds, write_config
-from bench.stats import table
+from bench.stats import caption, table
 
 SIDE_MEMBERS = 10
 DELIVER_TIMEOUT_S = 60.0
@@ -45,7 +45,7 @@ async def run(workdir: Path, load: Load) -> str:
              f"{load.senders} senders x {load.messages} messages, each sent when the previous "
              f"was acknowledged; 'side' = a second room of {SIDE_MEMBERS} members all on A "
              f"with the same senders/messages")
-    return "\n".join([title, "", table(HEADERS, rows), *notes])
+    return "\n".join([caption(title), "", table(HEADERS, rows), *notes])
 
 
 async def _run_one(kind: Kind, load: Load, *, side: bool,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bench.load import RoomSpec, Spec, SwarmProcess
 from bench.processes import Kind, ProcessGroup, cpu_seconds, write_config
-from bench.stats import table
+from bench.stats import caption, table
 
 MESSAGES = 200
 DELIVER_TIMEOUT_S = 60.0
@@ -30,7 +30,7 @@ async def run(workdir: Path, sizes: tuple[int, ...]) -> str:
             notes += note
     title = (f"fan-out: 1 process, no Redis, 1 sender x {MESSAGES} messages, each sent when "
              f"the previous was acknowledged, to every member of one room")
-    return "\n".join([title, "", table(HEADERS, rows), *notes])
+    return "\n".join([caption(title), "", table(HEADERS, rows), *notes])
 
 
 async def _run_one(kind: Kind, members: int, workdir: Path) -> tuple[list[object], list[str]]:

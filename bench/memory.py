@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bench.load import BATCH, RoomSpec, Spec, SwarmProcess
 from bench.processes import Kind, ProcessGroup, Server, rss_kib, write_config
-from bench.stats import table
+from bench.stats import caption, table
 
 HEADERS = ["implementation", "members", "RSS idle MiB", "RSS with members MiB",
            "per member KiB", "join all s"]
@@ -28,7 +28,7 @@ async def run(workdir: Path, members: int) -> str:
     title = (f"memory: 1 process, no Redis, RSS (VmRSS) idle and with {members} members "
              f"connected (websocket) and joined to one room; join all s = time for the swarm "
              f"to connect and join them, {BATCH} at a time")
-    return "\n".join([title, "", table(HEADERS, rows)])
+    return "\n".join([caption(title), "", table(HEADERS, rows)])
 
 
 async def _measure(kind: Kind, members: int, workdir: Path) -> tuple[int, int, float]:

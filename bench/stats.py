@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 
 
@@ -18,6 +19,11 @@ def summarize_ms(latencies_ms: list[float]) -> dict[str, float]:
     values = sorted(latencies_ms)
     return {"p50": percentile(values, 0.50), "p99": percentile(values, 0.99),
             "max": values[-1] if values else math.nan}
+
+
+def caption(text: str) -> str:
+    """A benchmark's description, wrapped to fit a terminal."""
+    return textwrap.fill(text, width=100)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

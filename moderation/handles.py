@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from moderation.decisions import Denial
 from moderation.skeleton import skeleton
@@ -78,12 +79,14 @@ def normalize_handle(raw: str) -> str:
     return text
 
 
+@lru_cache(maxsize=8192)
 def handle_key(handle: str) -> str:
     """The comparison key of a handle: equal keys mean the names look alike.
 
     Case-, width-, accent-, spacing- and punctuation-insensitive, and folds
     look-alike letters from other scripts to their ASCII twin (see
     :mod:`moderation.skeleton`). Never raises; works on unnormalised text too.
+    Cached: every join compares against every handle in the room.
     """
     return skeleton(handle)
 

@@ -141,9 +141,17 @@ async def _tell_clients(app: web.Application) -> None:
     sio = app[SIO]
     eio_sids = [eio for _, eio in sio.manager.get_participants("/", None)]
     log.info("shutting down: closing %d connections", len(eio_sids))
-    for eio_sid in eio_sids:
+
+    async def close(eio_sid: str) -> None:
         try:
             await sio.eio.disconnect(eio_sid)
         except Exception:
             log.debug("connection already gone", exc_info=True)
+
+    # All at once, and never longer than a few seconds: a dead peer must not hold
+    # up the exit (SIGTERM promises an exit within 10 s).
+    try:
+        await asyncio.wait_for(asyncio.gather(*(close(s) for s in eio_sids)), 3.0)
+    except TimeoutError:
+        log.warning("some connections did not close in time")
     log.info("shutdown: connections closed")

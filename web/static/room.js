@@ -4,8 +4,9 @@
 // server's own message. Untrusted text only ever goes through textContent (render.js).
 
 import {
-  el, formatClock, formatSeconds, formatWhen, isStaffRole, memberElement,
-  messageActions, messageElement, resourceElement,
+  el, formatClock, formatSeconds, formatTime, formatWhen, isStaffRole, memberElement,
+  messageActions, messageElement, noteServerTime, phaseLabel, resourceElement, serverNow,
+  serverTimeKnown,
 } from "./render.js";
 import { createStaff } from "./staff.js";
 
@@ -22,6 +23,8 @@ const MEMBER_KEY = `peer-rooms:member:${ROOM}`;
 const ACK_TIMEOUT_MS = 10_000;
 const MAX_LOG = 500; // keep long nights fast on old phones
 const UNAVAILABLE_RETRIES = 5;
+const SHARE_WARNING_S = 30;
+const PAGE_TITLE = document.title;
 
 // ---- storage (may be unavailable: private windows, strict settings) --------
 
@@ -75,7 +78,10 @@ const state = {
   mutedUntil: null,
   muteTimer: null,
   shareTimer: null,
-  lastShareMember: null,
+  shareKey: null, // member_id|ends_at of the share on screen
+  shareWarned: false, // the 30-second announcement was made for this share
+  waitingId: null, // our place in the lobby
+  startsAt: null, // the meeting's scheduled start (for the lobby), ISO UTC
   reportTarget: null,
   blocked: false, // removed or banned: no automatic re-join
 };
@@ -218,6 +224,8 @@ function showStage(stage) {
   $("join-section").hidden = !(stage === "out" || stage === "joining" || stage === "ended");
   $("lobby-section").hidden = stage !== "lobby";
   $("chat-section").hidden = stage !== "in";
+  $("pinned").hidden = !state.room?.pinned || stage === "lobby";
+  if (stage !== "lobby") state.waitingId = null;
   staff.show(stage === "in" && isStaff());
   $("join-button").disabled = stage === "joining" || state.blocked;
   $("handle").disabled = state.blocked;
@@ -228,7 +236,7 @@ function endMembership(message, { blocked = false, isError = false } = {}) {
   clearSession();
   state.me = null;
   state.members.clear();
-  stopShareTimer();
+  clearShare();
   clearPendingSend();
   closeReport();
   // Removed or banned: the alert says why, and the join form stays visible but off.
@@ -274,7 +282,11 @@ async function join({ resume = false } = {}) {
   }
   const code = answer.error && answer.error.code;
   if (code === "waiting") {
+    // `admitted` + `joined` may overtake this answer when the meeting opens just then.
+    if (state.stage === "in") return;
+    state.waitingId = typeof answer.waiting_id === "string" ? answer.waiting_id : null;
     enterLobby();
+    if (answer.room && typeof answer.room === "object") renderRoomState(answer.room);
     return;
   }
   if (code === "offline" || code === "timeout") {
@@ -302,10 +314,44 @@ async function join({ resume = false } = {}) {
 function enterLobby() {
   const first = state.stage !== "lobby";
   showStage("lobby");
+  $("lobby-as").textContent = state.handle ? `You'll appear as ${state.handle}.` : "";
   if (first) {
-    announce("You are in the lobby. A facilitator will let you in soon.");
+    announce("You're in the waiting room. You'll be let in when the meeting opens.");
     $("lobby-section").focus();
+    loadStartTime();
   }
+}
+
+// When the meeting starts: room_state has no schedule, /api/rooms does (same origin).
+async function loadStartTime() {
+  try {
+    const response = await fetch("/api/rooms", { headers: { Accept: "application/json" }, cache: "no-store" });
+    const rooms = response.ok ? await response.json() : [];
+    const mine = Array.isArray(rooms) ? rooms.find((r) => r && r.id === ROOM) : null;
+    state.startsAt = mine && typeof mine.next_start === "string" ? mine.next_start : null;
+  } catch {
+    state.startsAt = null; // the lobby still reads well without a time
+  }
+  renderLobby();
+}
+
+function renderLobby() {
+  const r = state.room || {};
+  let when = "A facilitator will let you in soon.";
+  if (r.status === "lobby" && state.startsAt && formatTime(state.startsAt)) {
+    const start = new Date(state.startsAt);
+    const sameDay = start.toDateString() === new Date(serverNow()).toDateString();
+    when = sameDay
+      ? `The meeting opens at ${formatTime(state.startsAt)}.`
+      : `The meeting opens ${formatWhen(state.startsAt)}.`;
+  } else if (r.status === "lobby") {
+    when = "The meeting opens soon.";
+  } else if (r.status === "open") {
+    when = "The meeting has started. A facilitator will let you in soon.";
+  }
+  $("lobby-when").textContent = when;
+  $("lobby-welcome").hidden = !r.pinned;
+  $("lobby-welcome-text").textContent = r.pinned || "";
 }
 
 function onJoined(answer, { resumed }) {
@@ -350,7 +396,7 @@ function onJoined(answer, { resumed }) {
 }
 
 socket.on("admitted", (data) => {
-  if (data && data.room === ROOM) announce("A facilitator let you in. Joining…");
+  if (data && data.room === ROOM && state.stage === "lobby") announce("You're being let in…");
 });
 
 socket.on("joined", (answer) => {
@@ -392,7 +438,7 @@ async function leave() {
   const stage = state.stage;
   await call("leave", { room: ROOM }, { quiet: true });
   state.blocked = false;
-  endMembership(stage === "lobby" ? "You left the lobby." : "You left the room. Take care of yourself.");
+  endMembership(stage === "lobby" ? "You left the waiting room." : "You left the room. Take care of yourself.");
 }
 $("leave-button").addEventListener("click", leave);
 $("lobby-leave-button").addEventListener("click", leave);
@@ -457,7 +503,11 @@ function refreshMessageActions() {
   }
 }
 
-socket.on("message", (msg) => addMessage(msg));
+socket.on("message", (msg) => {
+  // A message arrives as it is posted: its ts is the server's "now" (share timers).
+  if (msg && msg.room === ROOM && typeof msg.ts === "string") noteServerTime(msg.ts);
+  addMessage(msg);
+});
 socket.on("message_deleted", (data) => {
   if (data && data.room === ROOM) removeMessage(data.id);
 });
@@ -673,8 +723,13 @@ function renderMembers() {
   const open = new Set([...list.querySelectorAll("details[open]")].map((d) => d.closest("li").dataset.memberId));
   const sorted = [...state.members.values()].sort((a, b) =>
     Number(isStaffRole(b.role)) - Number(isStaffRole(a.role)) || a.handle.localeCompare(b.handle));
+  const sharing = state.room?.share?.member_id || null;
+  const canCall = isStaff() && KIND === "meeting" && state.room?.status === "open";
   list.replaceChildren(...sorted.map((member) => {
-    const li = memberElement(member, { me: state.me, viewerIsStaff: isStaff(), handRaised: handRaised(member.id) });
+    const li = memberElement(member, {
+      me: state.me, viewerIsStaff: isStaff(), handRaised: handRaised(member.id),
+      sharing: member.id === sharing, canCall: canCall && !isStaffRole(member.role),
+    });
     const details = li.querySelector("details");
     if (details && open.has(member.id)) details.open = true;
     return li;
@@ -726,42 +781,86 @@ function stopShareTimer() {
   state.shareTimer = null;
 }
 
-function renderShare(share) {
-  const node = $("share-now");
+function clearShare() {
   stopShareTimer();
-  if (!share || !share.member_id) {
-    node.hidden = true;
-    node.textContent = "";
-    state.lastShareMember = null;
+  state.shareKey = null;
+  state.shareWarned = false;
+  $("share-panel").hidden = true;
+  $("share-who").textContent = "";
+  $("share-timer").textContent = "";
+  document.title = PAGE_TITLE;
+}
+
+/**
+ * "Now sharing: River" and a countdown to share.ends_at. The timer is text (a
+ * gentle "time to wrap up" in the last 30 seconds, not only a colour); the start
+ * and the 30-second mark are announced once each.
+ */
+function renderShare(share) {
+  if (!share || typeof share.member_id !== "string") {
+    if (state.shareKey && state.stage === "in") {
+      const [id] = state.shareKey.split("|");
+      const handle = memberHandle(id);
+      if (state.me && id === state.me.id) announce("Your share has ended. Thank you for sharing.");
+      else announce(handle ? `${handle}'s share has ended.` : "The share has ended.");
+    }
+    clearShare();
     return;
   }
-  const mine = state.me && share.member_id === state.me.id;
-  const who = mine ? "You are sharing" : `${memberHandle(share.member_id) || "Someone"} is sharing`;
+  const key = `${share.member_id}|${share.ends_at}`;
+  const fresh = key !== state.shareKey;
+  const mine = Boolean(state.me && share.member_id === state.me.id);
+  const who = memberHandle(share.member_id) || "Someone";
+  const panel = $("share-panel");
+  const timer = $("share-timer");
+  $("share-who").textContent = mine ? "It's your turn to share" : `Now sharing: ${who}`;
+  $("share-mine").hidden = !mine;
+  panel.classList.toggle("share-is-mine", mine);
+  panel.hidden = false;
+  document.title = mine ? `Your turn to share · ${PAGE_TITLE}` : PAGE_TITLE;
+  if (!fresh) return; // the same share: its timer is already running
+  stopShareTimer();
+  state.shareKey = key;
+  state.shareWarned = false;
   const ends = Date.parse(share.ends_at);
+  let first = true;
   const tick = () => {
-    const left = Number.isFinite(ends) ? (ends - Date.now()) / 1000 : NaN;
-    node.textContent = Number.isFinite(left) ? `${who} · ${formatClock(left)} left` : who;
-    node.classList.toggle("share-ending", Number.isFinite(left) && left <= 30);
+    const left = (ends - serverNow()) / 1000;
+    // A share lasts 15 s to 60 min. A local clock that puts it far outside that is
+    // wrong (until a server timestamp corrects it): show the end time, which is right.
+    const trusted = Number.isFinite(left) && (serverTimeKnown() || (left > -60 && left < 3660));
+    const ending = trusted && left <= SHARE_WARNING_S;
+    panel.classList.toggle("share-ending", ending);
+    if (!Number.isFinite(ends)) timer.textContent = "";
+    else if (!trusted) timer.textContent = `Until ${formatTime(share.ends_at)}`;
+    else if (left <= 0) timer.textContent = "Time is up";
+    else if (ending) timer.textContent = `${formatClock(left)} left · time to wrap up`;
+    else timer.textContent = `${formatClock(left)} left`;
+    if (ending && !state.shareWarned) {
+      state.shareWarned = true;
+      // Joining in the last seconds of a share: the start announcement says enough.
+      if (!first && left > 0 && state.stage === "in") {
+        announce(mine ? "30 seconds left in your share." : `30 seconds left in ${who}'s share.`);
+      }
+    }
+    first = false;
   };
-  node.hidden = false;
   tick();
   if (Number.isFinite(ends)) state.shareTimer = window.setInterval(tick, 1000);
-  if (state.lastShareMember !== share.member_id) {
-    announce(mine ? "It's your turn to share. Take your time." : `${who} now.`);
+  if (state.stage === "in") {
+    announce(mine ? "It's your turn to share. Take your time." : `${who} is sharing now.`);
   }
-  state.lastShareMember = share.member_id;
 }
 
 function renderQueue(queue) {
   const ids = Array.isArray(queue) ? queue : [];
   $("queue").replaceChildren(...ids.map((id) => {
     const mine = state.me && id === state.me.id;
+    const handle = memberHandle(id) || "Someone";
     return el("li", { dataset: { memberId: id }, className: mine ? "queue-me" : "" },
-      memberHandle(id) || "Someone", mine ? " (you)" : "",
-      isStaff() ? el("button", { type: "button", className: "button-quiet", on: { click: async () => {
-        const answer = await call("mod", { room: ROOM, action: "next_share", member_id: id });
-        if (!answer.ok) showError(answer.error);
-      } } }, "Call to share") : null);
+      handle, mine ? " (you)" : "",
+      isStaff() && KIND === "meeting" ? el("button", { type: "button", className: "button-quiet queue-call", on: { click: () => staff.callToShare(id) } },
+        "Call", el("span", { className: "visually-hidden" }, ` ${handle} to share`)) : null);
   }));
   $("queue-empty").hidden = ids.length > 0;
   const raised = Boolean(state.me && ids.includes(state.me.id));
@@ -770,25 +869,44 @@ function renderQueue(queue) {
   hand.textContent = raised ? "Lower hand" : "Raise hand to share";
 }
 
-function renderRoomState(room) {
-  state.room = { ...(state.room || {}), ...room };
-  const r = state.room;
-  if (r.title) $("room-title").textContent = r.title;
+function renderStatus(r) {
   const kindText = (r.kind || KIND) === "drop-in" ? "Drop-in room" : "Meeting";
   $("status-text").textContent = `${kindText} · ${STATUS_TEXT[r.status] || r.status || ""}`;
   $("status-locked").hidden = !r.locked;
   $("status-paused").hidden = !r.paused;
   $("status-slow").hidden = !r.slow_mode;
   $("status-slow").textContent = r.slow_mode ? `Slow mode: ${formatSeconds(r.slow_mode)}` : "";
-  $("status-phase").hidden = !r.phase;
-  $("status-phase").textContent = r.phase ? `Now: ${r.phase}` : "";
-  $("pinned").hidden = !r.pinned;
+  const phase = r.status === "open" && r.phase ? phaseLabel(r.phase) : "";
+  const chatOpen = r.chat !== false;
+  $("status-phase").hidden = !phase;
+  $("status-phase").textContent = phase ? `Now: ${phase}` : "";
+  $("status-chat").hidden = !phase;
+  $("status-chat").textContent = chatOpen ? "Chat is open" : "Chat is paused for this part";
+  $("status-chat").classList.toggle("status-chat-paused", !chatOpen);
+  // Staff can always write; members are told before they type, not after.
+  const note = $("chat-note");
+  const held = Boolean(phase) && !chatOpen && !isStaff();
+  note.hidden = !held;
+  note.textContent = held
+    ? "Chat is paused for this part of the meeting. You can read along; it opens again soon."
+    : "";
+}
+
+function renderRoomState(room) {
+  state.room = { ...(state.room || {}), ...room };
+  const r = state.room;
+  // A server clock reading, if the server sends one (share timers use it).
+  if (typeof room.now === "string") noteServerTime(room.now);
+  if (r.title) $("room-title").textContent = r.title;
+  renderStatus(r);
+  $("pinned").hidden = !r.pinned || state.stage === "lobby";
   $("pinned-text").textContent = r.pinned || "";
   // Slow mode switched off: the wait it imposed is over too.
   if (!r.slow_mode && state.waitCode === "slow_mode") endWait({ quiet: true });
   renderQueue(r.queue);
   renderShare(r.share);
   renderMembers();
+  renderLobby();
   staff.onRoomState(r);
 }
 
@@ -796,11 +914,23 @@ socket.on("room_state", (room) => {
   if (!room || room.room !== ROOM) return;
   const before = state.room || {};
   renderRoomState(room);
+  if (state.stage === "lobby") {
+    if (room.status === "closed") {
+      endMembership("This meeting has closed. Please check the schedule for the next one.");
+    }
+    return;
+  }
   if (state.stage !== "in") return;
   if (room.paused && !before.paused) announce("A facilitator has paused the room for a moment.");
   else if (!room.paused && before.paused) announce("The room is open for messages again.");
   if (room.status === "closed" && KIND === "meeting") {
     endMembership("This meeting has ended. Thank you for being here.");
+    return;
+  }
+  if (room.status === "open" && before.status && before.status !== "open") {
+    announce("The meeting is open.");
+  } else if (room.status === "open" && room.phase && before.phase && room.phase !== before.phase) {
+    announce(`Now: ${phaseLabel(room.phase)}. ${room.chat === false ? "Chat is paused for this part." : "Chat is open."}`);
   }
 });
 
@@ -885,9 +1015,9 @@ $("support-close").addEventListener("click", () => {
 
 const staff = createStaff({
   kind: KIND,
-  async mod(action, fields) {
-    const answer = await call("mod", { room: ROOM, action, ...fields });
-    if (!answer.ok) showError(answer.error);
+  async mod(action, fields, { quiet = false } = {}) {
+    const answer = await call("mod", { room: ROOM, action, ...fields }, { quiet });
+    if (!answer.ok && !quiet) showError(answer.error);
     return answer;
   },
   announce,

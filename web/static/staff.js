@@ -104,12 +104,9 @@ export function createStaff(ctx) {
     if (name) run("phase", { name });
   });
 
+  // The room_state that follows shows and announces who is sharing, for everyone.
   function callToShare(memberId) {
-    const fields = memberId ? { member_id: memberId } : {};
-    return run("next_share", fields, (answer) => {
-      const id = answer.share?.member_id || memberId;
-      ctx.announce(`${ctx.memberHandle(id) || "The next person"} is called to share.`);
-    });
+    return run("next_share", memberId ? { member_id: memberId } : {});
   }
   $("next-share-button").addEventListener("click", () => callToShare(null));
   $("end-share-button").addEventListener("click", () =>
@@ -339,6 +336,7 @@ export function createStaff(ctx) {
     onHeld,
     onLobby,
     onRoomState,
+    callToShare,
     // A held message that was approved (here or by another facilitator) arrives as
     // an ordinary message; a deleted one is gone for everyone.
     onMessage(id) { dropHeld(id); },

@@ -1,0 +1,131 @@
+"""A scheduled meeting in a real browser: schedule → waiting room → opened by the clock
+→ raise a hand → called to share with a timer → share ended.
+
+The server is a real process on an accelerated clock (`PEER_ROOMS_CLOCK="start,speed"`):
+it starts at Tuesday 18:50 in Chicago, inside the doors-open window of "tuesday-night"
+(weekly "tue 19:00" America/Chicago, doors 15 min before), and runs 60 times faster, so
+the meeting opens about ten real seconds in. Nothing sleeps: every step waits for what
+the page shows. Both browsers are in Chicago, so "7:00 PM" is the meeting's local start.
+
+DOM hooks (web/templates/index.html, room.html): `#today-meetings li[data-room-id]`
+with `.meeting-badge`; `#lobby-section` (`#lobby-when`, `#lobby-welcome`);
+`#status-phase`, `#status-chat`; `#queue li[data-member-id]`; `#lobby li[data-member-id]`
+(staff); `#share-panel` with `#share-who` and the role=timer `#share-timer`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, expect
+
+from tests.e2e.pages import assert_clean, join, message, new_page, say, sign_in
+from tests.helpers import LiveServer, base_config, start_process, stop_process
+
+pytestmark = pytest.mark.e2e
+
+ROOM = "tuesday-night"
+TITLE = "Tuesday Night Recovery"
+START = "2026-11-25T00:50:00+00:00"  # Tuesday 18:50 in Chicago: the doors are open
+SPEED = 60  # a real second is a meeting minute
+ZONE = "America/Chicago"
+WELCOME = "Welcome to Tuesday Night. This is a safe, anonymous space."
+OPENS = 30_000  # ms: generous, the clock opens the meeting ~10 s after the server starts
+
+
+@pytest.fixture
+def meeting_server(tmp_path: Path) -> Iterator[LiveServer]:
+    config = base_config(formats={"share-round": {
+        # 60 meeting minutes are one real minute: the share outlasts the test.
+        "share_minutes": 60,
+        "phases": [
+            {"name": "opening", "chat": True, "pin": WELCOME},
+            {"name": "shares", "chat": False},
+            {"name": "discussion", "chat": True},
+        ],
+    }})
+    for room in config["rooms"]:
+        if room["id"] == ROOM:
+            room.update(format="share-round", duration="4h")
+    start = datetime.fromisoformat(START).timestamp()
+    server = start_process(config, tmp_path, env={"PEER_ROOMS_CLOCK": f"{start},{SPEED}"})
+    try:
+        yield server
+    finally:
+        stop_process(server)
+
+
+def test_a_meeting_from_the_waiting_room_to_a_share(
+        browser: Browser, people: list[BrowserContext], meeting_server: LiveServer) -> None:
+    server = meeting_server
+    local = {"timezone_id": ZONE, "locale": "en-US"}
+    member, member_watch = new_page(browser, people, **local)
+    facilitator, facilitator_watch = new_page(browser, people, **local)
+
+    # The schedule: tonight's meeting is under "Today", doors open.
+    member.goto(server.url)
+    card = member.locator("#today-meetings li[data-room-id]", has_text=TITLE).first
+    expect(card.locator(".meeting-badge")).to_have_text("Doors open")
+    expect(card.locator("time").first).to_have_text("7:00 PM")
+    card.get_by_role("link", name=TITLE).click()
+    member.wait_for_url(f"{server.url}/rooms/{ROOM}")
+    sign_in(facilitator, server, f"/rooms/{ROOM}")
+
+    # River waits in the lobby and reads the pinned welcome.
+    member.get_by_label("Your name in this room").fill("River")
+    member.get_by_role("button", name="Join", exact=True).click()
+    lobby = member.locator("#lobby-section")
+    expect(lobby.get_by_role("heading", name="You're in the waiting room")).to_be_visible()
+    expect(lobby.locator("#lobby-when")).to_have_text("The meeting opens at 7:00 PM.")
+    expect(lobby.locator("#lobby-welcome")).to_contain_text(WELCOME)
+    expect(lobby.get_by_role("button", name="Leave the waiting room")).to_be_visible()
+    compose = member.get_by_label("Message", exact=True)
+    expect(compose).to_be_hidden()
+
+    # The host comes in before the meeting opens and sees River waiting.
+    join(facilitator)
+    waiting = facilitator.locator("#lobby li[data-member-id]", has_text="River")
+    expect(waiting).to_be_visible()
+    expect(waiting.get_by_role("button", name="Admit")).to_be_visible()
+
+    # 19:00 in Chicago: the clock opens the meeting and River is let in.
+    expect(compose).to_be_visible(timeout=OPENS)
+    expect(lobby).to_be_hidden()
+    expect(facilitator.locator("#lobby li[data-member-id]")).to_have_count(0)
+    expect(member.locator("#status-phase")).to_have_text("Now: Opening")
+    expect(member.locator("#status-chat")).to_have_text("Chat is open")
+    say(member, "glad to be here")
+    expect(message(facilitator, "glad to be here")).to_have_count(1)
+
+    # A hand goes up; the host sees the queue.
+    member.get_by_role("button", name="Raise hand to share").click()
+    lower = member.get_by_role("button", name="Lower hand")
+    expect(lower).to_have_attribute("aria-pressed", "true")
+    expect(facilitator.locator("#queue li[data-member-id]", has_text="River")).to_be_visible()
+
+    # The host moves to the shares (member chat pauses) and calls the next share.
+    facilitator.get_by_label("Part of the meeting").select_option("shares")
+    facilitator.get_by_role("button", name="Change").click()
+    expect(member.locator("#status-phase")).to_have_text("Now: Shares")
+    expect(member.locator("#status-chat")).to_have_text("Chat is paused for this part")
+    facilitator.get_by_role("button", name="Call next").click()
+
+    share = member.locator("#share-panel")
+    expect(share.locator("#share-who")).to_have_text("It's your turn to share")
+    expect(member.get_by_role("timer")).to_have_text(re.compile(r"^\d+:\d\d left"))
+    expect(member.get_by_role("status")).to_contain_text("your turn to share")
+    expect(member.get_by_role("button", name="Raise hand to share")).to_be_visible()
+    expect(facilitator.locator("#share-who")).to_have_text("Now sharing: River")
+    expect(facilitator.get_by_role("timer")).to_have_text(re.compile(r"\d+:\d\d left"))
+
+    facilitator.get_by_role("button", name="End share").click()
+    expect(share).to_be_hidden()
+    expect(member.get_by_role("timer")).to_have_count(0)
+    expect(facilitator.locator("#share-panel")).to_be_hidden()
+
+    assert_clean(member, member_watch)
+    assert_clean(facilitator, facilitator_watch)
