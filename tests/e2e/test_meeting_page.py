@@ -62,6 +62,7 @@ def meeting_server(tmp_path: Path) -> Iterator[LiveServer]:
 def test_a_meeting_from_the_waiting_room_to_a_share(
         browser: Browser, people: list[BrowserContext], meeting_server: LiveServer) -> None:
     server = meeting_server
+    import time; t0 = time.monotonic(); mark = lambda what: print(f"{time.monotonic() - t0:6.2f} {what}")  # noqa
     local = {"timezone_id": ZONE, "locale": "en-US"}
     member, member_watch = new_page(browser, people, **local)
     facilitator, facilitator_watch = new_page(browser, people, **local)
@@ -75,6 +76,7 @@ def test_a_meeting_from_the_waiting_room_to_a_share(
     member.wait_for_url(f"{server.url}/rooms/{ROOM}")
     sign_in(facilitator, server, f"/rooms/{ROOM}")
 
+    mark('# River waits')
     # River waits in the lobby and reads the pinned welcome.
     member.get_by_label("Your name in this room").fill("River")
     member.get_by_role("button", name="Join", exact=True).click()
@@ -86,21 +88,25 @@ def test_a_meeting_from_the_waiting_room_to_a_share(
     compose = member.get_by_label("Message", exact=True)
     expect(compose).to_be_hidden()
 
+    mark('# The host comes in')
     # The host comes in before the meeting opens and sees River waiting.
     join(facilitator)
     waiting = facilitator.locator("#lobby li[data-member-id]", has_text="River")
     expect(waiting).to_be_visible()
     expect(waiting.get_by_role("button", name="Admit")).to_be_visible()
 
+    mark('# 19:00 in Chicago')
     # 19:00 in Chicago: the clock opens the meeting and River is let in.
     expect(compose).to_be_visible(timeout=OPENS)
     expect(lobby).to_be_hidden()
     expect(facilitator.locator("#lobby li[data-member-id]")).to_have_count(0)
     expect(member.locator("#status-phase")).to_have_text("Now: Opening")
     expect(member.locator("#status-chat")).to_have_text("Chat is open")
+    mark('say(member, "glad')
     say(member, "glad to be here")
     expect(message(facilitator, "glad to be here")).to_have_count(1)
 
+    mark('# A hand goes up')
     # A hand goes up; the host sees the queue.
     member.get_by_role("button", name="Raise hand to share").click()
     lower = member.get_by_role("button", name="Lower hand")
@@ -112,6 +118,7 @@ def test_a_meeting_from_the_waiting_room_to_a_share(
     facilitator.get_by_role("button", name="Change").click()
     expect(member.locator("#status-phase")).to_have_text("Now: Shares")
     expect(member.locator("#status-chat")).to_have_text("Chat is paused for this part")
+    mark('facilitator.get_by_r')
     facilitator.get_by_role("button", name="Call next").click()
 
     share = member.locator("#share-panel")
@@ -122,10 +129,12 @@ def test_a_meeting_from_the_waiting_room_to_a_share(
     expect(facilitator.locator("#share-who")).to_have_text("Now sharing: River")
     expect(facilitator.get_by_role("timer")).to_have_text(re.compile(r"\d+:\d\d left"))
 
+    mark('facilitator.get_by_r')
     facilitator.get_by_role("button", name="End share").click()
     expect(share).to_be_hidden()
     expect(member.get_by_role("timer")).to_have_count(0)
     expect(facilitator.locator("#share-panel")).to_be_hidden()
 
+    mark('assert_clean(member')
     assert_clean(member, member_watch)
     assert_clean(facilitator, facilitator_watch)

@@ -339,11 +339,9 @@ function renderLobby() {
   const r = state.room || {};
   let when = "A facilitator will let you in soon.";
   if (r.status === "lobby" && state.startsAt && formatTime(state.startsAt)) {
-    const start = new Date(state.startsAt);
-    const sameDay = start.toDateString() === new Date(serverNow()).toDateString();
-    when = sameDay
-      ? `The meeting opens at ${formatTime(state.startsAt)}.`
-      : `The meeting opens ${formatWhen(state.startsAt)}.`;
+    // The doors open minutes before the start (a scheduled lobby), so the time alone
+    // is clear, and it doesn't depend on this device's clock being right.
+    when = `The meeting opens at ${formatTime(state.startsAt)}.`;
   } else if (r.status === "lobby") {
     when = "The meeting opens soon.";
   } else if (r.status === "open") {
