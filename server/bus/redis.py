@@ -49,6 +49,7 @@ class RedisBus:
         self._pending_unsubscribe: dict[str, asyncio.Task[None]] = {}
         self._subscribed: set[str] = set()
         self._confirmed: dict[str, asyncio.Event] = {}
+        self._released: dict[str, asyncio.Event] = {}
         self._last_seq: dict[str, int] = {}
         self._listener: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
@@ -128,8 +129,11 @@ class RedisBus:
         channel = names.room_channel(room_id)
         self._confirmed.pop(channel, None)
         if self._pubsub is not None:
-            with contextlib.suppress(*_REDIS_DOWN):
+            released = self._released.setdefault(channel, asyncio.Event())
+            with contextlib.suppress(*_REDIS_DOWN, TimeoutError):
                 await self._pubsub.unsubscribe(channel)
+                await asyncio.wait_for(released.wait(), 2.0)
+            self._released.pop(channel, None)
 
     # -- receiving -----------------------------------------------------------------
     async def _listen(self) -> None:
@@ -189,6 +193,10 @@ class RedisBus:
         channel = channel.decode() if isinstance(channel, bytes) else channel
         if kind == "subscribe" and isinstance(channel, str):
             self._confirmed.setdefault(channel, asyncio.Event()).set()
+            return
+        if kind == "unsubscribe" and isinstance(channel, str):
+            if channel in self._released:
+                self._released[channel].set()
             return
         if kind != "message":
             return
