@@ -60,11 +60,15 @@ def base_config(**overrides: Any) -> dict[str, Any]:
     return config
 
 
+# Wednesday noon UTC: no scheduled test meeting is near, whatever day CI runs on.
+QUIET_MOMENT = 1795608000.0  # 2026-11-25T12:00:00Z
+
+
 class Clock:
     """A clock tests move by hand (the app reads time only through it)."""
 
     def __init__(self) -> None:
-        self.now = time.time()
+        self.now = QUIET_MOMENT
 
     def __call__(self) -> float:
         return self.now
@@ -224,7 +228,9 @@ def start_process(config: dict[str, Any], tmp: Path, *, env: dict[str, str] | No
     proc = subprocess.Popen(
         [sys.executable, "-m", "server", "serve", "--config", str(path), "--port", str(port)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={**os.environ, "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1", **(env or {})},
+        env={**os.environ, "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
+             # Real-speed time from a quiet moment, so the schedule never surprises a test.
+             "PEER_ROOMS_CLOCK": f"{QUIET_MOMENT},1", **(env or {})},
     )
     ready = threading.Event()
 

@@ -1,16 +1,22 @@
-"""A scheduled meeting in a real browser: schedule → waiting room → opened by the clock
-→ raise a hand → called to share with a timer → share ended.
+"""Meetings in a real browser.
 
-The server is a real process on an accelerated clock (`PEER_ROOMS_CLOCK="start,speed"`):
-it starts at Tuesday 18:50 in Chicago, inside the doors-open window of "tuesday-night"
-(weekly "tue 19:00" America/Chicago, doors 15 min before), and runs 60 times faster, so
-the meeting opens about ten real seconds in. Nothing sleeps: every step waits for what
-the page shows. Both browsers are in Chicago, so "7:00 PM" is the meeting's local start.
+1. Schedule → waiting room → opened by the clock → raise a hand → called to share with a
+   timer → share ended.
+2. A room that admits by hand: the host opens it, admits one person, then everyone, and
+   calls someone from the member list.
+
+The first test's server is a real process on an accelerated clock
+(`PEER_ROOMS_CLOCK="start,speed"`): it starts at Tuesday 18:50 in Chicago, inside the
+doors-open window of "tuesday-night" (weekly "tue 19:00" America/Chicago, doors 15 min
+before), and runs 60 times faster, so the meeting opens about ten real seconds in.
+Nothing sleeps: every step waits for what the page shows. Both browsers are in
+Chicago, so "7:00 PM" is the meeting's local start.
 
 DOM hooks (web/templates/index.html, room.html): `#today-meetings li[data-room-id]`
 with `.meeting-badge`; `#lobby-section` (`#lobby-when`, `#lobby-welcome`);
 `#status-phase`, `#status-chat`; `#queue li[data-member-id]`; `#lobby li[data-member-id]`
-(staff); `#share-panel` with `#share-who` and the role=timer `#share-timer`.
+(staff); `#members li[data-member-id]`; `#share-panel` with `#share-who` and the
+role=timer `#share-timer`. Controls are found by role and label.
 """
 
 from __future__ import annotations
@@ -62,7 +68,6 @@ def meeting_server(tmp_path: Path) -> Iterator[LiveServer]:
 def test_a_meeting_from_the_waiting_room_to_a_share(
         browser: Browser, people: list[BrowserContext], meeting_server: LiveServer) -> None:
     server = meeting_server
-    import time; t0 = time.monotonic(); mark = lambda what: print(f"{time.monotonic() - t0:6.2f} {what}")  # noqa
     local = {"timezone_id": ZONE, "locale": "en-US"}
     member, member_watch = new_page(browser, people, **local)
     facilitator, facilitator_watch = new_page(browser, people, **local)
@@ -76,7 +81,6 @@ def test_a_meeting_from_the_waiting_room_to_a_share(
     member.wait_for_url(f"{server.url}/rooms/{ROOM}")
     sign_in(facilitator, server, f"/rooms/{ROOM}")
 
-    mark('# River waits')
     # River waits in the lobby and reads the pinned welcome.
     member.get_by_label("Your name in this room").fill("River")
     member.get_by_role("button", name="Join", exact=True).click()
@@ -88,25 +92,21 @@ def test_a_meeting_from_the_waiting_room_to_a_share(
     compose = member.get_by_label("Message", exact=True)
     expect(compose).to_be_hidden()
 
-    mark('# The host comes in')
     # The host comes in before the meeting opens and sees River waiting.
     join(facilitator)
     waiting = facilitator.locator("#lobby li[data-member-id]", has_text="River")
     expect(waiting).to_be_visible()
     expect(waiting.get_by_role("button", name="Admit")).to_be_visible()
 
-    mark('# 19:00 in Chicago')
     # 19:00 in Chicago: the clock opens the meeting and River is let in.
     expect(compose).to_be_visible(timeout=OPENS)
     expect(lobby).to_be_hidden()
     expect(facilitator.locator("#lobby li[data-member-id]")).to_have_count(0)
     expect(member.locator("#status-phase")).to_have_text("Now: Opening")
     expect(member.locator("#status-chat")).to_have_text("Chat is open")
-    mark('say(member, "glad')
     say(member, "glad to be here")
     expect(message(facilitator, "glad to be here")).to_have_count(1)
 
-    mark('# A hand goes up')
     # A hand goes up; the host sees the queue.
     member.get_by_role("button", name="Raise hand to share").click()
     lower = member.get_by_role("button", name="Lower hand")
@@ -118,7 +118,6 @@ def test_a_meeting_from_the_waiting_room_to_a_share(
     facilitator.get_by_role("button", name="Change").click()
     expect(member.locator("#status-phase")).to_have_text("Now: Shares")
     expect(member.locator("#status-chat")).to_have_text("Chat is paused for this part")
-    mark('facilitator.get_by_r')
     facilitator.get_by_role("button", name="Call next").click()
 
     share = member.locator("#share-panel")
@@ -129,12 +128,70 @@ def test_a_meeting_from_the_waiting_room_to_a_share(
     expect(facilitator.locator("#share-who")).to_have_text("Now sharing: River")
     expect(facilitator.get_by_role("timer")).to_have_text(re.compile(r"\d+:\d\d left"))
 
-    mark('facilitator.get_by_r')
     facilitator.get_by_role("button", name="End share").click()
     expect(share).to_be_hidden()
     expect(member.get_by_role("timer")).to_have_count(0)
     expect(facilitator.locator("#share-panel")).to_be_hidden()
 
-    mark('assert_clean(member')
     assert_clean(member, member_watch)
     assert_clean(facilitator, facilitator_watch)
+
+
+@pytest.fixture
+def by_hand_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """The real clock and a meeting that admits by hand, with no weekly time (so it is
+    closed until opened, whatever day the test runs)."""
+    config = base_config()
+    for room in config["rooms"]:
+        if room["id"] == ROOM:
+            room["admit_by_hand"] = True
+            del room["weekly"], room["timezone"]
+    server = start_process(config, tmp_path)
+    try:
+        yield server
+    finally:
+        stop_process(server)
+
+
+def test_the_host_opens_the_meeting_and_admits_people(
+        browser: Browser, people: list[BrowserContext], by_hand_server: LiveServer) -> None:
+    server = by_hand_server
+    host, host_watch = new_page(browser, people)
+    sign_in(host, server, f"/rooms/{ROOM}")
+    join(host)  # staff may enter a closed meeting, to open it
+    expect(host.locator("#status-text")).to_have_text("Meeting · Closed")
+    host.get_by_role("button", name="Open meeting").click()
+    expect(host.locator("#status-text")).to_have_text("Meeting · Open")
+
+    guests = []
+    for handle in ("River", "Morgan", "Jordan"):
+        page, watch = new_page(browser, people)
+        page.goto(f"{server.url}/rooms/{ROOM}")
+        page.get_by_label("Your name in this room").fill(handle)
+        page.get_by_role("button", name="Join", exact=True).click()
+        expect(page.locator("#lobby-when")).to_have_text(
+            "The meeting has started. A facilitator will let you in soon.")
+        guests.append((page, watch))
+
+    waiting = host.locator("#lobby li[data-member-id]")
+    expect(waiting).to_have_count(3)
+    waiting.filter(has_text="River").get_by_role("button", name="Admit").click()
+    expect(guests[0][0].get_by_label("Message", exact=True)).to_be_visible()
+    expect(waiting).to_have_count(2)
+    expect(guests[1][0].locator("#lobby-section")).to_be_visible()
+
+    host.get_by_role("button", name="Admit everyone").click()
+    for page, _ in guests[1:]:
+        expect(page.get_by_label("Message", exact=True)).to_be_visible()
+    expect(waiting).to_have_count(0)
+    expect(host.get_by_text("Nobody is waiting.")).to_be_visible()
+    expect(host.locator("#members li[data-member-id]")).to_have_count(4)
+    # In the member list the host can call anyone to share, hand raised or not.
+    host.locator("#members li", has_text="Jordan").get_by_role(
+        "button", name="Call this person").click()
+    expect(guests[2][0].locator("#share-who")).to_have_text("It's your turn to share")
+    expect(guests[0][0].locator("#share-who")).to_have_text("Now sharing: Jordan")
+
+    assert_clean(host, host_watch)
+    for page, watch in guests:
+        assert_clean(page, watch)

@@ -77,14 +77,25 @@ const fullFormat = new Intl.DateTimeFormat(LOCALE, {
 
 let serverOffsetMs = 0;
 let serverOffsetKnown = false;
+let sampledAt = 0;
+const SAMPLE_TTL_MS = 5 * 60_000;
 
-/** A server timestamp for "about now" (received just now); refines the offset. */
+/**
+ * A server timestamp stamped just before we received it. Each one is a lower bound on
+ * the offset (the server's clock had at least that reading), so the highest recent one
+ * wins: an approved held message, stamped minutes earlier, can't pull the clock back.
+ * A bound expires after a while so that a clock corrected on either side is followed.
+ */
 export function noteServerTime(iso, receivedAt = Date.now()) {
   const at = Date.parse(iso);
   if (!Number.isFinite(at)) return;
   const offset = at - receivedAt;
-  // Network jitter is tens of milliseconds: don't let the countdown stutter for it.
-  if (!serverOffsetKnown || Math.abs(offset - serverOffsetMs) > 750) serverOffsetMs = offset;
+  const stale = receivedAt - sampledAt > SAMPLE_TTL_MS;
+  // 250 ms: network jitter shouldn't make a countdown stutter.
+  if (!serverOffsetKnown || stale || offset > serverOffsetMs + 250) {
+    serverOffsetMs = offset;
+    sampledAt = receivedAt;
+  }
   serverOffsetKnown = true;
 }
 

@@ -883,7 +883,9 @@ function renderStatus(r) {
   $("status-chat").classList.toggle("status-chat-paused", !chatOpen);
   // Staff can always write; members are told before they type, not after.
   const note = $("chat-note");
-  const held = Boolean(phase) && !chatOpen && !isStaff();
+  // The person sharing may write (DESIGN: only *other* members' chat is held).
+  const sharing = Boolean(state.me && r.share && r.share.member_id === state.me.id);
+  const held = Boolean(phase) && !chatOpen && !isStaff() && !sharing;
   note.hidden = !held;
   note.textContent = held
     ? "Chat is paused for this part of the meeting. You can read along; it opens again soon."
@@ -1033,7 +1035,10 @@ const staff = createStaff({
 
 socket.on("alert", (data) => { if (data && data.room === ROOM && isStaff()) staff.onAlert(data); });
 socket.on("held", (data) => { if (data && data.room === ROOM && isStaff()) staff.onHeld(data); });
-socket.on("lobby", (data) => { if (data && data.room === ROOM && isStaff()) staff.onLobby(data); });
+// Sent only to staff, and the first one comes right after a facilitator's join, before
+// the join's answer: rendered even before this page knows it is staff (the panel stays
+// hidden until then).
+socket.on("lobby", (data) => { if (data && data.room === ROOM) staff.onLobby(data); });
 
 // ---- start ------------------------------------------------------------------------
 
