@@ -121,6 +121,8 @@ def check_post(
         return None
     if paused:
         return Denial("paused", "The facilitators have paused the chat for a moment.")
+    if sharing_member_id == member_id:
+        return None  # the person called to share speaks, whatever the phase says of chat
     if not chat_open:
         return Denial("chat_held", "Chat is closed during this part of the meeting. "
                       "It will open again soon.")

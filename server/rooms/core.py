@@ -113,6 +113,7 @@ class RoomCore:
             # Beyond DESIGN §3, for pages: is member chat open now, and the format's phases.
             "chat": phase.chat if phase else True,
             "phases": [p.name for p in fmt.phases] if room.kind == "meeting" else [],
+            "now": iso_utc(self.clock()),  # the server's time, for countdowns
         }
 
     async def publish_state(self, room: RoomConfig, runtime: RoomRuntime | None = None) -> None:

@@ -12,6 +12,7 @@ from moderation.roles import Role
 from server.bus.base import ADMIT, DISMISS, Envelope
 from server.models import Member, RoomRuntime, Waiting
 from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
+from server.schedule import next_start_iso
 from server.settings import RoomConfig
 
 
@@ -44,7 +45,8 @@ class Lobby:
         denial = check_join(room_status=runtime.status, locked=False, paused=False, banned=False,
                             full=False, role=Role.MEMBER, admit_by_hand=room.admit_by_hand)
         assert denial is not None and denial.code == "waiting"
-        return Refused(denial, {"room": core.state_wire(room, runtime), "waiting_id": person.id})
+        return Refused(denial, {"room": core.state_wire(room, runtime), "waiting_id": person.id,
+                                "starts_at": next_start_iso(room, core.clock())})
 
     async def publish(self, room: RoomConfig) -> None:
         waiting = await self.core.store.waiting(room.id)

@@ -181,3 +181,18 @@ def test_denial_wire_form() -> None:
     assert Denial("muted", "m").to_wire() == {"code": "muted", "message": "m"}
     assert Denial("slow_mode", "s", 1.5).to_wire() == {
         "code": "slow_mode", "message": "s", "retry_after": 1.5}
+
+
+def test_the_person_sharing_may_post_when_phase_chat_is_closed() -> None:
+    from moderation.permissions import check_post
+    from moderation.roles import Role
+
+    common = {"role": Role.MEMBER, "paused": False, "muted_until": None,
+              "muted_forever": False, "chat_open": False, "hold_chat_during_share": True,
+              "now": 0.0}
+    assert check_post(sharing_member_id="m1", member_id="m1", **common) is None  # type: ignore[arg-type]
+    denial = check_post(sharing_member_id="m1", member_id="m2", **common)  # type: ignore[arg-type]
+    assert denial is not None and denial.code == "chat_held"
+    paused = {**common, "paused": True}
+    denial = check_post(sharing_member_id="m1", member_id="m1", **paused)  # type: ignore[arg-type]
+    assert denial is not None and denial.code == "paused"

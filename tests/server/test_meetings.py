@@ -87,8 +87,8 @@ async def test_phases_and_share_round(clock: Clock, serve: ServeFn,
         "chat_held"
     assert await staff.error("mod", {"room": ROOM, "action": "phase", "name": "nope"}) == \
         "bad_request"
-    await staff.ok("mod", {"room": ROOM, "action": "phase", "name": "discussion"})
-    await river.wait_for("room_state", lambda s: s["phase"] == "discussion")
+    await staff.ok("mod", {"room": ROOM, "action": "phase", "name": "shares"})
+    await river.wait_for("room_state", lambda s: s["phase"] == "shares" and not s["chat"])
 
     await lake.ok("hand", {"room": ROOM, "raised": True})
     await river.ok("hand", {"room": ROOM, "raised": True})
@@ -105,10 +105,15 @@ async def test_phases_and_share_round(clock: Clock, serve: ServeFn,
     assert abs(ends_at.timestamp() - (clock.now + 180)) < 1  # default 3 minutes
     assert await river.error("send", {"room": ROOM, "text": "x", "client_id": "2"}) == \
         "chat_held"
+    # The person sharing speaks even though chat is closed in the "shares" phase.
     await lake.ok("send", {"room": ROOM, "text": "my share", "client_id": "3"})
 
     clock.now += 181  # the timer runs out on its own
     await river.wait_for("room_state", lambda s: s["share"] is None and s["queue"] == [queue[1]])
+    assert await lake.error("send", {"room": ROOM, "text": "more", "client_id": "5"}) == \
+        "chat_held"
+    await staff.ok("mod", {"room": ROOM, "action": "phase", "name": "discussion"})
+    await river.wait_for("room_state", lambda s: s["phase"] == "discussion" and s["chat"])
     await river.ok("send", {"room": ROOM, "text": "thank you", "client_id": "4"})
 
     await staff.ok("mod", {"room": ROOM, "action": "next_share",
