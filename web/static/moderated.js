@@ -1,0 +1,55 @@
+// Moderation of this member: muted, unmuted, removed, banned.
+
+import { updateSendButton } from "./compose.js";
+import { socket } from "./connection.js";
+import { endMembership } from "./membership.js";
+import { announce } from "./notices.js";
+import { formatWhen } from "./render.js";
+import { $, ROOM, state } from "./state.js";
+
+function setMuted(until) {
+  window.clearTimeout(state.muteTimer);
+  state.mutedUntil = until;
+  const banner = $("mute-banner");
+  if (until === null) {
+    banner.hidden = true;
+    banner.textContent = "";
+  } else {
+    banner.hidden = false;
+    banner.textContent = until
+      ? `A facilitator has muted you until ${formatWhen(until)}. You can still read along.`
+      : "A facilitator has muted you until they unmute you. You can still read along.";
+    const ms = until ? Date.parse(until) - Date.now() : NaN;
+    if (Number.isFinite(ms)) {
+      state.muteTimer = window.setTimeout(() => { setMuted(null); announce("You can send messages again."); }, Math.max(0, ms) + 500);
+    }
+  }
+  updateSendButton();
+}
+
+export function setupModerated() {
+  socket.on("moderated", (data) => {
+    if (!data || data.room !== ROOM) return;
+    switch (data.action) {
+      case "muted":
+        setMuted(data.until || "");
+        announce($("mute-banner").textContent);
+        break;
+      case "unmuted":
+        setMuted(null);
+        announce("A facilitator has unmuted you. You can send messages again.");
+        break;
+      case "removed":
+        endMembership("A facilitator has removed you from this room. If you need support, the services below are there any time.", { blocked: true, isError: true });
+        break;
+      case "banned":
+        endMembership(data.until
+          ? `You can't join this room until ${formatWhen(data.until)}. If you need support, the services below are there any time.`
+          : "You can't join this room any more. If you need support, the services below are there any time.",
+        { blocked: true, isError: true });
+        break;
+      default:
+        break;
+    }
+  });
+}
