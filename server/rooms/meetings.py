@@ -41,12 +41,20 @@ class Meetings:
         """Close: say so, end every membership, forget what was said."""
         self._meeting(room)
         core = self.core
-        await core.update_runtime(room, status="closed", queue=(), share=None, locked=False,
-                                  paused=False, phase=None, shared=())
-        for member in await core.store.members(room.id):
+        async with core.store.room_lock(room.id):
+            runtime = replace(await core.runtime(room), status="closed", queue=(), share=None,
+                              locked=False, paused=False, phase=None, shared=())
+            await core.store.put_runtime(room.id, runtime)
+            core.known_runtime[room.id] = runtime
+        # Memberships end in the store before anyone hears "closed", so nothing can be
+        # posted into a room its members have been told is closed.
+        members = await core.store.members(room.id)
+        for member in members:
+            await core.store.remove_member(room.id, member.id)
+        await core.publish_state(room, runtime)
+        for member in members:
             await core.bus.publish(Envelope(room.id, DETACH, to="member", member_id=member.id,
                                             process=member.process))
-            await core.store.remove_member(room.id, member.id)
         await self.lobby.dismiss_everyone(room)
         await core.store.clear_messages(room.id)
 
