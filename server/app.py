@@ -120,6 +120,8 @@ async def _start_rooms(rooms: Rooms) -> None:
     # The server starts even when Redis is down; rooms are set up once it answers.
     try:
         await rooms.start()
+        # Meetings are where the schedule says before the first member arrives.
+        await rooms.scheduler.tick()
     except StoreUnavailable:
         log.warning("shared store unavailable at start; serving, will retry")
 

@@ -35,6 +35,7 @@ async def test_lobby_then_everyone_admitted_when_the_meeting_opens(
     answer = await member.call("join", {"room": ROOM, "handle": "River"})
     assert answer["ok"] is False and answer["error"]["code"] == "waiting"
     assert answer["room"]["status"] == "lobby" and answer["room"]["pinned"]
+    assert answer["starts_at"] == "2026-11-25T01:00:00.000Z"
     staff = await host(served, connect)
     lobby = await staff.wait_for("lobby", lambda x: len(x["waiting"]) == 1)
     assert lobby["waiting"][0]["handle"] == "River"
