@@ -10,11 +10,11 @@ from typing import Any
 from moderation.audit import new_entry
 from moderation.decisions import Denial
 from moderation.ratelimit import BucketRule, consume
-from moderation.roles import Role, is_staff
+from moderation.roles import Role
 from moderation.timefmt import iso_utc
 from server.bus.base import DETACH, Bus, Envelope
 from server.models import Member, RoomRuntime
-from server.settings import Format, RoomConfig, Settings
+from server.settings import Format, Phase, RoomConfig, Settings
 from server.store.base import Store, StoreUnavailable
 from server.tokens import Tokens
 
@@ -89,19 +89,32 @@ class RoomCore:
         self.known_runtime[room.id] = runtime
         return runtime
 
-    async def update_runtime(self, room: RoomConfig, **changes: Any) -> RoomRuntime:
-        """Change a room's runtime under its lock and tell the room."""
+    async def change_runtime(self, room: RoomConfig,
+                             change: Callable[[RoomRuntime], RoomRuntime]) -> RoomRuntime:
+        """The one way to change a room's runtime: under the room's lock, read, apply
+        `change` (which may refuse), store and remember it, and tell the room — only
+        if something changed."""
         async with self.store.room_lock(room.id):
-            runtime = replace(await self.runtime(room), **changes)
+            current = await self.runtime(room)
+            runtime = change(current)
+            if runtime == current:
+                return current
             await self.store.put_runtime(room.id, runtime)
             self.known_runtime[room.id] = runtime
         await self.publish_state(room, runtime)
         return runtime
 
+    async def update_runtime(self, room: RoomConfig, **changes: Any) -> RoomRuntime:
+        """Set fields of a room's runtime (see `change_runtime`)."""
+        return await self.change_runtime(room, lambda runtime: replace(runtime, **changes))
+
+    def phase_of(self, room: RoomConfig, runtime: RoomRuntime) -> Phase | None:
+        return next((p for p in self.format_of(room).phases if p.name == runtime.phase), None)
+
     def state_wire(self, room: RoomConfig, runtime: RoomRuntime) -> dict[str, Any]:
         share = runtime.share
         fmt = self.format_of(room)
-        phase = next((p for p in fmt.phases if p.name == runtime.phase), None)
+        phase = self.phase_of(room, runtime)
         return {
             "room": room.id, "title": room.title, "kind": room.kind,
             "status": runtime.status, "locked": runtime.locked, "paused": runtime.paused,
@@ -120,8 +133,9 @@ class RoomCore:
         runtime = runtime or await self.runtime(room)
         state = self.state_wire(room, runtime)
         await self.bus.publish(Envelope(room.id, "room_state", state))
-        # People waiting in the lobby see the room open (and the pinned welcome).
-        await self.bus.publish(Envelope(room.id, "room_state", state, to="lobby"))
+        if room.kind == "meeting":
+            # People waiting in the lobby see the room open (and the pinned welcome).
+            await self.bus.publish(Envelope(room.id, "room_state", state, to="lobby"))
 
     async def publish_presence(self, room_id: str, **change: Any) -> None:
         count = await self.store.member_count(room_id)
@@ -154,15 +168,12 @@ class RoomCore:
         await self.drop_from_queue(room, member.id)
 
     async def drop_from_queue(self, room: RoomConfig, member_id: str) -> None:
-        async with self.store.room_lock(room.id):
-            runtime = await self.runtime(room)
+        def drop(runtime: RoomRuntime) -> RoomRuntime:
             sharing = runtime.share is not None and runtime.share.member_id == member_id
-            if member_id not in runtime.queue and not sharing:
-                return
-            runtime = replace(runtime, queue=tuple(m for m in runtime.queue if m != member_id),
-                              share=None if sharing else runtime.share)
-            await self.store.put_runtime(room.id, runtime)
-        await self.publish_state(room, runtime)
+            return replace(runtime, queue=tuple(m for m in runtime.queue if m != member_id),
+                           share=None if sharing else runtime.share)
+
+        await self.change_runtime(room, drop)
 
     async def record(self, room_id: str, *, actor: str, action: str,
                      target: str | None = None, reason: str | None = None) -> None:
@@ -184,10 +195,6 @@ class RoomCore:
         if member is None:
             raise refuse("not_member", "Please join the room first.")
         return member
-
-    @staticmethod
-    def is_staff(member: Member) -> bool:
-        return is_staff(member.role)
 
     async def take_token(self, key: str, rule: BucketRule) -> float:
         """Consume one token of a stored bucket; 0.0 when allowed, else seconds to wait."""

@@ -10,7 +10,7 @@ from moderation.handles import check_handle, handle_key
 from moderation.permissions import check_join
 from moderation.ratelimit import BucketRule, rate_denial
 from moderation.roles import Role, is_staff
-from server.models import Member, RoomRuntime, Waiting
+from server.models import Member, Waiting
 from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
 from server.rooms.lobby import Lobby, Seat
 from server.settings import RoomConfig
@@ -95,8 +95,6 @@ class Joining:
             await core.store.put_member(member)
             core.local_members[member.id] = member
             await seat.attach(member)
-        if runtime is not None and await core.store.get_runtime(room.id) is None:
-            await core.store.put_runtime(room.id, runtime)
         await core.publish_presence(room.id, joined=member.to_wire())
         if is_staff(member.role):
             await self.lobby.publish(room)  # staff see who is waiting as they arrive
@@ -106,7 +104,7 @@ class Joining:
         if request.resume is not None and resumed is not None:
             messages = await core.store.messages_after(room.id, request.resume.last_seq, now)
             missed = [m.to_wire() for m in messages if m.seq <= seq]
-        return await self.answer(room, member, runtime, seq, missed)
+        return await self.answer(room, member, seq, missed)
 
     async def current(self, room_id: str, member_id: str) -> dict[str, Any] | None:
         """The join answer for a membership that already exists (None if it ended)."""
@@ -115,17 +113,18 @@ class Joining:
         if member is None:
             return None
         seq = await self.core.store.latest_seq(room.id)
-        return await self.answer(room, member, await self.core.runtime(room), seq, [])
+        return await self.answer(room, member, seq, [])
 
     async def admitted(self, person: Waiting, seat: Seat) -> dict[str, Any]:
         """The `joined` payload for someone just admitted from the lobby."""
         room = self.core.config(person.room)
         member = await self.lobby.seat(person, seat)
         seq = await self.core.store.latest_seq(room.id)
-        return await self.answer(room, member, await self.core.runtime(room), seq, [])
+        return await self.answer(room, member, seq, [])
 
-    async def answer(self, room: RoomConfig, member: Member, runtime: RoomRuntime, seq: int,
+    async def answer(self, room: RoomConfig, member: Member, seq: int,
                      missed: list[dict[str, Any]]) -> dict[str, Any]:
+        """The join answer; the room's state is read now, after the member is seated."""
         core = self.core
         members = await core.store.members(room.id)
         token = core.tokens.new_member(member, now=core.clock(),

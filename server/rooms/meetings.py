@@ -41,17 +41,13 @@ class Meetings:
         """Close: say so, end every membership, forget what was said."""
         self._meeting(room)
         core = self.core
-        async with core.store.room_lock(room.id):
-            runtime = replace(await core.runtime(room), status="closed", queue=(), share=None,
-                              locked=False, paused=False, phase=None, shared=())
-            await core.store.put_runtime(room.id, runtime)
-            core.known_runtime[room.id] = runtime
         # Memberships end in the store before anyone hears "closed", so nothing can be
         # posted into a room its members have been told is closed.
         members = await core.store.members(room.id)
         for member in members:
             await core.store.remove_member(room.id, member.id)
-        await core.publish_state(room, runtime)
+        await core.update_runtime(room, status="closed", queue=(), share=None, locked=False,
+                                  paused=False, phase=None, shared=())
         for member in members:
             await core.bus.publish(Envelope(room.id, DETACH, to="member", member_id=member.id,
                                             process=member.process))
@@ -63,32 +59,27 @@ class Meetings:
         if phase is None:
             names = ", ".join(p.name for p in self.core.format_of(room).phases)
             raise Refused(bad_request(f"This meeting's phases are: {names}."))
-        runtime = await self.core.runtime(room)
-        await self.core.update_runtime(room, phase=name,
-                                       pinned=phase.pin if phase.pin is not None
-                                       else runtime.pinned)
+        await self.core.change_runtime(room, lambda runtime: replace(
+            runtime, phase=name, pinned=phase.pin if phase.pin is not None else runtime.pinned))
 
     async def next_share(self, room: RoomConfig, member_id: str | None) -> RoomRuntime:
         """Call the next person in the queue (or a chosen member) to share, with a timer."""
         core = self.core
         fmt = core.format_of(room)
-        async with core.store.room_lock(room.id):
-            runtime = await core.runtime(room)
-            if member_id is None:
-                member_id = self._first_in_line(runtime, first_time_first=fmt.first_time_first)
-                if member_id is None:
-                    raise refuse("not_found", "Nobody has their hand raised.")
-            if await core.store.get_member(room.id, member_id) is None:
-                raise refuse("not_found", "That person is no longer in the room.")
-            share = Share(member_id, core.clock() + fmt.share_minutes * 60)
-            runtime = replace(runtime, share=share,
-                              queue=tuple(m for m in runtime.queue if m != member_id),
-                              shared=(*runtime.shared, member_id)
-                              if member_id not in runtime.shared else runtime.shared)
-            await core.store.put_runtime(room.id, runtime)
-            core.known_runtime[room.id] = runtime
-        await core.publish_state(room, runtime)
-        return runtime
+        chosen = member_id
+        if chosen is not None and await core.store.get_member(room.id, chosen) is None:
+            raise refuse("not_found", "That person is no longer in the room.")
+
+        def call(runtime: RoomRuntime) -> RoomRuntime:
+            sharer = chosen or self._first_in_line(runtime, first_time_first=fmt.first_time_first)
+            if sharer is None:
+                raise refuse("not_found", "Nobody has their hand raised.")
+            return replace(runtime, share=Share(sharer, core.clock() + fmt.share_minutes * 60),
+                           queue=tuple(m for m in runtime.queue if m != sharer),
+                           shared=runtime.shared if sharer in runtime.shared
+                           else (*runtime.shared, sharer))
+
+        return await core.change_runtime(room, call)
 
     @staticmethod
     def _first_in_line(runtime: RoomRuntime, *, first_time_first: bool) -> str | None:
@@ -99,22 +90,18 @@ class Meetings:
                     return member_id
         return runtime.queue[0] if runtime.queue else None
 
-    async def end_share(self, room: RoomConfig, *, only_if_due: bool = False) -> bool:
+    async def end_share(self, room: RoomConfig, *, only_if_due: bool = False) -> None:
         """End the current share (or, with `only_if_due`, only one whose time is up)."""
         core = self.core
         if only_if_due:
             # The scheduler asks twice a second: look before taking the room's lock.
             share = (await core.runtime(room)).share
             if share is None or share.ends_at > core.clock():
-                return False
-        async with core.store.room_lock(room.id):
-            runtime = await core.runtime(room)
-            if runtime.share is None:
-                return False
-            if only_if_due and runtime.share.ends_at > core.clock():
-                return False
-            runtime = replace(runtime, share=None)
-            await core.store.put_runtime(room.id, runtime)
-            core.known_runtime[room.id] = runtime
-        await core.publish_state(room, runtime)
-        return True
+                return
+
+        def end(runtime: RoomRuntime) -> RoomRuntime:
+            if runtime.share is None or (only_if_due and runtime.share.ends_at > core.clock()):
+                return runtime
+            return replace(runtime, share=None)
+
+        await core.change_runtime(room, end)
