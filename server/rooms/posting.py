@@ -13,9 +13,10 @@ from moderation.permissions import check_hand, check_post
 from moderation.ratelimit import BucketRule, rate_denial, slow_denial
 from moderation.roles import is_staff
 from server.bus.base import Envelope
-from server.models import HeldMessage, Member, Message
+from server.models import HeldMessage, Member, Message, RoomRuntime
 from server.rooms.core import Refused, RoomCore, new_id, refuse
 from server.settings import RoomConfig
+from server.store.base import Posted
 
 MAX_CLIENT_ID = 64
 MAX_REASON = 500
@@ -31,8 +32,8 @@ def _field(payload: object, name: str, kind: type, what: str) -> Any:
 class Posting:
     def __init__(self, core: RoomCore) -> None:
         self.core = core
-        # Post-then-publish runs under one lock per room so this process hands
-        # messages to the bus in seq order.
+        # Without a store that publishes as it posts, post-then-publish runs under one
+        # lock per room so this process hands messages to the bus in seq order.
         self._post_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def send(self, payload: object, member_id: str | None) -> dict[str, Any]:
@@ -50,7 +51,7 @@ class Posting:
         now = core.clock()
         runtime = await core.runtime(room)
         mute = await core.store.get_mute(room.id, [member.id, member.device_hash], now)
-        phase = next((p for p in core.format_of(room).phases if p.name == runtime.phase), None)
+        phase = core.phase_of(room, runtime)
         denial = check_post(
             role=member.role, paused=runtime.paused,
             muted_until=mute.until if mute else None, muted_forever=bool(mute and not mute.until),
@@ -82,13 +83,18 @@ class Posting:
             await self._support(room, member, posted.id)
         return {"message": {"id": posted.id, "seq": posted.seq}}
 
-    async def post(self, room: RoomConfig, message: Message, idempotency_key: str) -> Any:
+    async def post(self, room: RoomConfig, message: Message, idempotency_key: str) -> Posted:
         """Store and publish one message; a repeated idempotency key publishes nothing."""
         core = self.core
+        if core.store.publishes_messages:
+            # Stored and published in one atomic step (in seq order by construction):
+            # no per-room lock, so one process's senders don't queue behind each other.
+            return await core.store.post_message(room.id, message, idempotency_key,
+                                                 core.clock())
         async with self._post_locks[room.id]:
             posted = await core.store.post_message(room.id, message, idempotency_key,
                                                    core.clock())
-            if posted.created and not core.store.publishes_messages:
+            if posted.created:
                 stored = replace(message, seq=posted.seq)
                 await core.bus.publish(Envelope(room.id, "message", stored.to_wire()))
         return posted
@@ -137,17 +143,11 @@ class Posting:
             denial = check_hand(role=member.role, paused=runtime.paused, muted=mute is not None)
             if denial is not None:
                 raise Refused(denial)
-        async with core.store.room_lock(room.id):
-            runtime = await core.runtime(room)
+        def move_hand(runtime: RoomRuntime) -> RoomRuntime:
             queue = tuple(m for m in runtime.queue if m != member.id)
-            if raised:
-                queue = (*queue, member.id)
-            changed = queue != runtime.queue
-            runtime = replace(runtime, queue=queue)
-            if changed:
-                await core.store.put_runtime(room.id, runtime)
-        if changed:
-            await core.publish_state(room, runtime)
+            return replace(runtime, queue=(*queue, member.id) if raised else queue)
+
+        runtime = await core.change_runtime(room, move_hand)
         return {"queue": list(runtime.queue)}
 
     async def report(self, payload: object, member_id: str | None) -> dict[str, Any]:
