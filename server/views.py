@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from moderation.ratelimit import BucketRule, consume
+from moderation.ratelimit import BucketRule
 from moderation.timefmt import iso_utc
 from server import feeds
 from server.keys import METRICS, ROOMS, SETTINGS, TEMPLATES
@@ -63,9 +63,7 @@ async def _check_login(request: web.Request, name: object, passphrase: object) -
         return None
     rooms = request.app[ROOMS]
     key = f"login:{rooms.core.tokens.device_hash(name)}"
-    state, wait = consume(await rooms.core.store.get_bucket(key), _LOGIN_RULE, rooms.core.clock())
-    await rooms.core.store.put_bucket(key, state, ttl_s=300)
-    if wait:
+    if await rooms.core.take_token(key, _LOGIN_RULE):
         return None
     facilitator = request.app[SETTINGS].facilitator(name.strip())
     stored = facilitator.passphrase_hash if facilitator else DUMMY_HASH
