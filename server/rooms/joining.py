@@ -86,7 +86,8 @@ class Joining:
         if denial is not None and not (resumed and denial.code in ("locked", "full", "waiting")):
             # A member who was already inside keeps their seat through a reconnect.
             if denial.code == "waiting":
-                raise await self.lobby.enter(room, caller, request.handle, runtime, seat)
+                raise await self.lobby.enter(room, caller, request.handle, runtime, seat,
+                                             denial)
             raise Refused(denial)
 
         async with core.store.room_lock(room.id):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Protocol
 
+from moderation.decisions import Denial
 from moderation.handles import check_handle
-from moderation.permissions import check_join
 from moderation.roles import Role
 from server.bus.base import ADMIT, DISMISS, Envelope
 from server.models import Member, RoomRuntime, Waiting
@@ -28,7 +28,7 @@ class Lobby:
         self.core = core
 
     async def enter(self, room: RoomConfig, caller: Caller, handle: object,
-                    runtime: RoomRuntime, seat: Seat) -> Refused:
+                    runtime: RoomRuntime, seat: Seat, waiting_denial: Denial) -> Refused:
         """Put the caller in the lobby; the `waiting` refusal to answer with."""
         core = self.core
         members = await core.store.members(room.id)
@@ -42,11 +42,9 @@ class Lobby:
         await core.store.put_waiting(person)
         await seat.wait(person)
         await self.publish(room)
-        denial = check_join(room_status=runtime.status, locked=False, paused=False, banned=False,
-                            full=False, role=Role.MEMBER, admit_by_hand=room.admit_by_hand)
-        assert denial is not None and denial.code == "waiting"
-        return Refused(denial, {"room": core.state_wire(room, runtime), "waiting_id": person.id,
-                                "starts_at": next_start_iso(room, core.clock())})
+        return Refused(waiting_denial, {"room": core.state_wire(room, runtime),
+                                        "waiting_id": person.id,
+                                        "starts_at": next_start_iso(room, core.clock())})
 
     async def publish(self, room: RoomConfig) -> None:
         waiting = await self.core.store.waiting(room.id)
