@@ -85,7 +85,11 @@ class RedisBus:
         if pending is not None:
             pending.cancel()
         if room_id not in self._subscribed:
-            await self._subscribe(room_id)
+            try:
+                await self._subscribe(room_id)
+            except StoreUnavailable:
+                await self.unhost(room_id)  # the caller was not seated: don't count it
+                raise
 
     async def unhost(self, room_id: str) -> None:
         count = self._hosted.get(room_id, 0) - 1
@@ -107,10 +111,10 @@ class RedisBus:
         channel = names.room_channel(room_id)
         self._subscribed.add(room_id)
         confirmed = self._confirmed.setdefault(channel, asyncio.Event())
-        if self._pubsub is None:
-            await asyncio.wait_for(self.connected.wait(), 2.0)
-        assert self._pubsub is not None
         try:
+            await asyncio.wait_for(self.connected.wait(), 2.0)
+            if self._pubsub is None:
+                raise StoreUnavailable("pub/sub reconnecting")
             await self._pubsub.subscribe(channel)
             # Wait for Redis to confirm, so nothing published after our seq read is missed.
             await asyncio.wait_for(confirmed.wait(), 2.0)
