@@ -12,6 +12,7 @@ import asyncio
 import logging
 
 from server.rooms.core import RoomCore
+from server.rooms.lobby import Lobby
 from server.store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -21,8 +22,9 @@ TTL_S = 10.0  # a dead process's members are gone within TTL_S + BEAT_S
 
 
 class Liveness:
-    def __init__(self, core: RoomCore) -> None:
+    def __init__(self, core: RoomCore, lobby: Lobby) -> None:
         self.core = core
+        self.lobby = lobby
         self.ready = True
         self._lock = asyncio.Lock()  # the beat and a reconnect may both call tick
 
@@ -72,7 +74,7 @@ class Liveness:
                     removed += 1
             for person in await core.store.waiting(room.id):
                 if person.process == dead:
-                    await core.store.remove_waiting(room.id, person.id)
+                    await self.lobby.leave(room.id, person.id)  # staff see the lobby shrink
         await core.store.forget_process(dead)
         log.info("removed %d members of a process that stopped", removed)
 

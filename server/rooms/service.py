@@ -31,7 +31,7 @@ class Rooms:
         self.posting = Posting(self.core)
         self.meetings = Meetings(self.core, self.lobby)
         self.moderating = Moderating(self.core, self.posting, self.meetings)
-        self.liveness = Liveness(self.core)
+        self.liveness = Liveness(self.core, self.lobby)
         self.scheduler = Scheduler(self.core, self.meetings)
 
     async def start(self) -> None:
