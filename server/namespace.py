@@ -67,15 +67,14 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         auth = auth if isinstance(auth, dict) else {}
         facilitator = None
         if auth.get("token") is not None:
-            facilitator = core.tokens.facilitator_name(auth["token"], now=core.clock())
-            if facilitator is None or core.settings.facilitator(facilitator) is None:
+            facilitator = core.facilitator_of(auth["token"])
+            if facilitator is None:
                 raise socketio.exceptions.ConnectionRefusedError("auth_failed")
         else:
             # The browser's login cookie; an expired one just means "not logged in".
             request = environ.get("aiohttp.request")
-            cookie = request.cookies.get(SESSION_COOKIE) if request is not None else None
-            name = core.tokens.facilitator_name(cookie, now=core.clock()) if cookie else None
-            facilitator = name if name and core.settings.facilitator(name) else None
+            facilitator = core.facilitator_of(
+                request.cookies.get(SESSION_COOKIE) if request is not None else None)
 
         device_id = core.tokens.device_id(auth.get("device"))
         new_device = None

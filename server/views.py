@@ -18,10 +18,7 @@ _LOGIN_RULE = BucketRule(burst=5, interval_s=12.0)  # per facilitator name: 5/mi
 
 
 def _facilitator(request: web.Request) -> str | None:
-    rooms = request.app[ROOMS]
-    cookie = request.cookies.get(SESSION_COOKIE)
-    name = rooms.core.tokens.facilitator_name(cookie, now=rooms.core.clock()) if cookie else None
-    return name if name and request.app[SETTINGS].facilitator(name) else None
+    return request.app[ROOMS].core.facilitator_of(request.cookies.get(SESSION_COOKIE))
 
 
 def _page(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:

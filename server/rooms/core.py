@@ -181,6 +181,11 @@ class RoomCore:
                           target=target, reason=reason)
         await self.store.add_audit(room_id, entry)
 
+    def facilitator_of(self, token: object) -> str | None:
+        """The configured facilitator a valid, unexpired session token names, or None."""
+        name = self.tokens.facilitator_name(token, now=self.clock())
+        return name if name is not None and self.settings.facilitator(name) else None
+
     def staff_role(self, room: RoomConfig, caller: Caller) -> Role | None:
         """The role a logged-in facilitator has in this room, or None."""
         name = caller.facilitator
