@@ -98,7 +98,9 @@ class Moderating:
         rooms = [room] if ban.room else list(core.settings.rooms)
         for each in rooms:
             for other in await core.store.members(each.id):
-                if other.device_hash == member.device_hash and other.role == Role.MEMBER:
+                # The device's every seat goes, a promoted co-facilitator's included
+                # (nobody can target a host, so a host's seat is never this device's).
+                if other.device_hash == member.device_hash and other.role != Role.HOST:
                     await self._evict_banned(each, other, until)
         return {"ban_id": ban.ban_id}
 

@@ -243,3 +243,17 @@ async def test_every_mod_action_on_a_member_reaches_all_their_sockets(
     assert note["action"] == "banned" and note["until"] is None
     await tab2.wait_for("__disconnect__")
     assert second["member"]["id"] != river["id"]
+
+
+async def test_a_host_bans_a_promoted_co_facilitator(server: Served,
+                                                     connect: ClientFactory) -> None:
+    host = await connect(token=await login(server.url))
+    await host.ok("join", {"room": "tuesday-night"})
+    await host.ok("mod", {"room": "tuesday-night", "action": "open"})
+    a = await connect()
+    river = (await a.ok("join", {"room": "tuesday-night", "handle": "River"}))["member"]
+    await host.ok("mod", {"room": "tuesday-night", "action": "promote", "member_id": river["id"]})
+    await host.ok("mod", {"room": "tuesday-night", "action": "ban", "member_id": river["id"]})
+    assert (await a.wait_for("moderated"))["action"] == "banned"
+    await a.wait_for("__disconnect__")
+    await host.wait_for("presence", lambda p: p.get("left") == river["id"])
