@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from tests.helpers import (
     LiveServer,
     Served,
     ServeFn,
+    StartProcess,
     base_config,
     start_process,
     stop_process,
@@ -101,12 +101,22 @@ async def connect(server: Served) -> AsyncIterator[ClientFactory]:
 
 
 @pytest.fixture
-def live_server() -> Iterator[LiveServer]:
+def server_process(tmp_path: Path) -> Iterator[StartProcess]:
+    """`server_process(config, env=...)`: a real `peer-rooms serve`, stopped at teardown."""
+    started: list[LiveServer] = []
+
+    def start(config: dict[str, Any], env: dict[str, str] | None = None) -> LiveServer:
+        server = start_process(config, tmp_path, env=env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        stop_process(server)
+
+
+@pytest.fixture
+def live_server(server_process: StartProcess) -> LiveServer:
     """A real server process with the test config (used by the browser tests)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        server = start_process(base_config(limits={"joins_per_minute": 1000,
-                                                   "connections_per_device": 50}), Path(tmp))
-        try:
-            yield server
-        finally:
-            stop_process(server)
+    return server_process(base_config(limits={"joins_per_minute": 1000,
+                                              "connections_per_device": 50}))

@@ -259,6 +259,9 @@ def start_process(config: dict[str, Any], tmp: Path, *, env: dict[str, str] | No
     return LiveServer(url, port, proc, log_path, reader)
 
 
+StartProcess = Callable[..., LiveServer]  # the `server_process` fixture
+
+
 def stop_process(server: LiveServer) -> None:
     if server.proc.poll() is None:
         server.proc.terminate()

@@ -22,15 +22,13 @@ role=timer `#share-timer`. Controls are found by role and label.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
 from tests.e2e.pages import assert_clean, join, message, new_page, say, sign_in
-from tests.helpers import LiveServer, base_config, start_process, stop_process
+from tests.helpers import LiveServer, StartProcess, base_config
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +42,7 @@ OPENS = 30_000  # ms: generous, the clock opens the meeting ~10 s after the serv
 
 
 @pytest.fixture
-def meeting_server(tmp_path: Path) -> Iterator[LiveServer]:
+def meeting_server(server_process: StartProcess) -> LiveServer:
     config = base_config(formats={"share-round": {
         # 60 meeting minutes are one real minute: the share outlasts the test.
         "share_minutes": 60,
@@ -58,11 +56,7 @@ def meeting_server(tmp_path: Path) -> Iterator[LiveServer]:
         if room["id"] == ROOM:
             room.update(format="share-round", duration="4h")
     start = datetime.fromisoformat(START).timestamp()
-    server = start_process(config, tmp_path, env={"PEER_ROOMS_CLOCK": f"{start},{SPEED}"})
-    try:
-        yield server
-    finally:
-        stop_process(server)
+    return server_process(config, env={"PEER_ROOMS_CLOCK": f"{start},{SPEED}"})
 
 
 def test_a_meeting_from_the_waiting_room_to_a_share(
@@ -138,7 +132,7 @@ def test_a_meeting_from_the_waiting_room_to_a_share(
 
 
 @pytest.fixture
-def by_hand_server(tmp_path: Path) -> Iterator[LiveServer]:
+def by_hand_server(server_process: StartProcess) -> LiveServer:
     """The real clock and a meeting that admits by hand, with no weekly time (so it is
     closed until opened, whatever day the test runs)."""
     config = base_config()
@@ -146,11 +140,7 @@ def by_hand_server(tmp_path: Path) -> Iterator[LiveServer]:
         if room["id"] == ROOM:
             room["admit_by_hand"] = True
             del room["weekly"], room["timezone"]
-    server = start_process(config, tmp_path)
-    try:
-        yield server
-    finally:
-        stop_process(server)
+    return server_process(config)
 
 
 def test_the_host_opens_the_meeting_and_admits_people(

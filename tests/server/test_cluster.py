@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.helpers import Client, LiveServer, base_config, login, start_process, stop_process
+from tests.helpers import Client, LiveServer, StartProcess, base_config, login
 from tests.redis_server import RedisServer
 
 ROOM = "open-circle"
@@ -20,18 +20,12 @@ Processes = Callable[[int], list[LiveServer]]
 
 
 @pytest.fixture
-def processes(tmp_path: Path, fresh_redis: RedisServer) -> Iterator[Processes]:
-    started: list[LiveServer] = []
-
+def processes(server_process: StartProcess, fresh_redis: RedisServer) -> Processes:
     def start(count: int) -> list[LiveServer]:
         config = base_config(redis_url=fresh_redis.url)
-        servers = [start_process(config, tmp_path) for _ in range(count)]
-        started.extend(servers)
-        return servers
+        return [server_process(config) for _ in range(count)]
 
-    yield start
-    for server in started:
-        stop_process(server)
+    return start
 
 
 @pytest.fixture
@@ -290,7 +284,7 @@ async def test_polling_only_client_through_nginx(
 
 
 async def test_scheduled_transitions_happen_once_across_two_processes(
-        tmp_path: Path, fresh_redis: RedisServer,
+        server_process: StartProcess, fresh_redis: RedisServer,
         clients: Callable[..., Awaitable[Client]]) -> None:
     from datetime import UTC, datetime
 
@@ -300,25 +294,22 @@ async def test_scheduled_transitions_happen_once_across_two_processes(
     rooms = base_config()["rooms"]
     rooms[1] = {**rooms[1], "duration": "10m"}
     config = base_config(redis_url=fresh_redis.url, rooms=rooms)
-    servers = [start_process(config, tmp_path, env={"PEER_ROOMS_CLOCK": f"{start},240"})
+    servers = [server_process(config, env={"PEER_ROOMS_CLOCK": f"{start},240"})
                for _ in range(2)]
-    try:
-        hosts = []
-        for server in servers:
-            staff = await clients(server.url, token=await login(server.url))
-            answer = await staff.ok("join", {"room": "tuesday-night"})
-            assert answer["room"]["status"] == "closed"
-            hosts.append(staff)
-        for staff in hosts:
-            await staff.wait_for("room_state", lambda s: s["status"] == "open", timeout=20)
-        states = [[s["status"] for s in staff.seen("room_state")] for staff in hosts]
-        for seen in states:
-            assert seen.count("lobby") == 1 and seen.count("open") == 1, seen
-        await hosts[0].wait_for("room_state", lambda s: s["status"] == "closed", timeout=20)
-        entries = (await hosts[1].ok("mod", {"room": "tuesday-night", "action": "audit"}))[
-            "entries"]
-        assert [e["action"] for e in entries if e["actor"] == "schedule"] == \
-            ["lobby", "open", "closed"]
-    finally:
-        for server in servers:
-            stop_process(server)
+    hosts = []
+    for server in servers:
+        staff = await clients(server.url, token=await login(server.url))
+        answer = await staff.ok("join", {"room": "tuesday-night"})
+        assert answer["room"]["status"] == "closed"
+        hosts.append(staff)
+    for staff in hosts:
+        await staff.wait_for("room_state", lambda s: s["status"] == "open", timeout=20)
+    states = [[s["status"] for s in staff.seen("room_state")] for staff in hosts]
+    for seen in states:
+        assert seen.count("lobby") == 1 and seen.count("open") == 1, seen
+    await hosts[0].wait_for("room_state", lambda s: s["status"] == "closed", timeout=20)
+    entries = (await hosts[1].ok("mod", {"room": "tuesday-night", "action": "audit"}))[
+        "entries"]
+    assert [e["action"] for e in entries if e["actor"] == "schedule"] == \
+        ["lobby", "open", "closed"]
+

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,9 @@ from tests.helpers import (
     ROOT,
     Client,
     LiveServer,
+    StartProcess,
     base_config,
     login,
-    start_process,
     stop_process,
     toml_config,
 )
@@ -51,10 +50,8 @@ def test_check_config(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def process(tmp_path: Path) -> Iterator[LiveServer]:
-    server = start_process(base_config(), tmp_path)
-    yield server
-    stop_process(server)
+def process(server_process: StartProcess) -> LiveServer:
+    return server_process(base_config())
 
 
 async def test_sigterm_tells_clients_and_exits_quickly(process: LiveServer) -> None:
