@@ -12,29 +12,29 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import socketio
 from aiohttp import web
 
-from server.bus.base import Bus, Envelope
+from server.bus.base import Bus
 from server.bus.local import LocalBus
 from server.bus.redis import RedisBus
-from server.keys import METRICS, ROOMS, SETTINGS, TEMPLATES
-from server.metrics import Metrics
-from server.namespace import RoomsNamespace
+from server.config.settings import Settings
+from server.keys import METRICS, NAMESPACE, ROOMS, SETTINGS, SIO, TEMPLATES
+from server.models.envelope import Envelope
+from server.models.errors import StoreUnavailable
 from server.rooms.liveness import BEAT_S
 from server.rooms.scheduler import TICK_S
 from server.rooms.service import Rooms
-from server.security import security_headers
-from server.settings import Settings
-from server.store.base import Store, StoreUnavailable
+from server.rooms.tokens import Tokens
+from server.store.base import Store
 from server.store.memory import MemoryStore
 from server.store.redis import RedisStore, redis_client
-from server.templating import WEB_DIR, Templates
-from server.tokens import Tokens
-from server.views import add_routes
+from server.transport.metrics import Metrics
+from server.transport.namespace import RoomsNamespace
+from server.transport.security import security_headers
+from server.transport.templating import WEB_DIR, Templates
+from server.transport.views import add_routes
 
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 64 * 1024  # a bigger frame closes that connection (engine.io's own limit)
-SIO = web.AppKey("sio", socketio.AsyncServer)
-NAMESPACE = web.AppKey("namespace", RoomsNamespace)
 
 
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> web.Application:
@@ -100,8 +100,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     """Start the bus, the rooms and the liveness beat; stop them in reverse."""
     rooms = app[ROOMS]
     bus = rooms.core.bus
-    if isinstance(bus, RedisBus):
-        await bus.start()
+    await bus.start()
     await _start_rooms(rooms)
     tasks = [asyncio.create_task(_every(BEAT_S, rooms.liveness.tick), name="liveness"),
              asyncio.create_task(_every(TICK_S, rooms.scheduler.tick), name="scheduler")]

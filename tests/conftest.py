@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from server.app import create_app
-from server.config import settings_from_mapping
+from server.config.loader import settings_from_mapping
 from tests.helpers import (
     Client,
     ClientFactory,

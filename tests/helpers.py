@@ -22,8 +22,8 @@ from typing import Any
 import socketio
 from aiohttp.test_utils import TestServer
 
-from server.passphrase import hash_passphrase
-from server.settings import Settings
+from server.config.settings import Settings
+from server.models.passphrase import hash_passphrase
 
 ROOT = Path(__file__).resolve().parent.parent
 FACILITATOR = "Sam"

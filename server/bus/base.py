@@ -8,36 +8,24 @@ its local `Sink` (the Socket.IO transport), which emits to the sockets it holds.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Protocol
 
-Audience = Literal["room", "staff", "member", "lobby", "waiting"]
-
-# Control words: work the transport does on its local sockets, never sent to clients.
-DETACH = "!detach"     # the member's sockets leave the room (removed, banned, closed)
-PROMOTE = "!promote"   # the member's sockets join the room's staff channel
-ADMIT = "!admit"       # a waiting person's socket becomes a member (data: the Waiting)
-DISMISS = "!dismiss"   # a waiting person's socket leaves the lobby (meeting closed)
-
-
-@dataclass(frozen=True)
-class Envelope:
-    room: str
-    event: str
-    data: dict[str, Any] = field(default_factory=dict)
-    to: Audience = "room"
-    member_id: str | None = None
-    process: str | None = None  # the process holding the member's sockets, when known
-
-    @property
-    def is_control(self) -> bool:
-        return self.event.startswith("!")
-
+from server.models.envelope import Envelope
+from server.models.live import Message
 
 Sink = Callable[[Envelope], Awaitable[None]]
 
 
+class Replay(Protocol):
+    """What a bus that can miss messages needs from the store to fill a seq gap."""
+
+    async def latest_seq(self, room_id: str) -> int: ...
+    async def messages_after(self, room_id: str, seq: int, now: float) -> list[Message]: ...
+    def saw_seq(self, room_id: str, seq: int) -> None: ...
+
+
 class Bus(Protocol):
+    async def start(self) -> None: ...
     async def publish(self, envelope: Envelope) -> None: ...
     async def host(self, room_id: str) -> None: ...
     async def unhost(self, room_id: str) -> None: ...

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from server.bus.base import Envelope, Sink
+from server.bus.base import Sink
+from server.models.envelope import Envelope
 
 
 class LocalBus:
     def __init__(self, sink: Sink) -> None:
         self._sink = sink
+
+    async def start(self) -> None:
+        return None
 
     async def publish(self, envelope: Envelope) -> None:
         await self._sink(envelope)

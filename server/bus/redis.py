@@ -18,11 +18,11 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from server import redis_names as names
-from server.bus.base import Envelope, Sink
-from server.bus.wire import decode, encode
-from server.store.base import StoreUnavailable
-from server.store.redis import RedisStore
+from server.bus.base import Replay, Sink
+from server.models import redis_names as names
+from server.models.envelope import Envelope
+from server.models.errors import StoreUnavailable
+from server.models.wire import decode, encode
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 class RedisBus:
-    def __init__(self, client: aioredis.Redis, store: RedisStore, sink: Sink, *,
+    def __init__(self, client: aioredis.Redis, store: Replay, sink: Sink, *,
                  process_id: str, on_lag: Callable[[float], None] | None = None,
                  on_reconnect: Callable[[], Awaitable[None]] | None = None,
                  on_receive: Callable[[], None] | None = None) -> None:

@@ -12,11 +12,13 @@ from moderation.decisions import Denial
 from moderation.ratelimit import BucketRule, consume
 from moderation.roles import Role
 from moderation.timefmt import iso_utc
-from server.bus.base import DETACH, Bus, Envelope
-from server.models import Member, RoomRuntime
-from server.settings import Format, Phase, RoomConfig, Settings
-from server.store.base import Store, StoreUnavailable
-from server.tokens import Tokens
+from server.bus.base import Bus
+from server.config.settings import Format, Phase, RoomConfig, Settings
+from server.models.envelope import DETACH, Envelope
+from server.models.errors import StoreUnavailable
+from server.models.live import Member, RoomRuntime
+from server.rooms.tokens import Tokens
+from server.store.base import Store
 
 
 class Refused(Exception):

@@ -10,10 +10,10 @@ from moderation.handles import check_handle, handle_key
 from moderation.permissions import check_join
 from moderation.ratelimit import BucketRule, rate_denial
 from moderation.roles import Role, is_staff
-from server.models import Member, Waiting
+from server.config.settings import RoomConfig
+from server.models.live import Member, Waiting
 from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
 from server.rooms.lobby import Lobby, Seat
-from server.settings import RoomConfig
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from server.models.errors import StoreUnavailable
 from server.rooms.core import RoomCore
 from server.rooms.lobby import Lobby
-from server.store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from typing import Any, Protocol
 from moderation.decisions import Denial
 from moderation.handles import check_handle
 from moderation.roles import Role
-from server.bus.base import ADMIT, DISMISS, Envelope
-from server.models import Member, RoomRuntime, Waiting
+from server.config.settings import RoomConfig
+from server.models.envelope import ADMIT, DISMISS, Envelope
+from server.models.live import Member, RoomRuntime, Waiting
 from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
-from server.schedule import next_start_iso
-from server.settings import RoomConfig
+from server.rooms.schedule import next_start_iso
 
 
 class Seat(Protocol):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from moderation.decisions import bad_request
-from server.bus.base import DETACH, Envelope
-from server.models import RoomRuntime, Share
+from server.config.settings import RoomConfig
+from server.models.envelope import DETACH, Envelope
+from server.models.live import RoomRuntime, Share
 from server.rooms.core import Refused, RoomCore, refuse
 from server.rooms.lobby import Lobby
-from server.settings import RoomConfig
 
 
 class Meetings:

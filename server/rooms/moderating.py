@@ -10,12 +10,12 @@ from moderation.decisions import Denial
 from moderation.permissions import check_mod, check_not_self
 from moderation.roles import Role
 from moderation.timefmt import iso_utc
-from server.bus.base import PROMOTE, Envelope
-from server.models import Ban, Member, Message, Mute
+from server.config.settings import RoomConfig
+from server.models.envelope import PROMOTE, Envelope
+from server.models.live import Ban, Member, Message, Mute
 from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
 from server.rooms.meetings import Meetings
 from server.rooms.posting import Posting
-from server.settings import RoomConfig
 
 MAX_MUTE_MINUTES = 28 * 24 * 60
 

@@ -12,10 +12,10 @@ from moderation.filters import screen, validate_text
 from moderation.permissions import check_hand, check_post
 from moderation.ratelimit import BucketRule, rate_denial, slow_denial
 from moderation.roles import is_staff
-from server.bus.base import Envelope
-from server.models import HeldMessage, Member, Message, RoomRuntime
+from server.config.settings import RoomConfig
+from server.models.envelope import Envelope
+from server.models.live import HeldMessage, Member, Message, RoomRuntime
 from server.rooms.core import Refused, RoomCore, new_id, refuse
-from server.settings import RoomConfig
 from server.store.base import Posted
 
 MAX_CLIENT_ID = 64

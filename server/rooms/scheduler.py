@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from server.config.settings import RoomConfig
+from server.models.errors import StoreUnavailable
 from server.rooms.core import RoomCore
 from server.rooms.meetings import Meetings
-from server.schedule import Status, current_or_next, occurrences, status_at
-from server.settings import RoomConfig
-from server.store.base import StoreUnavailable
+from server.rooms.schedule import Status, current_or_next, occurrences, status_at
 
 log = logging.getLogger(__name__)
 

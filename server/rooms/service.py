@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from moderation.timefmt import iso_utc
 from server.bus.base import Bus
+from server.config.settings import Settings
 from server.rooms.core import RoomCore
 from server.rooms.joining import Joining
 from server.rooms.liveness import Liveness
@@ -14,11 +15,10 @@ from server.rooms.lobby import Lobby
 from server.rooms.meetings import Meetings
 from server.rooms.moderating import Moderating
 from server.rooms.posting import Posting
+from server.rooms.schedule import next_start_iso, occurrences
 from server.rooms.scheduler import Scheduler
-from server.schedule import next_start_iso, occurrences
-from server.settings import Settings
+from server.rooms.tokens import Tokens
 from server.store.base import Store
-from server.tokens import Tokens
 
 
 class Rooms:

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from moderation.audit import AuditEntry
 from moderation.ratelimit import Bucket
-from server.models import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
+from server.models.live import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,6 @@ class Posted:
     id: str
     seq: int
     created: bool
-
-
-class StoreUnavailable(Exception):
-    """The shared store cannot be reached; nothing was changed."""
 
 
 class Store(Protocol):

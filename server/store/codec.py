@@ -9,7 +9,7 @@ from typing import Any
 from moderation.audit import AuditEntry
 from moderation.ratelimit import Bucket
 from moderation.roles import Role
-from server.models import (
+from server.models.live import (
     Ban,
     HeldMessage,
     Member,

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from moderation.audit import AuditEntry, retained
 from moderation.ratelimit import Bucket
-from server.models import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
+from server.models.live import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
 from server.store.base import Posted
 
 _IDEMPOTENCY_TTL_S = 15 * 60

@@ -19,11 +19,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from moderation.audit import RETENTION_S, AuditEntry
 from moderation.ratelimit import Bucket
-from server import redis_names as names
-from server.bus.wire import SEQ_PLACEHOLDER, encode_message_envelope
-from server.models import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
+from server.models import redis_names as names
+from server.models.errors import StoreUnavailable
+from server.models.live import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
+from server.models.wire import SEQ_PLACEHOLDER, encode_message_envelope
 from server.store import codec
-from server.store.base import Posted, StoreUnavailable
+from server.store.base import Posted
 
 _IDEMPOTENCY_TTL_S = 15 * 60
 

@@ -222,7 +222,7 @@ def nginx_front(tmp_path: Path, processes: Processes) -> Iterator[str]:
     """Debian's nginx on a free port, with the config `peer-rooms cluster` uses."""
     import subprocess
 
-    from server.nginx import nginx_config
+    from server.ops.nginx import nginx_config
     from tests.helpers import free_port
 
     binary = require_nginx()

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from server.config import ConfigError, load_settings, parse_duration, parse_weekly
-from server.demo import demo_settings
-from server.passphrase import hash_passphrase, verify_passphrase
-from server.settings import WeeklyTime
+from server.config.demo import demo_settings
+from server.config.loader import ConfigError, load_settings, parse_duration, parse_weekly
+from server.config.settings import WeeklyTime
+from server.models.passphrase import hash_passphrase, verify_passphrase
 
 GOOD = """\
 secret_key = "a-long-enough-secret-key"

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 from icalendar import Calendar, Component, vRecur
 
-from server.config import parse_weekly
-from server.feeds import meeting_guide_json, meetings_ics
-from server.schedule import occurrences
-from server.settings import RoomConfig, Settings, WeeklyTime
+from server.config.loader import parse_weekly
+from server.config.settings import RoomConfig, Settings, WeeklyTime
+from server.rooms.feeds import meeting_guide_json, meetings_ics
+from server.rooms.schedule import occurrences
 
 BASE = "https://meet.example.org"
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC).timestamp()  # a Sunday, before US DST

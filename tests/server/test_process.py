@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from server.passphrase import verify_passphrase
+from server.models.passphrase import verify_passphrase
 from tests.helpers import (
     ROOT,
     Client,

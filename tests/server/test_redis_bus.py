@@ -8,9 +8,9 @@ import time
 import pytest
 
 from moderation.roles import Role
-from server.bus.base import Envelope
 from server.bus.redis import RedisBus
-from server.models import Message
+from server.models.envelope import Envelope
+from server.models.live import Message
 from server.store import redis as redis_store_module
 from server.store.redis import RedisStore, redis_client
 from tests.redis_server import RedisServer

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from server.config import parse_weekly
-from server.schedule import (
+from server.config.loader import parse_weekly
+from server.config.settings import RoomConfig, WeeklyTime
+from server.rooms.schedule import (
     Occurrence,
     current_or_next,
     next_start_iso,
@@ -21,7 +22,6 @@ from server.schedule import (
     series_start,
     status_at,
 )
-from server.settings import RoomConfig, WeeklyTime
 
 NEW_YORK = "America/New_York"
 LONDON = "Europe/London"

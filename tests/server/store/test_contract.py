@@ -10,7 +10,7 @@ import pytest
 from moderation.audit import new_entry
 from moderation.ratelimit import Bucket
 from moderation.roles import Role
-from server.models import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Share
+from server.models.live import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Share
 from server.store.base import Store
 from server.store.memory import MemoryStore
 from server.store.redis import RedisStore, redis_client

@@ -1,12 +1,11 @@
 """`peer-rooms cluster`: N server processes, one Redis, nginx in front — on one machine.
 
 For trying scale-out locally and for the tests; in production run the processes
-under your service manager and put your own nginx (see `server/nginx.py`) in front.
+under your service manager and put your own nginx (see `server/ops/nginx.py`) in front.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -16,7 +15,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from server.nginx import nginx_config
+from server.ops.nginx import nginx_config
 
 
 def _free_port() -> int:
@@ -44,14 +43,14 @@ def run_cluster(*, processes: int, port: int, redis_url: str | None,
                 stdout=subprocess.DEVNULL))
             redis_url = f"redis://127.0.0.1:{redis_port}/0"
             print(f"started redis-server on {redis_url} (no persistence)")
-        env = {**os.environ, "REDIS_URL": redis_url}
         backends = []
         for _ in range(processes):
             backend_port = _free_port()
-            args = [sys.executable, "-m", "server", "serve", "--port", str(backend_port)]
+            args = [sys.executable, "-m", "server", "serve", "--port", str(backend_port),
+                    "--redis", redis_url]
             if config:
                 args += ["--config", config]
-            children.append(subprocess.Popen(args, env=env))
+            children.append(subprocess.Popen(args))
             backends.append(f"127.0.0.1:{backend_port}")
         conf = run_dir / "nginx.conf"
         conf.write_text(nginx_config(f"127.0.0.1:{port}", backends, run_dir))

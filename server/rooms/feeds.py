@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from server.schedule import series_start, until_utc
-from server.settings import RoomConfig, Settings, WeeklyTime
+from server.config.settings import RoomConfig, Settings, WeeklyTime
+from server.rooms.schedule import series_start, until_utc
 
 # WeeklyTime.weekday is 0 = Monday in every table here.
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -10,9 +10,9 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import replace
 
-from server.config import settings_from_mapping
-from server.passphrase import hash_passphrase
-from server.settings import Settings
+from server.config.loader import settings_from_mapping
+from server.config.settings import Settings
+from server.models.passphrase import hash_passphrase
 
 DEMO_FACILITATOR = "Sam"
 

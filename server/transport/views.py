@@ -8,11 +8,11 @@ from aiohttp import web
 
 from moderation.ratelimit import BucketRule
 from moderation.timefmt import iso_utc
-from server import feeds
 from server.keys import METRICS, ROOMS, SETTINGS, TEMPLATES
-from server.namespace import SESSION_COOKIE
-from server.passphrase import DUMMY_HASH, verify_passphrase
-from server.security import same_origin
+from server.models.passphrase import DUMMY_HASH, verify_passphrase
+from server.rooms import feeds
+from server.transport.namespace import SESSION_COOKIE
+from server.transport.security import same_origin
 
 _LOGIN_RULE = BucketRule(burst=5, interval_s=12.0)  # per facilitator name: 5/min sustained
 

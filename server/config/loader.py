@@ -16,9 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from moderation.filters import BlockedTerm, parse_terms
-from server.passphrase import is_valid_hash
-from server.schedule import parse_until
-from server.settings import (
+from server.config.settings import (
     DEFAULT_RESOURCES,
     Facilitator,
     Format,
@@ -29,6 +27,8 @@ from server.settings import (
     Settings,
     WeeklyTime,
 )
+from server.models.passphrase import is_valid_hash
+from server.rooms.schedule import parse_until
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -381,3 +381,4 @@ def load_settings(path: str | Path, env: Mapping[str, str] | None = None) -> Set
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), f"not valid TOML: {exc}") from None
     return settings_from_mapping(data, source=text, env=os.environ if env is None else env)
+

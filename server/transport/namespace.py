@@ -17,21 +17,21 @@ import socketio
 
 from moderation.decisions import Denial, bad_request
 from moderation.roles import is_staff
-from server.bus.base import ADMIT, DETACH, DISMISS, PROMOTE, Envelope
-from server.channels import (
+from server.models.envelope import ADMIT, DETACH, DISMISS, PROMOTE, Envelope
+from server.models.errors import StoreUnavailable
+from server.models.live import Member, Waiting
+from server.rooms.core import Caller, Refused
+from server.rooms.joining import JoinRequest
+from server.rooms.lobby import waiting_from_wire
+from server.rooms.service import Rooms
+from server.transport.channels import (
     lobby_channel,
     member_channel,
     room_channel,
     staff_channel,
     waiting_channel,
 )
-from server.metrics import Metrics
-from server.models import Member, Waiting
-from server.rooms.core import Caller, Refused
-from server.rooms.joining import JoinRequest
-from server.rooms.lobby import waiting_from_wire
-from server.rooms.service import Rooms
-from server.store.base import StoreUnavailable
+from server.transport.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

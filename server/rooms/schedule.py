@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import WEEKLY, rrule, rruleset
 
 from moderation.timefmt import iso_utc
-from server.settings import RoomConfig, WeeklyTime
+from server.config.settings import RoomConfig, WeeklyTime
 
 Status = Literal["closed", "lobby", "open"]
 

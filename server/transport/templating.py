@@ -8,7 +8,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
 
 class Templates:

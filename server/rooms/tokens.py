@@ -15,7 +15,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from server.models import Member
+    from server.models.live import Member
 
 
 def _b64(data: bytes) -> str:

@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from server.bus.base import Envelope
-from server.models import Message
+from server.models.envelope import Envelope
+from server.models.live import Message
 
 SEQ_MARK = "__SEQ__"
 SEQ_PLACEHOLDER = f'"{SEQ_MARK}"'  # the store's post script swaps in the real seq
