@@ -9,7 +9,6 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-import socketio
 from aiohttp import web
 
 from server.bus.base import Bus
@@ -26,6 +25,7 @@ from server.rooms.tokens import Tokens
 from server.store.base import Store
 from server.store.memory import MemoryStore
 from server.store.redis import RedisStore, redis_client
+from server.transport.guarded_server import GuardedServer
 from server.transport.metrics import Metrics
 from server.transport.namespace import RoomsNamespace
 from server.transport.security import security_headers
@@ -44,7 +44,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app[METRICS] = metrics
     app[TEMPLATES] = Templates()
 
-    sio = socketio.AsyncServer(
+    sio = GuardedServer(
         async_mode="aiohttp",
         # None means same origin only: engine.io compares Origin with the Host it served.
         cors_allowed_origins=list(settings.allowed_origins) if settings.allowed_origins else None,

@@ -62,7 +62,20 @@ class RoomCore:
         # What this process holds, so it can put it back if the shared store loses it.
         self.local_members: dict[str, Member] = {}
         self.known_runtime: dict[str, RoomRuntime] = {}
-        self.pending_leaves: set[tuple[str, str]] = set()
+        # Leaves that failed because the store was down, retried by the liveness beat.
+        self.pending_leaves: set[tuple[str, str]] = set()        # (room, member id)
+        self.pending_lobby_leaves: set[tuple[str, str]] = set()  # (room, waiting id)
+
+    async def hold(self, member: Member) -> None:
+        """A socket here now holds `member`: host the room before it can miss anything."""
+        await self.bus.host(member.room)
+        self.local_members[member.id] = member
+
+    async def let_go(self, room_id: str, member_id: str | None = None) -> None:
+        """A socket here no longer holds a membership (or lobby place) in the room."""
+        if member_id is not None:
+            self.local_members.pop(member_id, None)
+        await self.bus.unhost(room_id)
 
     def config(self, room_id: object) -> RoomConfig:
         room = self.settings.room(room_id) if isinstance(room_id, str) else None

@@ -94,7 +94,7 @@ class Joining:
             member = resumed or await self._new_member(room, caller, request.handle, role, now)
             member = replace(member, process=core.process_id)
             await core.store.put_member(member)
-            core.local_members[member.id] = member
+            await core.hold(member)
             await seat.attach(member)
         await core.publish_presence(room.id, joined=member.to_wire())
         if is_staff(member.role):
@@ -185,7 +185,6 @@ class Joining:
         room = core.config(room_id)
         if member_id is None:
             return
-        core.local_members.pop(member_id, None)
         member = await core.store.get_member(room.id, member_id)
         if member is not None:
             await core.evict(room, member, revoke=False)

@@ -86,3 +86,7 @@ class Liveness:
             if room is not None and member is not None and member_id not in core.local_members:
                 await core.evict(room, member, revoke=False)
             core.pending_leaves.discard((room_id, member_id))
+        for room_id, waiting_id in list(core.pending_lobby_leaves):
+            if core.settings.room(room_id) is not None:
+                await self.lobby.leave(room_id, waiting_id)
+            core.pending_lobby_leaves.discard((room_id, waiting_id))

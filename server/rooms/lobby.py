@@ -40,6 +40,7 @@ class Lobby:
         person = Waiting(new_id(), room.id, checked, caller.device_hash, core.process_id,
                          core.clock())
         await core.store.put_waiting(person)
+        await core.bus.host(room.id)  # before the socket can miss a lobby event
         await seat.wait(person)
         await self.publish(room)
         return Refused(waiting_denial, {"room": core.state_wire(room, runtime),
@@ -82,13 +83,19 @@ class Lobby:
         if await self.core.store.remove_waiting(room.id, waiting_id) is not None:
             await self.publish(room)
 
+    async def put_back(self, person: Waiting) -> None:
+        """An admitted person who could not be seated waits again, seen by staff."""
+        room = self.core.config(person.room)
+        await self.core.store.put_waiting(person)
+        await self.publish(room)
+
     async def seat(self, person: Waiting, seat: Seat) -> Member:
         """On the process holding the socket: the admitted person becomes a member."""
         core = self.core
         member = Member(new_id(), person.room, person.handle, Role.MEMBER, person.device_hash,
                         core.process_id, core.clock())
         await core.store.put_member(member)
-        core.local_members[member.id] = member
+        await core.hold(member)
         await seat.attach(member)
         await core.publish_presence(person.room, joined=member.to_wire())
         return member

@@ -1,14 +1,17 @@
-"""`Rooms`: the domain's front door, one object per process."""
+"""`Rooms`: the domain's front door, one object per process. The transport calls
+these methods and the parts' public methods (joining, posting, ...), never `core`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from moderation.timefmt import iso_utc
 from server.bus.base import Bus
 from server.config.settings import Settings
-from server.rooms.core import RoomCore
+from server.models.errors import StoreUnavailable
+from server.rooms.core import Refused, RoomCore
 from server.rooms.joining import Joining
 from server.rooms.liveness import Liveness
 from server.rooms.lobby import Lobby
@@ -19,6 +22,14 @@ from server.rooms.schedule import next_start_iso, occurrences
 from server.rooms.scheduler import Scheduler
 from server.rooms.tokens import Tokens
 from server.store.base import Store
+
+
+@dataclass(frozen=True)
+class Device:
+    """The device on a connection: its ban key, and a new token when it had none."""
+
+    device_hash: str
+    new_token: str | None
 
 
 class Rooms:
@@ -33,6 +44,48 @@ class Rooms:
         self.moderating = Moderating(self.core, self.posting, self.meetings)
         self.liveness = Liveness(self.core, self.lobby)
         self.scheduler = Scheduler(self.core, self.meetings)
+
+    @property
+    def connections_per_device(self) -> int:
+        return self.core.settings.limits.connections_per_device
+
+    def facilitator_of(self, token: object) -> str | None:
+        return self.core.facilitator_of(token)
+
+    def device(self, token: object) -> Device:
+        """The device a token names; a device with no valid token gets a new one."""
+        tokens = self.core.tokens
+        device_id = tokens.device_id(token)
+        if device_id is not None:
+            return Device(tokens.device_hash(device_id), None)
+        new_token = tokens.new_device()
+        new_id = tokens.device_id(new_token)
+        assert new_id is not None
+        return Device(tokens.device_hash(new_id), new_token)
+
+    async def released(self, room_id: str, member_id: str | None = None) -> None:
+        """A socket on this process left the room's channels (or its lobby)."""
+        await self.core.let_go(room_id, member_id)
+
+    async def disconnected(self, memberships: Mapping[str, str],
+                           waiting: Mapping[str, str]) -> None:
+        """A connection ended: its lobby places and memberships end too. What the store
+        cannot take now is retried by the liveness beat, so no ghost stays behind."""
+        core = self.core
+        for room_id, waiting_id in waiting.items():
+            try:
+                await self.lobby.leave(room_id, waiting_id)
+            except StoreUnavailable:
+                core.pending_lobby_leaves.add((room_id, waiting_id))
+            except Refused:
+                pass  # the room is gone from config: nothing to leave
+        for room_id, member_id in memberships.items():
+            try:
+                await self.joining.leave(room_id, member_id)
+            except StoreUnavailable:
+                core.pending_leaves.add((room_id, member_id))
+            except Refused:
+                pass
 
     async def start(self) -> None:
         """Write each room's starting runtime unless another process already did."""

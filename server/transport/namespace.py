@@ -24,14 +24,9 @@ from server.rooms.core import Caller, Refused
 from server.rooms.joining import JoinRequest
 from server.rooms.lobby import waiting_from_wire
 from server.rooms.service import Rooms
-from server.transport.channels import (
-    lobby_channel,
-    member_channel,
-    room_channel,
-    staff_channel,
-    waiting_channel,
-)
 from server.transport.metrics import Metrics
+from server.transport.payloads import SHAPES, shape_error
+from server.transport.sio_rooms import lobby_name, member_name, room_name, staff_name, waiting_name
 
 log = logging.getLogger(__name__)
 
@@ -63,33 +58,27 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     # -- connection ---------------------------------------------------------------
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
-        core = self.rooms.core
+        rooms = self.rooms
         auth = auth if isinstance(auth, dict) else {}
         facilitator = None
         if auth.get("token") is not None:
-            facilitator = core.facilitator_of(auth["token"])
+            facilitator = rooms.facilitator_of(auth["token"])
             if facilitator is None:
                 raise socketio.exceptions.ConnectionRefusedError("auth_failed")
         else:
             # The browser's login cookie; an expired one just means "not logged in".
             request = environ.get("aiohttp.request")
-            facilitator = core.facilitator_of(
+            facilitator = rooms.facilitator_of(
                 request.cookies.get(SESSION_COOKIE) if request is not None else None)
 
-        device_id = core.tokens.device_id(auth.get("device"))
-        new_device = None
-        if device_id is None:
-            new_device = core.tokens.new_device()
-            device_id = core.tokens.device_id(new_device)
-            assert device_id is not None
-        device_hash = core.tokens.device_hash(device_id)
-        if self._per_device[device_hash] >= core.settings.limits.connections_per_device:
+        device = rooms.device(auth.get("device"))
+        if self._per_device[device.device_hash] >= rooms.connections_per_device:
             raise socketio.exceptions.ConnectionRefusedError("too_many_connections")
-        self._per_device[device_hash] += 1
-        self.sessions[sid] = SocketSession(device_hash, facilitator)
+        self._per_device[device.device_hash] += 1
+        self.sessions[sid] = SocketSession(device.device_hash, facilitator)
         self.metrics.connections.inc()
-        if new_device is not None:
-            await self.emit("welcome", {"device": new_device}, to=sid)
+        if device.new_token is not None:
+            await self.emit("welcome", {"device": device.new_token}, to=sid)
 
     async def on_disconnect(self, sid: str, *reason: object) -> None:
         session = self.sessions.pop(sid, None)
@@ -99,23 +88,18 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._per_device[session.device_hash] -= 1
         if self._per_device[session.device_hash] <= 0:
             del self._per_device[session.device_hash]
-        for room_id in list(session.waiting):
-            try:
-                await self._leave_lobby(sid, session, room_id)
-            except (StoreUnavailable, Refused):
-                log.warning("could not leave a lobby on disconnect")
-        for room_id, member_id in list(session.memberships.items()):
+        waiting = dict(session.waiting)
+        memberships = dict(session.memberships)
+        for room_id in waiting:
+            await self._leave_lobby(sid, session, room_id, forget=False)
+        for room_id in memberships:
             await self._release(sid, session, room_id)
-            try:
-                await self.rooms.joining.leave(room_id, member_id)
-            except StoreUnavailable:
-                # Retried by the liveness loop once the store is back: no ghosts.
-                self.rooms.core.pending_leaves.add((room_id, member_id))
-            except Refused:
-                log.warning("could not end a membership on disconnect")
+        await self.rooms.disconnected(memberships, waiting)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        if event in ("connect", "disconnect") or hasattr(self, f"on_{event}"):
+        # `connect` and `disconnect` reach here only from the server itself:
+        # GuardedServer answers a client that emits them.
+        if event in ("connect", "disconnect") or event in SHAPES:
             return await super().trigger_event(event, *args)
         return _failure(bad_request("Unknown event."))
 
@@ -134,33 +118,30 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return await self.rooms.joining.join(session.caller, request,
                                                  SocketSeat(self, sid, session))
 
-        return await self._answer(self.sessions.get(sid), run)
+        return await self._answer(sid, "join", payload, run)
 
     async def _wait(self, sid: str, session: SocketSession, waiting: Waiting) -> None:
-        await self.rooms.core.bus.host(waiting.room)
         session.waiting[waiting.room] = waiting.id
-        await self.enter_room(sid, lobby_channel(waiting.room))
-        await self.enter_room(sid, waiting_channel(waiting.room, waiting.id))
+        await self.enter_room(sid, lobby_name(waiting.room))
+        await self.enter_room(sid, waiting_name(waiting.room, waiting.id))
 
     async def _leave_lobby(self, sid: str, session: SocketSession, room_id: str, *,
                            forget: bool = True) -> None:
         waiting_id = session.waiting.pop(room_id, None)
         if waiting_id is None:
             return
-        await self.leave_room(sid, lobby_channel(room_id))
-        await self.leave_room(sid, waiting_channel(room_id, waiting_id))
-        await self.rooms.core.bus.unhost(room_id)
+        await self.leave_room(sid, lobby_name(room_id))
+        await self.leave_room(sid, waiting_name(room_id, waiting_id))
+        await self.rooms.released(room_id)
         if forget:
             await self.rooms.lobby.leave(room_id, waiting_id)
 
     async def _attach(self, sid: str, session: SocketSession, member: Member) -> None:
-        # Host the room (subscribe to its channel) before the socket can miss anything.
-        await self.rooms.core.bus.host(member.room)
         session.memberships[member.room] = member.id
-        await self.enter_room(sid, room_channel(member.room))
-        await self.enter_room(sid, member_channel(member.room, member.id))
+        await self.enter_room(sid, room_name(member.room))
+        await self.enter_room(sid, member_name(member.room, member.id))
         if is_staff(member.role):
-            await self.enter_room(sid, staff_channel(member.room))
+            await self.enter_room(sid, staff_name(member.room))
 
     async def on_leave(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
         async def run(session: SocketSession) -> dict[str, Any]:
@@ -173,7 +154,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.rooms.joining.leave(room, member_id)
             return {}
 
-        return await self._answer(self.sessions.get(sid), run)
+        return await self._answer(sid, "leave", payload, run)
 
     async def on_send(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
         async def run(session: SocketSession) -> dict[str, Any]:
@@ -181,19 +162,19 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             self.metrics.messages.inc()
             return answer
 
-        return await self._answer(self.sessions.get(sid), run, unavailable=_UNAVAILABLE)
+        return await self._answer(sid, "send", payload, run, unavailable=_UNAVAILABLE)
 
     async def on_hand(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
         async def run(session: SocketSession) -> dict[str, Any]:
             return await self.rooms.posting.hand(payload, _member_of(session, payload))
 
-        return await self._answer(self.sessions.get(sid), run)
+        return await self._answer(sid, "hand", payload, run)
 
     async def on_report(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
         async def run(session: SocketSession) -> dict[str, Any]:
             return await self.rooms.posting.report(payload, _member_of(session, payload))
 
-        return await self._answer(self.sessions.get(sid), run)
+        return await self._answer(sid, "report", payload, run)
 
     async def on_mod(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
         async def run(session: SocketSession) -> dict[str, Any]:
@@ -203,11 +184,15 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 self.metrics.moderation.labels(action=str(payload.get("action"))).inc()
             return answer
 
-        return await self._answer(self.sessions.get(sid), run)
+        return await self._answer(sid, "mod", payload, run)
 
-    async def _answer(self, session: SocketSession | None, run: Handler,
+    async def _answer(self, sid: str, event: str, payload: object, run: Handler,
                       unavailable: Denial | None = None) -> dict[str, Any]:
         """Run one client event and turn its outcome into the acknowledgement."""
+        wrong = shape_error(event, payload)
+        if wrong is not None:
+            return _failure(wrong)
+        session = self.sessions.get(sid)
         if session is None:
             return _failure(Denial("not_member", "Please reconnect."))
         try:
@@ -228,16 +213,16 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         """The bus's sink: emit to local sockets, or do local socket work."""
         if envelope.to == "member":
             assert envelope.member_id is not None
-            channel = member_channel(envelope.room, envelope.member_id)
+            channel = member_name(envelope.room, envelope.member_id)
         elif envelope.to == "staff":
-            channel = staff_channel(envelope.room)
+            channel = staff_name(envelope.room)
         elif envelope.to == "lobby":
-            channel = lobby_channel(envelope.room)
+            channel = lobby_name(envelope.room)
         elif envelope.to == "waiting":
             assert envelope.member_id is not None
-            channel = waiting_channel(envelope.room, envelope.member_id)
+            channel = waiting_name(envelope.room, envelope.member_id)
         else:
-            channel = room_channel(envelope.room)
+            channel = room_name(envelope.room)
         if not envelope.is_control:
             await self.emit(envelope.event, envelope.data, room=channel)
             return
@@ -245,7 +230,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         for sid in sids:
             session = self.sessions.get(sid)
             if envelope.event == PROMOTE:
-                await self.enter_room(sid, staff_channel(envelope.room))
+                await self.enter_room(sid, staff_name(envelope.room))
             elif envelope.event == ADMIT and session is not None:
                 await self._admitted(sid, session, waiting_from_wire(envelope.data))
             elif envelope.event == DISMISS and session is not None:
@@ -256,12 +241,18 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                     await self.disconnect(sid)
 
     async def _admitted(self, sid: str, session: SocketSession, person: Waiting) -> None:
-        await self._leave_lobby(sid, session, person.room, forget=False)
         try:
             answer = await self.rooms.joining.admitted(person, SocketSeat(self, sid, session))
         except (Refused, StoreUnavailable):
-            log.warning("could not seat an admitted person")
+            # They stay in the lobby (their socket never left it) and staff see them
+            # waiting again, rather than being dropped without a word.
+            log.warning("could not seat an admitted person; they wait again")
+            try:
+                await self.rooms.lobby.put_back(person)
+            except (Refused, StoreUnavailable):
+                log.warning("could not put an admitted person back in the lobby")
             return
+        await self._leave_lobby(sid, session, person.room, forget=False)
         await self.emit("admitted", {"room": person.room}, to=sid)
         await self.emit("joined", answer, to=sid)
 
@@ -270,11 +261,10 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         member_id = session.memberships.pop(room_id, None)
         if member_id is None:
             return
-        self.rooms.core.local_members.pop(member_id, None)
-        for name in (room_channel(room_id), staff_channel(room_id),
-                     member_channel(room_id, member_id)):
+        for name in (room_name(room_id), staff_name(room_id),
+                     member_name(room_id, member_id)):
             await self.leave_room(sid, name)
-        await self.rooms.core.bus.unhost(room_id)
+        await self.rooms.released(room_id, member_id)
 
 
 class SocketSeat:

@@ -73,7 +73,7 @@ async def test_join_errors(connect: ClientFactory) -> None:
 async def test_leave_errors(connect: ClientFactory) -> None:
     a = await connect()
     assert await a.error("leave", {"room": "nowhere"}) == "not_found"
-    assert await a.error("leave", None) == "not_found"
+    assert await a.error("leave", None) == "bad_request"
 
 
 async def test_facilitator_joins_under_configured_name(server: Served,

@@ -65,7 +65,8 @@ async def test_send_errors(connect: ClientFactory) -> None:
     assert await a.error("send", {"room": ROOM, "text": 5, "client_id": "1"}) == "bad_request"
     assert await a.error("send", {"room": ROOM, "text": "x"}) == "bad_request"
     assert await a.error("send", {"room": ROOM, "text": "x", "client_id": 7}) == "bad_request"
-    assert await a.error("send", "not a dict") == "not_found"
+    assert await a.error("send", "not a dict") == "bad_request"
+    assert await a.error("send", ["not", "an", "object"]) == "bad_request"
     ok = await a.ok("send", {"room": ROOM, "text": "x" * 2000, "client_id": "2000"})
     assert ok["message"]["seq"] == 1  # nothing refused above took a seq
 

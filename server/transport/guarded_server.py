@@ -1,0 +1,67 @@
+"""A Socket.IO server that refuses what no well-behaved client sends.
+
+python-socketio hands a client's event name straight to the handlers, so a client
+could emit `connect` or `disconnect` and run the real connection handlers; it also
+lets a malformed packet raise out of the engine.io receive loop (a traceback per
+frame) and waits forever for binary attachments that never come. Our protocol is
+JSON text only, so here: reserved names are answered `bad_request` and run nothing,
+and a packet that cannot be decoded closes that one connection with one log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import socketio
+from socketio import packet
+
+from moderation.decisions import bad_request
+
+log = logging.getLogger(__name__)
+
+# Names python-socketio or the client library give meaning to; a client may not emit them.
+RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "message",
+                             "newListener", "removeListener"})
+
+
+def is_reserved(event: str) -> bool:
+    return event in RESERVED_EVENTS or event.startswith("!")
+
+
+class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        if not isinstance(data, str) or data[:1] in (str(packet.BINARY_EVENT),
+                                                      str(packet.BINARY_ACK)):
+            # Binary frames and binary packets: nothing in our protocol uses them, and
+            # a binary packet makes python-socketio treat the next frames as attachments.
+            await self._close(eio_sid, "binary frame")
+            return
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except (ValueError, TypeError, RecursionError, IndexError, KeyError) as exc:
+            await self._close(eio_sid, type(exc).__name__)
+
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None,
+                            data: Any) -> None:
+        if not isinstance(data, list) or not data or not isinstance(data[0], str):
+            await self._refuse(eio_sid, namespace, id, "An event needs a name.")
+            return
+        if is_reserved(data[0]):
+            await self._refuse(eio_sid, namespace, id, "That event name is reserved.")
+            return
+        await super()._handle_event(eio_sid, namespace, id, data)
+
+    async def _refuse(self, eio_sid: str, namespace: str | None, id: int | None,
+                      message: str) -> None:
+        if id is None:
+            return  # nothing to answer: the event is dropped
+        answer = {"ok": False, "error": bad_request(message).to_wire()}
+        await self._send_packet(eio_sid, self.packet_class(
+            packet.ACK, namespace=namespace or "/", id=id, data=[answer]))
+
+    async def _close(self, eio_sid: str, why: str) -> None:
+        # One line, no traceback, and never the frame: it may hold someone's words.
+        log.warning("closing a connection that sent a malformed packet (%s)", why)
+        self._binary_packet.pop(eio_sid, None)
+        await self.eio.disconnect(eio_sid)
