@@ -38,6 +38,7 @@ class ModRequest:
     room: str
     action: str
     member_id: str | None = None
+    waiting_id: str | None = None  # ``admit``: the lobby id (sent as ``member_id``)
     message_id: str | None = None
     ban_id: str | None = None
     minutes: int | None = None
@@ -125,6 +126,10 @@ def _next_share(payload: Mapping[str, Any], base: ModRequest) -> ModRequest:
     return _replace(base, member_id=_optional_id(payload, "member_id"))
 
 
+def _waiting(payload: Mapping[str, Any], base: ModRequest) -> ModRequest:
+    return _replace(base, waiting_id=_id(payload, "member_id"))
+
+
 def _pin(payload: Mapping[str, Any], base: ModRequest) -> ModRequest:
     return _replace(base, text=_text(payload, "text", MAX_PIN_LEN, blank_ok=True))
 
@@ -134,7 +139,7 @@ _PARSERS: dict[str, Callable[[Mapping[str, Any], ModRequest], ModRequest]] = {
     "unmute": _member,
     "remove": _member,
     "promote": _member,
-    "admit": _member,
+    "admit": _waiting,
     "ban": _ban,
     "unban": _unban,
     "delete": _message,

@@ -16,9 +16,8 @@ MOD_ACTIONS: frozenset[str] = frozenset({
 })
 
 # Actions that name a member (``member_id``); the caller looks up that member's role.
-TARGETED_ACTIONS: frozenset[str] = frozenset(
-    {"mute", "unmute", "remove", "ban", "promote", "admit"}
-)
+# (``admit`` names someone in the lobby, who has no role yet.)
+TARGETED_ACTIONS: frozenset[str] = frozenset({"mute", "unmute", "remove", "ban", "promote"})
 
 # Only a host may use these on a facilitator, so co-facilitators cannot silence,
 # eject or out-rank each other.

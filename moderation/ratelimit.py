@@ -57,14 +57,6 @@ def consume(state: Bucket | None, rule: BucketRule, now: float) -> tuple[Bucket,
     return Bucket(tokens=tokens, at=at), (1.0 - tokens) * rule.interval_s
 
 
-def slow_mode_wait(last_post_at: float | None, seconds: int, now: float) -> float:
-    """Seconds this member must still wait under slow mode (0 when they may post)."""
-    if seconds <= 0 or last_post_at is None:
-        return 0.0
-    # Capped at ``seconds`` so a clock stepping back cannot stretch the wait.
-    return min(float(seconds), max(0.0, last_post_at + seconds - now))
-
-
 def _round_up_tenth(seconds: float) -> float:
     # round() first so 0.30000000000000004 stays 0.3 instead of becoming 0.4.
     return max(0.1, math.ceil(round(seconds * 10, 6)) / 10)

@@ -65,7 +65,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     if settings.redis_url:
         redis_store = RedisStore(redis_client(settings.redis_url), process_id=process_id,
                                  buffer_messages=settings.limits.buffer_messages,
-                                 buffer_seconds=settings.limits.buffer_seconds)
+                                 buffer_seconds=settings.limits.buffer_seconds,
+                                 on_lock_overrun=metrics.lock_overruns.inc)
         store = redis_store
         async def repair() -> None:
             await rooms.liveness.tick()

@@ -102,10 +102,6 @@ class RedisBus:
             self._pending_unsubscribe[room_id] = asyncio.create_task(
                 self._unsubscribe_later(room_id))
 
-    @property
-    def hosted_rooms(self) -> list[str]:
-        return list(self._hosted)
-
     # -- subscriptions -------------------------------------------------------------
     async def _subscribe(self, room_id: str) -> None:
         channel = names.room_channel(room_id)
@@ -221,9 +217,16 @@ class RedisBus:
                     return  # already delivered (a gap fill got here first)
                 if seq > last + 1:
                     await self._fill(envelope.room, last, seq)
-            self._last_seq[envelope.room] = seq
-            self._store.saw_seq(envelope.room, seq)
+            await self._sink(envelope)
+            # Only once delivered: if the sink raised, the next message sees the gap
+            # and fills it from the buffer, so this one is not lost here.
+            self._delivered(envelope.room, seq)
+            return
         await self._sink(envelope)
+
+    def _delivered(self, room_id: str, seq: int) -> None:
+        self._last_seq[room_id] = seq
+        self._store.saw_seq(room_id, seq)
 
     async def _fill(self, room_id: str, after: int, before: int | None) -> None:
         """Deliver the buffered messages with after < seq < before, in order."""
@@ -231,6 +234,5 @@ class RedisBus:
         for message in messages:
             if before is not None and message.seq >= before:
                 break
-            self._last_seq[room_id] = message.seq
-            self._store.saw_seq(room_id, message.seq)
             await self._sink(Envelope(room_id, "message", message.to_wire()))
+            self._delivered(room_id, message.seq)

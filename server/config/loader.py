@@ -26,9 +26,9 @@ from server.config.settings import (
     RoomConfig,
     Settings,
     WeeklyTime,
+    parse_until,
 )
 from server.models.passphrase import is_valid_hash
-from server.rooms.schedule import parse_until
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

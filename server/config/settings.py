@@ -6,7 +6,9 @@ from a plain mapping with `settings_from_mapping`, never by touching `os.environ
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 from moderation.filters import BlockedTerm
@@ -133,3 +135,17 @@ class Settings:
     @property
     def crisis_resources(self) -> tuple[Resource, ...]:
         return tuple(r for r in self.resources if r.crisis) or self.resources
+
+
+_UNTIL = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_until(text: str) -> date | None:
+    """``"2026-12-31"`` → that date; None unless it is a real ``YYYY-MM-DD`` date."""
+    # fromisoformat alone also takes "20261231" and week dates; config wants one spelling.
+    if not _UNTIL.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None

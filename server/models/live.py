@@ -11,6 +11,11 @@ from moderation.timefmt import iso_utc
 RoomStatus = Literal["closed", "lobby", "open"]
 
 
+def in_force(until: float | None, now: float) -> bool:
+    """A ban or mute with no end (None) or an end still ahead."""
+    return until is None or until > now
+
+
 @dataclass(frozen=True)
 class Member:
     id: str
@@ -82,7 +87,7 @@ class Ban:
     by: str
 
     def active(self, now: float) -> bool:
-        return self.until is None or self.until > now
+        return in_force(self.until, now)
 
     def to_wire(self) -> dict[str, Any]:
         return {"ban_id": self.ban_id, "handle": self.handle,
@@ -95,7 +100,7 @@ class Mute:
     until: float | None  # None: until a facilitator unmutes
 
     def active(self, now: float) -> bool:
-        return self.until is None or self.until > now
+        return in_force(self.until, now)
 
 
 @dataclass(frozen=True)

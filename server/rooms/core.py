@@ -216,8 +216,8 @@ class RoomCore:
             raise refuse("not_member", "Please join the room first.")
         return member
 
-    async def take_token(self, key: str, rule: BucketRule) -> float:
-        """Consume one token of a stored bucket; 0.0 when allowed, else seconds to wait."""
+    async def token_wait(self, key: str, rule: BucketRule) -> float:
+        """Take one token from a stored bucket: 0.0 when taken, else the seconds to wait."""
         state, retry_after = consume(await self.store.get_bucket(key), rule, self.clock())
         await self.store.put_bucket(key, state, ttl_s=rule.burst * rule.interval_s + 60)
         return retry_after

@@ -73,7 +73,7 @@ class Joining:
         if resumed is None:
             limits = core.settings.limits
             rule = BucketRule(limits.joins_per_minute, 60 / limits.joins_per_minute)
-            wait = await core.take_token(f"join:{caller.device_hash}", rule)
+            wait = await core.token_wait(f"join:{caller.device_hash}", rule)
             if wait and not banned:
                 raise Refused(rate_denial(wait))
         runtime = await core.runtime(room)

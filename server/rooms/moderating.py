@@ -7,7 +7,7 @@ from typing import Any
 
 from moderation.actions import ModRequest, parse_mod
 from moderation.decisions import Denial
-from moderation.permissions import check_mod, check_not_self
+from moderation.permissions import TARGETED_ACTIONS, check_mod, check_not_self
 from moderation.roles import Role
 from moderation.timefmt import iso_utc
 from server.config.settings import RoomConfig
@@ -16,8 +16,6 @@ from server.models.live import Ban, Member, Message, Mute
 from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
 from server.rooms.meetings import Meetings
 from server.rooms.posting import Posting
-
-MAX_MUTE_MINUTES = 28 * 24 * 60
 
 
 class Moderating:
@@ -39,8 +37,7 @@ class Moderating:
         actor_role = actor.role if actor else core.staff_role(room, caller)
         actor_name = (actor.handle if actor else caller.facilitator) or "?"
         target = None
-        if request.member_id is not None and request.action in (
-                "mute", "unmute", "remove", "ban", "promote"):
+        if request.member_id is not None and request.action in TARGETED_ACTIONS:
             target = await core.store.get_member(room.id, request.member_id)
         denial = check_mod(actor_role, request.action, target.role if target else None)
         if denial is None and actor is not None:
@@ -218,5 +215,5 @@ class Moderating:
 
     async def _admit(self, room: RoomConfig, req: ModRequest, target: Member | None,
                      actor: str) -> dict[str, Any]:
-        await self.meetings.lobby.admit(room, req.member_id or "")
+        await self.meetings.lobby.admit(room, req.waiting_id or "")
         return {}

@@ -31,17 +31,16 @@ lobby the earlier one is still the current occurrence, so the room stays
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import WEEKLY, rrule, rruleset
 
 from moderation.timefmt import iso_utc
-from server.config.settings import RoomConfig, WeeklyTime
+from server.config.settings import RoomConfig, WeeklyTime, parse_until
 
 Status = Literal["closed", "lobby", "open"]
 
@@ -52,7 +51,6 @@ LOOKAHEAD = timedelta(days=8)
 # Local search bounds are widened by a day so that UTC offsets and DST shifts
 # cannot push a candidate start out of the range before it is checked exactly.
 _MARGIN = timedelta(days=1)
-_UNTIL = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -65,15 +63,6 @@ class Occurrence:
     local_start: datetime  # aware, in the room's zone: the real local wall time
 
 
-def parse_until(text: str) -> date | None:
-    """``"2026-12-31"`` → that date; None unless it is a real ``YYYY-MM-DD`` date."""
-    # fromisoformat alone also takes "20261231" and week dates; config wants one spelling.
-    if not _UNTIL.fullmatch(text):
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def occurrences(room: RoomConfig, start: datetime, end: datetime) -> list[Occurrence]:
@@ -109,27 +98,6 @@ def status_at(room: RoomConfig, now: float) -> Status:
     caller treats drop-in rooms as always open.
     """
     return _status(_window(room, now), now)
-
-
-def next_transition(room: RoomConfig, now: float) -> tuple[float, Status] | None:
-    """When the status next changes, strictly after `now`, and what it becomes.
-
-    None when it does not change within `LOOKAHEAD`: a scheduler should then
-    check again later rather than sleep forever (a config reload may add times).
-    """
-    window = _window(room, now)
-    horizon = now + LOOKAHEAD.total_seconds()
-    current = _status(window, now)
-    # The status is constant between these edges, so the first edge where it
-    # differs from now's status is the next change; edges where one meeting
-    # hands over to the next without a change are skipped.
-    edges = sorted({t for o in window for t in (_ts(o.doors_at), _ts(o.starts_at),
-                                                _ts(o.ends_at)) if now < t < horizon})
-    for edge in edges:
-        status = _status(window, edge)
-        if status != current:
-            return edge, status
-    return None
 
 
 def next_start_iso(room: RoomConfig, now: float) -> str | None:

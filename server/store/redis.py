@@ -7,8 +7,9 @@ and a message is never acknowledged unless it was stored.
 
 from __future__ import annotations
 
+import logging
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import cast
 
@@ -26,7 +27,15 @@ from server.models.wire import SEQ_PLACEHOLDER, encode_message_envelope
 from server.store import codec
 from server.store.base import Posted
 
+log = logging.getLogger(__name__)
+
 _IDEMPOTENCY_TTL_S = 15 * 60
+# The slowest critical section is a join: a few Redis calls (each at most the client's
+# 2 s socket timeout) plus hosting the room (up to 2 s to connect and 2 s to confirm
+# the subscribe). 30 s outlasts that with room to spare; an overrun is logged and
+# counted rather than ignored, because then two processes may have been inside at once.
+LOCK_LEASE_S = 30
+LOCK_WAIT_S = 10
 
 # KEYS: seq, buffer (zset seq→id), messages (hash id→json), ages (zset ts→id), idempotency
 # ARGV: stored json, envelope json, channel, id, now, max count, max age, idem ttl, floor
@@ -84,8 +93,11 @@ class RedisStore:
     publishes_messages = True
 
     def __init__(self, client: aioredis.Redis, *, process_id: str, buffer_messages: int = 500,
-                 buffer_seconds: int = 900) -> None:
+                 buffer_seconds: int = 900,
+                 on_lock_overrun: Callable[[], None] | None = None) -> None:
         self.redis = client
+        self.lock_overruns = 0
+        self._on_lock_overrun = on_lock_overrun
         self.process_id = process_id
         self._buffer_messages = buffer_messages
         self._buffer_seconds = buffer_seconds
@@ -141,8 +153,8 @@ class RedisStore:
 
     @asynccontextmanager
     async def room_lock(self, room_id: str) -> AsyncIterator[None]:
-        lock = self.redis.lock(names.room_key(room_id, "lock"), timeout=10,
-                               blocking_timeout=10, thread_local=False)
+        lock = self.redis.lock(names.room_key(room_id, "lock"), timeout=LOCK_LEASE_S,
+                               blocking_timeout=LOCK_WAIT_S, thread_local=False)
         with _unavailable_on_error():
             if not await lock.acquire():
                 raise StoreUnavailable("room lock")
@@ -152,8 +164,16 @@ class RedisStore:
             try:
                 with _unavailable_on_error():
                     await lock.release()
-            except (LockError, StoreUnavailable):
-                pass  # expired or Redis gone: the lock times out by itself
+            except LockError:
+                self._lock_overran()
+            except StoreUnavailable:
+                pass  # Redis gone: the lease ends by itself
+
+    def _lock_overran(self) -> None:
+        self.lock_overruns += 1
+        log.warning("a room lock's %d s lease ended before its holder released it", LOCK_LEASE_S)
+        if self._on_lock_overrun is not None:
+            self._on_lock_overrun()
 
     async def get_runtime(self, room_id: str) -> RoomRuntime | None:
         with _unavailable_on_error():

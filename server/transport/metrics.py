@@ -22,5 +22,9 @@ class Metrics:
                                  "Delay between publish and local delivery",
                                  registry=self.registry)
 
+        self.lock_overruns = Counter("peer_rooms_room_lock_overruns",
+                                     "Room locks whose lease ended before release",
+                                     registry=self.registry)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

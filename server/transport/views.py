@@ -60,7 +60,7 @@ async def _check_login(request: web.Request, name: object, passphrase: object) -
         return None
     rooms = request.app[ROOMS]
     key = f"login:{rooms.core.tokens.device_hash(name)}"
-    if await rooms.core.take_token(key, _LOGIN_RULE):
+    if await rooms.core.token_wait(key, _LOGIN_RULE):
         return None
     facilitator = request.app[SETTINGS].facilitator(name.strip())
     stored = facilitator.passphrase_hash if facilitator else DUMMY_HASH

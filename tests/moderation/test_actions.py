@@ -33,7 +33,7 @@ def bad(payload: object, field: str) -> None:
         ({"action": "unmute", "member_id": "m1"}, {"member_id": "m1"}),
         ({"action": "remove", "member_id": "m1"}, {"member_id": "m1"}),
         ({"action": "promote", "member_id": "m1"}, {"member_id": "m1"}),
-        ({"action": "admit", "member_id": "m1"}, {"member_id": "m1"}),
+        ({"action": "admit", "member_id": "m1"}, {"waiting_id": "m1"}),
         ({"action": "ban", "member_id": "m1"},
          {"member_id": "m1", "days": None, "scope": "room", "reason": None}),
         ({"action": "ban", "member_id": "m1", "days": 3650, "scope": "all", "reason": " troll "},

@@ -33,7 +33,7 @@ def test_roles_are_wire_strings() -> None:
 def test_action_sets() -> None:
     assert len(MOD_ACTIONS) == 21
     assert TARGETED_ACTIONS <= MOD_ACTIONS
-    assert {"mute", "unmute", "remove", "ban", "promote", "admit"} == TARGETED_ACTIONS
+    assert {"mute", "unmute", "remove", "ban", "promote"} == TARGETED_ACTIONS
 
 
 @pytest.mark.parametrize("actor", [None, MEMBER])

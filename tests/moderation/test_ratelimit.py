@@ -8,7 +8,6 @@ from moderation.ratelimit import (
     consume,
     rate_denial,
     slow_denial,
-    slow_mode_wait,
 )
 
 RULE = BucketRule(burst=5, interval_s=2.0)
@@ -99,16 +98,6 @@ def test_clock_backwards_with_fresh_bucket() -> None:
 def test_rule_rejects_nonsense(burst: int, interval: float) -> None:
     with pytest.raises(ValueError):
         BucketRule(burst=burst, interval_s=interval)
-
-
-def test_slow_mode_wait() -> None:
-    assert slow_mode_wait(None, 30, 100.0) == 0.0
-    assert slow_mode_wait(90.0, 0, 100.0) == 0.0
-    assert slow_mode_wait(90.0, 30, 100.0) == pytest.approx(20.0)
-    assert slow_mode_wait(70.0, 30, 100.0) == 0.0
-    assert slow_mode_wait(60.0, 30, 100.0) == 0.0
-    # Clock stepped back: never longer than the slow-mode interval itself.
-    assert slow_mode_wait(500.0, 30, 100.0) == 30.0
 
 
 @pytest.mark.parametrize(

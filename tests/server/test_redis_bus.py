@@ -77,3 +77,34 @@ async def test_unhosted_rooms_are_unsubscribed_after_a_while(
         await bus.close()
         await store.close()
 
+
+
+async def test_a_message_whose_delivery_failed_is_delivered_from_the_buffer(
+        redis_server: RedisServer) -> None:
+    redis_server.flush()
+    store = RedisStore(redis_client(redis_server.url), process_id="p1")
+    delivered: list[int] = []
+    failed: list[int] = []
+    arrived = asyncio.Event()
+
+    async def sink(envelope: Envelope) -> None:
+        seq = int(envelope.data["seq"])
+        if seq == 2 and not failed:
+            failed.append(seq)
+            raise RuntimeError("a socket write failed")
+        delivered.append(seq)
+        if seq == 3:
+            arrived.set()
+
+    bus = RedisBus(store.redis, store, sink, process_id="p1")
+    await bus.start()
+    try:
+        await bus.host("r")
+        for key in ("a", "b", "c"):
+            await store.post_message("r", message(key), f"k-{key}", time.time())
+        await asyncio.wait_for(arrived.wait(), 5)
+        assert failed == [2]
+        assert delivered == [1, 2, 3]  # 2 was not recorded as seen, so the gap was filled
+    finally:
+        await bus.close()
+        await store.close()

@@ -11,14 +11,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from server.config.loader import parse_weekly
-from server.config.settings import RoomConfig, WeeklyTime
+from server.config.settings import RoomConfig, WeeklyTime, parse_until
 from server.rooms.schedule import (
     Occurrence,
     current_or_next,
     next_start_iso,
-    next_transition,
     occurrences,
-    parse_until,
     series_start,
     status_at,
 )
@@ -100,8 +98,8 @@ def test_ambiguous_fall_back_start_is_the_first_one() -> None:
     assert status_at(room, utc(2026, 11, 1, 5, 45).timestamp()) == "open"
     # The second 01:30 (standard time) is not a second meeting.
     assert status_at(room, utc(2026, 11, 1, 6, 30).timestamp()) == "closed"
-    assert next_transition(room, utc(2026, 11, 1, 5, 45).timestamp()) == (
-        utc(2026, 11, 1, 6).timestamp(), "closed")
+    assert status_at(room, utc(2026, 11, 1, 6).timestamp() - 1) == "open"
+    assert status_at(room, utc(2026, 11, 1, 6).timestamp()) == "closed"
 
 
 def test_nonexistent_spring_forward_start_uses_the_offset_before_the_gap() -> None:
@@ -168,22 +166,22 @@ def test_current_or_next_at_the_exact_edges() -> None:
     assert next_start_iso(room, end) == "2026-06-24T00:00:00.000Z"
 
 
-def test_next_transition_at_the_exact_edges() -> None:
+def test_status_changes_at_the_exact_edges() -> None:
     room = meeting("tue 19:00", tz=CHICAGO, duration_m=60, doors_m=15)
     doors = local(CHICAGO, 2026, 6, 16, 18, 45)
     start = local(CHICAGO, 2026, 6, 16, 19)
     end = local(CHICAGO, 2026, 6, 16, 20)
-    assert next_transition(room, doors - MINUTE) == (doors, "lobby")
-    assert next_transition(room, doors) == (start, "open")
-    assert next_transition(room, start) == (end, "closed")
-    assert next_transition(room, end) == (local(CHICAGO, 2026, 6, 23, 18, 45), "lobby")
+    next_doors = local(CHICAGO, 2026, 6, 23, 18, 45)
+    assert [status_at(room, t) for t in (doors - MINUTE, doors, start - 1, start, end - 1, end,
+                                         next_doors - 1, next_doors)] == [
+        "closed", "lobby", "lobby", "open", "open", "closed", "closed", "lobby"]
 
 
 def test_no_doors_open_goes_straight_to_open() -> None:
     room = meeting("tue 19:00", tz=CHICAGO, duration_m=60, doors_m=0)
     start = local(CHICAGO, 2026, 6, 16, 19)
     assert status_at(room, start - 1) == "closed"
-    assert next_transition(room, start - MINUTE) == (start, "open")
+    assert status_at(room, start) == "open"
 
 
 def test_overlapping_meetings_hand_over_once_the_later_one_starts() -> None:
@@ -198,7 +196,9 @@ def test_overlapping_meetings_hand_over_once_the_later_one_starts() -> None:
     current = current_or_next(room, second)
     assert current is not None and current.starts_at.timestamp() == second
     # Open from 19:00 straight through to 21:30: the hand-overs are not changes.
-    assert next_transition(room, first) == (local(CHICAGO, 2026, 6, 14, 21, 30), "closed")
+    last_end = local(CHICAGO, 2026, 6, 14, 21, 30)
+    assert all(status_at(room, t) == "open" for t in range(int(first), int(last_end), 300))
+    assert status_at(room, last_end) == "closed"
 
 
 # --- until, parse_until, rooms without a schedule -------------------------------
@@ -210,7 +210,6 @@ def test_until_stops_occurrences_after_that_local_day() -> None:
     after = local(NEW_YORK, 2026, 3, 15, 20, 30)
     assert status_at(room, after) == "closed"
     assert current_or_next(room, after) is None
-    assert next_transition(room, after) is None
     assert next_start_iso(room, after) is None
     assert series_start(room, room.weekly[0], after) is None
 
@@ -243,7 +242,6 @@ def test_rooms_without_a_schedule_have_no_occurrences() -> None:
         assert occurrences(room, utc(2026, 1, 1), utc(2027, 1, 1)) == []
         assert status_at(room, now) == "closed"
         assert current_or_next(room, now) is None
-        assert next_transition(room, now) is None
         assert next_start_iso(room, now) is None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 
@@ -148,8 +149,29 @@ async def test_audit_keeps_thirty_days(store: Store) -> None:
 
 async def test_room_lock_serialises(store: Store) -> None:
     order: list[str] = []
-    async with store.room_lock("r"):
-        order.append("inside")
-    async with store.room_lock("r"):
-        order.append("again")
-    assert order == ["inside", "again"]
+    b_waiting = asyncio.Event()
+
+    async def a() -> None:
+        async with store.room_lock("r"):
+            order.append("a in")
+            b_task = asyncio.create_task(b())
+            await asyncio.wait_for(b_waiting.wait(), 5)
+            # A round trip while holding the lock: a lock that let b in would show now.
+            await store.get_runtime("r")
+            order.append("a out")
+        await asyncio.wait_for(b_task, 15)
+
+    async def b() -> None:
+        order.append("b waiting")
+        b_waiting.set()
+        async with store.room_lock("r"):
+            order.append("b in")
+
+    await a()
+    assert order == ["a in", "b waiting", "a out", "b in"]
+
+
+async def test_other_rooms_locks_do_not_contend(store: Store) -> None:
+    async with store.room_lock("r"), store.room_lock("other"):
+        entered = True
+    assert entered
