@@ -4,7 +4,6 @@
 // Protocol: DESIGN.md §3. Every emit waits for its acknowledgement; failures show the
 // server's own message.
 
-import { join } from "./membership.js";
 import { announce, clearError, setConnection, showError } from "./notices.js";
 import { el } from "./render.js";
 import { $, state } from "./state.js";
@@ -42,7 +41,11 @@ export function showConnecting() {
   if (!socket.connected) setConnection(socket.active ? "Connecting…" : "");
 }
 
-export function setupConnection() {
+/**
+ * join({resume}) comes from membership.js, which sends through `call`: passed in, so
+ * the two modules don't import each other.
+ */
+export function setupConnection({ join }) {
   socket.on("welcome", ({ device } = {}) => {
     if (typeof device !== "string" || !device) return;
     storageSet("localStorage", DEVICE_KEY, device);

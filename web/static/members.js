@@ -1,44 +1,39 @@
-// Who is here: the member list, presence updates, and handles we have seen.
+// Who is here: the member list and presence updates.
 
-import { refreshMessageActions } from "./chatlog.js";
 import { socket } from "./connection.js";
+import { rememberHandles } from "./handles.js";
 import { announce } from "./notices.js";
 import { isStaffRole, memberElement } from "./render.js";
 import { saveSession } from "./session.js";
-import { handRaised } from "./share.js";
-import { staff } from "./staff-link.js";
-import { $, KIND, ROOM, isStaff, state } from "./state.js";
+import { $, KIND, ROOM, handRaised, isStaff, state } from "./state.js";
 
-// Handles seen on this page, kept after people leave so the audit log and alerts
-// can still name them. Only in memory: gone when the page closes.
-const knownHandles = new Map();
+/**
+ * ctx: {staff: {memberAction(li, action), show(visible)}} (staff-link.js) for the
+ * buttons on each member and a promotion; {refreshMessageActions()} (chatlog.js) for
+ * a promotion. Returns renderMembers, which the share queue and room state call too.
+ */
+export function createMembers({ staff, refreshMessageActions }) {
+  function renderMembers() {
+    rememberHandles();
+    const list = $("members");
+    const open = new Set([...list.querySelectorAll("details[open]")].map((d) => d.closest("li").dataset.memberId));
+    const sorted = [...state.members.values()].sort((a, b) =>
+      Number(isStaffRole(b.role)) - Number(isStaffRole(a.role)) || a.handle.localeCompare(b.handle));
+    const sharing = state.room?.share?.member_id || null;
+    const canCall = isStaff() && KIND === "meeting" && state.room?.status === "open";
+    list.replaceChildren(...sorted.map((member) => {
+      const li = memberElement(member, {
+        me: state.me, viewerIsStaff: isStaff(), handRaised: handRaised(member.id),
+        sharing: member.id === sharing, canCall: canCall && !isStaffRole(member.role),
+      });
+      const details = li.querySelector("details");
+      if (details && open.has(member.id)) details.open = true;
+      return li;
+    }));
+    const count = Math.max(state.memberCount, state.members.size);
+    $("member-count").textContent = `(${count})`;
+  }
 
-export function memberHandle(id) {
-  return state.members.get(id)?.handle || knownHandles.get(id) || null;
-}
-
-export function renderMembers() {
-  for (const member of state.members.values()) knownHandles.set(member.id, member.handle);
-  const list = $("members");
-  const open = new Set([...list.querySelectorAll("details[open]")].map((d) => d.closest("li").dataset.memberId));
-  const sorted = [...state.members.values()].sort((a, b) =>
-    Number(isStaffRole(b.role)) - Number(isStaffRole(a.role)) || a.handle.localeCompare(b.handle));
-  const sharing = state.room?.share?.member_id || null;
-  const canCall = isStaff() && KIND === "meeting" && state.room?.status === "open";
-  list.replaceChildren(...sorted.map((member) => {
-    const li = memberElement(member, {
-      me: state.me, viewerIsStaff: isStaff(), handRaised: handRaised(member.id),
-      sharing: member.id === sharing, canCall: canCall && !isStaffRole(member.role),
-    });
-    const details = li.querySelector("details");
-    if (details && open.has(member.id)) details.open = true;
-    return li;
-  }));
-  const count = Math.max(state.memberCount, state.members.size);
-  $("member-count").textContent = `(${count})`;
-}
-
-export function setupMembers() {
   $("members").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
     const li = button && button.closest("[data-member-id]");
@@ -64,4 +59,6 @@ export function setupMembers() {
     else state.memberCount = state.members.size;
     renderMembers();
   });
+
+  return { renderMembers };
 }

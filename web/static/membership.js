@@ -1,49 +1,11 @@
-// Being in the room: which view shows (join form, lobby, chat), joining and resuming,
-// being seated, leaving, and the end of a membership.
+// Being in the room: joining and resuming, being seated, and leaving. Which view
+// shows, and the end of a membership, are stage.js.
 
-import { addMessage, clearLog, refreshMessageActions, restartNumbering } from "./chatlog.js";
-import { clearPendingSend, sendIfWaitingForReconnect } from "./compose.js";
+import { sendIfWaitingForReconnect } from "./compose.js";
 import { call, socket } from "./connection.js";
-import { enterLobby } from "./lobby.js";
-import { renderMembers } from "./members.js";
 import { announce, showError } from "./notices.js";
-import { closeReport } from "./report.js";
-import { renderRoomState } from "./roomstate.js";
 import { clearSession, saveSession } from "./session.js";
-import { clearShare } from "./share.js";
-import { staff } from "./staff-link.js";
-import { $, FACILITATOR, ROOM, isStaff, state } from "./state.js";
-
-// ---- views -------------------------------------------------------------------
-
-export function showStage(stage) {
-  state.stage = stage;
-  $("join-section").hidden = !(stage === "out" || stage === "joining" || stage === "ended");
-  $("lobby-section").hidden = stage !== "lobby";
-  $("chat-section").hidden = stage !== "in";
-  $("pinned").hidden = !state.room?.pinned || stage === "lobby";
-  if (stage !== "lobby") state.waitingId = null;
-  staff.show(stage === "in" && isStaff());
-  $("join-button").disabled = stage === "joining" || state.blocked;
-  $("handle").disabled = state.blocked;
-}
-
-export function endMembership(message, { blocked = false, isError = false } = {}) {
-  state.blocked = blocked;
-  clearSession();
-  state.me = null;
-  state.members.clear();
-  clearShare();
-  clearPendingSend();
-  closeReport();
-  // Removed or banned: the alert says why, and the join form stays visible but off.
-  $("join-explain").hidden = blocked;
-  showStage("ended");
-  if (isError) showError({ message }); else announce(message);
-  if (!blocked) $("handle").focus();
-}
-
-// ---- joining ---------------------------------------------------------------------
+import { $, FACILITATOR, ROOM, state } from "./state.js";
 
 const JOIN_FALLBACK = {
   closed: "This meeting isn't open right now.",
@@ -55,97 +17,105 @@ const JOIN_FALLBACK = {
   full: "This room is full right now.",
 };
 
-export async function join({ resume = false } = {}) {
-  state.wantJoin = false;
-  const payload = { room: ROOM, handle: state.handle };
-  if (resume && state.memberToken) {
-    payload.resume = { member_token: state.memberToken, last_seq: state.lastSeq };
-  }
-  if (!payload.resume) {
-    // A fresh join sees nothing from before (DESIGN §3). Cleared before asking, not
-    // after the answer: a message can arrive between the server seating us and its
-    // answer, and it belongs on screen.
-    clearLog();
-  }
-  const previous = state.stage;
-  // A reconnect keeps the room on screen; only a first join shows "joining".
-  if (previous !== "lobby" && previous !== "in") showStage("joining");
-  const answer = await call("join", payload, { quiet: resume });
-  if (answer.ok) {
-    onJoined(answer, { resumed: Boolean(payload.resume) });
-    return;
-  }
-  const code = answer.error && answer.error.code;
-  if (code === "waiting") {
-    // `admitted` + `joined` may overtake this answer when the meeting opens just then.
-    if (state.stage === "in") return;
-    state.waitingId = typeof answer.waiting_id === "string" ? answer.waiting_id : null;
-    enterLobby();
-    if (answer.room && typeof answer.room === "object") renderRoomState(answer.room);
-    return;
-  }
-  if (code === "offline" || code === "timeout") {
-    // Try again when the connection comes back.
-    state.wantJoin = !payload.resume;
-    showStage(previous === "in" ? "in" : previous === "lobby" ? "lobby" : "out");
-    if (!payload.resume) showError(answer.error);
-    return;
-  }
-  if (payload.resume) clearSession();
-  state.me = null;
-  showStage("out");
-  showError({ message: answer.error?.message || JOIN_FALLBACK[code] });
-  if (code === "banned") {
-    state.blocked = true;
-    showStage("ended");
-  } else if (code === "closed" && FACILITATOR) {
-    $("open-room-button").hidden = false;
-  } else if (code === "handle_taken" || code === "handle_invalid") {
-    $("handle").focus();
-    $("handle").select();
-  }
-}
+/**
+ * ctx: {showStage(stage), endMembership(message)} (stage.js); {enterLobby()} (lobby.js)
+ * for a `waiting` answer; {renderRoomState(room)} (roomstate.js), {renderMembers()}
+ * (members.js) and {chatlog: {addMessage, clearLog, refreshMessageActions,
+ * restartNumbering}} (chatlog.js) for being seated. Returns join, for (re)connections.
+ */
+export function createMembership({ chatlog, showStage, endMembership, enterLobby, renderRoomState, renderMembers }) {
+  const { addMessage, clearLog, refreshMessageActions, restartNumbering } = chatlog;
 
-function onJoined(answer, { resumed }) {
-  const wasIn = state.stage === "in";
-  state.me = answer.member;
-  state.memberToken = answer.member_token;
-  state.handle = answer.member?.handle || state.handle;
-  state.blocked = false;
-  $("open-room-button").hidden = true;
-
-  const roomSeq = Number(answer.seq) || 0;
-  if (resumed && roomSeq < state.lastSeq) restartNumbering();
-  state.members = new Map((answer.members || []).map((m) => [m.id, m]));
-  if (state.me && !state.members.has(state.me.id)) state.members.set(state.me.id, state.me);
-  state.memberCount = state.members.size;
-  for (const msg of answer.missed || []) addMessage(msg, { quiet: true });
-  state.lastSeq = Math.max(state.lastSeq, roomSeq);
-  saveSession();
-
-  showStage("in");
-  if (answer.room) renderRoomState(answer.room);
-  renderMembers();
-  refreshMessageActions();
-
-  if (resumed && wasIn) {
-    const missed = (answer.missed || []).length;
-    if (missed) announce(missed === 1 ? "1 message arrived while you were away." : `${missed} messages arrived while you were away.`);
-  } else {
-    announce(`You're in the room as ${state.me.handle}.`);
-    $("compose").focus();
+  async function join({ resume = false } = {}) {
+    state.wantJoin = false;
+    const payload = { room: ROOM, handle: state.handle };
+    if (resume && state.memberToken) {
+      payload.resume = { member_token: state.memberToken, last_seq: state.lastSeq };
+    }
+    if (!payload.resume) {
+      // A fresh join sees nothing from before (DESIGN §3). Cleared before asking, not
+      // after the answer: a message can arrive between the server seating us and its
+      // answer, and it belongs on screen.
+      clearLog();
+    }
+    const previous = state.stage;
+    // A reconnect keeps the room on screen; only a first join shows "joining".
+    if (previous !== "lobby" && previous !== "in") showStage("joining");
+    const answer = await call("join", payload, { quiet: resume });
+    if (answer.ok) {
+      onJoined(answer, { resumed: Boolean(payload.resume) });
+      return;
+    }
+    const code = answer.error && answer.error.code;
+    if (code === "waiting") {
+      // `admitted` + `joined` may overtake this answer when the meeting opens just then.
+      if (state.stage === "in") return;
+      state.waitingId = typeof answer.waiting_id === "string" ? answer.waiting_id : null;
+      enterLobby();
+      if (answer.room && typeof answer.room === "object") renderRoomState(answer.room);
+      return;
+    }
+    if (code === "offline" || code === "timeout") {
+      // Try again when the connection comes back.
+      state.wantJoin = !payload.resume;
+      showStage(previous === "in" ? "in" : previous === "lobby" ? "lobby" : "out");
+      if (!payload.resume) showError(answer.error);
+      return;
+    }
+    if (payload.resume) clearSession();
+    state.me = null;
+    showStage("out");
+    showError({ message: answer.error?.message || JOIN_FALLBACK[code] });
+    if (code === "banned") {
+      state.blocked = true;
+      showStage("ended");
+    } else if (code === "closed" && FACILITATOR) {
+      $("open-room-button").hidden = false;
+    } else if (code === "handle_taken" || code === "handle_invalid") {
+      $("handle").focus();
+      $("handle").select();
+    }
   }
-  sendIfWaitingForReconnect();
-}
 
-export async function leave() {
-  const stage = state.stage;
-  await call("leave", { room: ROOM }, { quiet: true });
-  state.blocked = false;
-  endMembership(stage === "lobby" ? "You left the waiting room." : "You left the room. Take care of yourself.");
-}
+  function onJoined(answer, { resumed }) {
+    const wasIn = state.stage === "in";
+    state.me = answer.member;
+    state.memberToken = answer.member_token;
+    state.handle = answer.member?.handle || state.handle;
+    state.blocked = false;
+    $("open-room-button").hidden = true;
 
-export function setupMembership() {
+    const roomSeq = Number(answer.seq) || 0;
+    if (resumed && roomSeq < state.lastSeq) restartNumbering();
+    state.members = new Map((answer.members || []).map((m) => [m.id, m]));
+    if (state.me && !state.members.has(state.me.id)) state.members.set(state.me.id, state.me);
+    state.memberCount = state.members.size;
+    for (const msg of answer.missed || []) addMessage(msg, { quiet: true });
+    state.lastSeq = Math.max(state.lastSeq, roomSeq);
+    saveSession();
+
+    showStage("in");
+    if (answer.room) renderRoomState(answer.room);
+    renderMembers();
+    refreshMessageActions();
+
+    if (resumed && wasIn) {
+      const missed = (answer.missed || []).length;
+      if (missed) announce(missed === 1 ? "1 message arrived while you were away." : `${missed} messages arrived while you were away.`);
+    } else {
+      announce(`You're in the room as ${state.me.handle}.`);
+      $("compose").focus();
+    }
+    sendIfWaitingForReconnect();
+  }
+
+  async function leave() {
+    const stage = state.stage;
+    await call("leave", { room: ROOM }, { quiet: true });
+    state.blocked = false;
+    endMembership(stage === "lobby" ? "You left the waiting room." : "You left the room. Take care of yourself.");
+  }
+
   socket.on("joined", (answer) => {
     if (!answer || (answer.room && answer.room.room && answer.room.room !== ROOM)) return;
     onJoined(answer, { resumed: false });
@@ -182,4 +152,7 @@ export function setupMembership() {
   });
 
   $("leave-button").addEventListener("click", leave);
+  $("lobby-leave-button").addEventListener("click", leave);
+
+  return { join };
 }

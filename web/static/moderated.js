@@ -2,7 +2,6 @@
 
 import { updateSendButton } from "./compose.js";
 import { socket } from "./connection.js";
-import { endMembership } from "./membership.js";
 import { announce } from "./notices.js";
 import { formatWhen } from "./render.js";
 import { $, ROOM, state } from "./state.js";
@@ -27,7 +26,8 @@ function setMuted(until) {
   updateSendButton();
 }
 
-export function setupModerated() {
+/** ctx: {endMembership(message, options)} (stage.js) for a removal or a ban. */
+export function setupModerated({ endMembership }) {
   socket.on("moderated", (data) => {
     if (!data || data.room !== ROOM) return;
     switch (data.action) {

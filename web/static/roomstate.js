@@ -3,13 +3,8 @@
 
 import { endWait } from "./compose.js";
 import { socket } from "./connection.js";
-import { renderLobby } from "./lobby.js";
-import { renderMembers } from "./members.js";
-import { endMembership } from "./membership.js";
 import { announce } from "./notices.js";
 import { formatSeconds, noteServerTime, phaseLabel } from "./render.js";
-import { renderQueue, renderShare } from "./share.js";
-import { staff } from "./staff-link.js";
 import { $, KIND, ROOM, isStaff, state } from "./state.js";
 
 const STATUS_TEXT = { open: "Open", lobby: "Doors open", closed: "Closed" };
@@ -39,25 +34,31 @@ function renderStatus(r) {
     : "";
 }
 
-export function renderRoomState(room) {
-  state.room = { ...(state.room || {}), ...room };
-  const r = state.room;
-  // A server clock reading, if the server sends one (share timers use it).
-  if (typeof room.now === "string") noteServerTime(room.now);
-  if (r.title) $("room-title").textContent = r.title;
-  renderStatus(r);
-  $("pinned").hidden = !r.pinned || state.stage === "lobby";
-  $("pinned-text").textContent = r.pinned || "";
-  // Slow mode switched off: the wait it imposed is over too.
-  if (!r.slow_mode && state.waitCode === "slow_mode") endWait({ quiet: true });
-  renderQueue(r.queue);
-  renderShare(r.share);
-  renderMembers();
-  renderLobby();
-  staff.onRoomState(r);
-}
+/**
+ * ctx: what a room_state redraws elsewhere: {renderLobby()} (lobby.js), {renderMembers()}
+ * (members.js), {renderQueue(queue), renderShare(share)} (share.js), {staff:
+ * {onRoomState(room)}} (staff-link.js); and {endMembership(message)} (stage.js) for a
+ * meeting that closes. Returns renderRoomState, which a join's answer goes through too.
+ */
+export function createRoomState({ staff, endMembership, renderLobby, renderMembers, renderQueue, renderShare }) {
+  function renderRoomState(room) {
+    state.room = { ...(state.room || {}), ...room };
+    const r = state.room;
+    // A server clock reading, if the server sends one (share timers use it).
+    if (typeof room.now === "string") noteServerTime(room.now);
+    if (r.title) $("room-title").textContent = r.title;
+    renderStatus(r);
+    $("pinned").hidden = !r.pinned || state.stage === "lobby";
+    $("pinned-text").textContent = r.pinned || "";
+    // Slow mode switched off: the wait it imposed is over too.
+    if (!r.slow_mode && state.waitCode === "slow_mode") endWait({ quiet: true });
+    renderQueue(r.queue);
+    renderShare(r.share);
+    renderMembers();
+    renderLobby();
+    staff.onRoomState(r);
+  }
 
-export function setupRoomState() {
   socket.on("room_state", (room) => {
     if (!room || room.room !== ROOM) return;
     const before = state.room || {};
@@ -81,4 +82,6 @@ export function setupRoomState() {
       announce(`Now: ${phaseLabel(room.phase)}. ${room.chat === false ? "Chat is paused for this part." : "Chat is open."}`);
     }
   });
+
+  return { renderRoomState };
 }

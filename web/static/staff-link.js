@@ -1,32 +1,35 @@
 // The facilitator tools (staff.js) wired to this page: moderation goes out through the
 // socket, and the staff-only events come in to the panel.
 
-import { focusMessage } from "./chatlog.js";
 import { call, socket } from "./connection.js";
-import { memberHandle } from "./members.js";
+import { memberHandle } from "./handles.js";
 import { announce, showError } from "./notices.js";
 import { createStaff } from "./staff.js";
 import { KIND, ROOM, isStaff } from "./state.js";
 
-// Made as this module loads: it only looks up its own elements. The functions it is
-// given are all function declarations, ready even inside an import cycle.
-export const staff = createStaff({
-  kind: KIND,
-  async mod(action, fields, { quiet = false } = {}) {
-    const answer = await call("mod", { room: ROOM, action, ...fields }, { quiet });
-    if (!answer.ok && !quiet) showError(answer.error);
-    return answer;
-  },
-  announce,
-  memberHandle,
-  focusMessage,
-});
+/**
+ * ctx: {focusMessage(id) -> bool} (chatlog.js). Returns the panel (createStaff's API),
+ * which the chat log, member list, share queue and room state tell what changed.
+ */
+export function createStaffLink({ focusMessage }) {
+  const staff = createStaff({
+    kind: KIND,
+    async mod(action, fields, { quiet = false } = {}) {
+      const answer = await call("mod", { room: ROOM, action, ...fields }, { quiet });
+      if (!answer.ok && !quiet) showError(answer.error);
+      return answer;
+    },
+    announce,
+    memberHandle,
+    focusMessage,
+  });
 
-export function setupStaffLink() {
   socket.on("alert", (data) => { if (data && data.room === ROOM && isStaff()) staff.onAlert(data); });
   socket.on("held", (data) => { if (data && data.room === ROOM && isStaff()) staff.onHeld(data); });
   // Sent only to staff, and the first one comes right after a facilitator's join, before
   // the join's answer: rendered even before this page knows it is staff (the panel stays
   // hidden until then).
   socket.on("lobby", (data) => { if (data && data.room === ROOM) staff.onLobby(data); });
+
+  return staff;
 }

@@ -39,3 +39,7 @@ export const state = {
 };
 
 export const isStaff = () => Boolean(state.me && isStaffRole(state.me.role));
+
+// Asked by the member list and the share queue alike, so it lives with the state.
+export const handRaised = (id) =>
+  Boolean(state.room && Array.isArray(state.room.queue) && state.room.queue.includes(id));
