@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 import socketio
+from engineio.async_drivers.aiohttp import WebSocket
 from socketio import packet
 
 from moderation.decisions import bad_request
@@ -25,11 +26,36 @@ RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "message"
                              "newListener", "removeListener"})
 
 
+# engine.io packet types a client may send (open..noop); anything else is not engine.io.
+_EIO_TYPES = frozenset("0123456")
+
+
 def is_reserved(event: str) -> bool:
     return event in RESERVED_EVENTS or event.startswith("!")
 
 
+class GuardedWebSocket(WebSocket):  # type: ignore[misc]
+    """engine.io's aiohttp websocket, refusing frames engine.io cannot decode.
+
+    engine.io decodes a frame outside its error handling, so an empty frame or an
+    unknown packet type raised out of the request with a traceback. Returning None
+    is engine.io's "the client went away": it closes this one connection.
+    """
+
+    async def wait(self) -> str | bytes | None:
+        data: str | bytes = await super().wait()
+        if isinstance(data, str) and data[:1] not in _EIO_TYPES:
+            log.warning("closing a connection that sent a frame engine.io cannot decode")
+            return None
+        return data
+
+
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # The driver table is engine.io's own extension point for its transports.
+        self.eio._async = {**self.eio._async, "websocket": GuardedWebSocket}
+
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         if not isinstance(data, str) or data[:1] in (str(packet.BINARY_EVENT),
                                                       str(packet.BINARY_ACK)):
