@@ -47,6 +47,11 @@ class GuardedWebSocket(WebSocket):  # type: ignore[misc]
         if isinstance(data, str) and data[:1] not in _EIO_TYPES:
             log.warning("closing a connection that sent a frame engine.io cannot decode")
             return None
+        if isinstance(data, str) and data[:1] == "1":
+            # The client's close packet: engine.io marks the socket closed but keeps
+            # the websocket until its ping timeout; end it now instead.
+            await self.close()
+            return None
         return data
 
 
@@ -67,6 +72,11 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
             await super()._handle_eio_message(eio_sid, data)
         except (ValueError, TypeError, RecursionError, IndexError, KeyError) as exc:
             await self._close(eio_sid, type(exc).__name__)
+            return
+        if data[:1] == str(packet.DISCONNECT):
+            # "/" is our only namespace: a connection that left it can do nothing more,
+            # so it is closed rather than left idle (its later events would go unanswered).
+            await self.eio.disconnect(eio_sid)
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None,
                             data: Any) -> None:
