@@ -29,12 +29,17 @@ from server.transport.guarded_server import GuardedServer
 from server.transport.metrics import Metrics
 from server.transport.namespace import RoomsNamespace
 from server.transport.security import security_headers
-from server.transport.templating import WEB_DIR, Templates
+from server.transport.templating import Templates
 from server.transport.views import add_routes
+from server.transport.web_files import web_files
 
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 64 * 1024  # a bigger frame closes that connection (engine.io's own limit)
+
+
+class MissingWebFiles(RuntimeError):
+    """The page files or the browser client bundle are not where the app looks."""
 
 
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> web.Application:
@@ -88,10 +93,11 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app[NAMESPACE] = namespace
 
     add_routes(app)
-    app.router.add_static("/static/vendor/",
-                          WEB_DIR / "node_modules" / "socket.io-client" / "dist",
-                          follow_symlinks=False)
-    app.router.add_static("/static/", WEB_DIR / "static")
+    files = web_files()
+    if files.missing():
+        raise MissingWebFiles(files.missing() or "")
+    app.router.add_static("/static/vendor/", files.vendor, follow_symlinks=False)
+    app.router.add_static("/static/", files.static)
     app.cleanup_ctx.append(_lifecycle)
     app.on_shutdown.append(_tell_clients)
     return app

@@ -9,7 +9,7 @@ import sys
 
 from aiohttp import web
 
-from server.app import create_app
+from server.app import MissingWebFiles, create_app
 from server.config.demo import DEMO_FACILITATOR
 from server.config.loader import ConfigError, load_settings
 from server.config.startup import Startup, cluster_sources, log_level, startup
@@ -76,7 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     settings = started.settings
-    web.run_app(create_app(settings, clock=started.clock), host=settings.host, port=settings.port,
+    try:
+        app = create_app(settings, clock=started.clock)
+    except MissingWebFiles as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    web.run_app(app, host=settings.host, port=settings.port,
                 access_log=None, shutdown_timeout=settings.shutdown_grace_s,
                 print=lambda text: print(text, flush=True))
     return 0

@@ -218,15 +218,18 @@ def toml_config(config: dict[str, Any]) -> str:
 
 
 def start_process(config: dict[str, Any], tmp: Path, *, env: dict[str, str] | None = None,
-                  port: int | None = None) -> LiveServer:
-    """A real `peer-rooms serve` process; returns once /healthz answers."""
+                  port: int | None = None, command: list[str] | None = None,
+                  cwd: Path = ROOT) -> LiveServer:
+    """A real `peer-rooms serve` process (`command`: another way to run it, e.g. an
+    installed wheel's script); returns once /healthz answers."""
     port = port or free_port()
     path = tmp / f"peer-rooms-{port}.toml"
     path.write_text(toml_config(config))
     log_path = tmp / f"server-{port}.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--config", str(path), "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [*(command or [sys.executable, "-m", "server"]), "serve", "--config", str(path),
+         "--port", str(port)],
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         env={**os.environ, "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
              # Real-speed time from a quiet moment, so the schedule never surprises a test.
              "PEER_ROOMS_CLOCK": f"{QUIET_MOMENT},1", **(env or {})},

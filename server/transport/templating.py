@@ -1,4 +1,4 @@
-"""Jinja2 pages with autoescaping on, from web/templates."""
+"""Jinja2 pages with autoescaping on, from the templates in `web_files()`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+from server.transport.web_files import web_files
 
 
 class Templates:
-    def __init__(self, directory: Path = WEB_DIR / "templates") -> None:
+    def __init__(self, directory: Path | None = None) -> None:
+        directory = directory or web_files().templates
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(directory),
             autoescape=jinja2.select_autoescape(default=True),
