@@ -28,6 +28,7 @@ from server.store.redis import RedisStore, redis_client
 from server.transport.guarded_server import GuardedServer
 from server.transport.metrics import Metrics
 from server.transport.namespace import RoomsNamespace
+from server.transport.proxies import proxy_middleware, same_origin_socket
 from server.transport.security import security_headers
 from server.transport.templating import Templates
 from server.transport.views import add_routes
@@ -43,7 +44,9 @@ class MissingWebFiles(RuntimeError):
 
 
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> web.Application:
-    app = web.Application(middlewares=[security_headers], client_max_size=MAX_FRAME * 4)
+    app = web.Application(middlewares=[proxy_middleware(settings.trusted_proxies),
+                                       security_headers],
+                          client_max_size=MAX_FRAME * 4)
     metrics = Metrics()
     app[SETTINGS] = settings
     app[METRICS] = metrics
@@ -51,8 +54,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
 
     sio = GuardedServer(
         async_mode="aiohttp",
-        # None means same origin only: engine.io compares Origin with the Host it served.
-        cors_allowed_origins=list(settings.allowed_origins) if settings.allowed_origins else None,
+        # Same origin (as resolved behind a trusted proxy) unless origins are listed.
+        cors_allowed_origins=same_origin_socket(settings.allowed_origins),
         max_http_buffer_size=MAX_FRAME,
         # One event at a time per connection: a member's messages keep their order.
         async_handlers=False,

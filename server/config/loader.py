@@ -6,6 +6,7 @@ line, because the person reading it is an operator at a terminal, not a develope
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -130,7 +131,8 @@ def parse_weekly(text: str) -> WeeklyTime | None:
     return WeeklyTime(_DAYS.index(m[1].lower()), int(m[2]), int(m[3]))
 
 
-_KNOWN_TOP = {"secret_key", "allowed_origins", "facilitators", "rooms", "formats", "limits",
+_KNOWN_TOP = {"secret_key", "allowed_origins", "trusted_proxies", "facilitators", "rooms",
+              "formats", "limits",
               "moderation", "resources", "site_title", "host", "port", "redis_url",
               "meeting_guide_location"}
 _KNOWN_ROOM = {"id", "title", "kind", "timezone", "weekly", "duration", "doors_open", "until",
@@ -159,6 +161,14 @@ def settings_from_mapping(data: Mapping[str, Any], *, source: str = "",
                 raise r.fail(f"allowed_origins[{i}]",
                              "must be an origin like https://meet.example.org (no wildcard)")
 
+    proxies = r.get(data, "trusted_proxies", "trusted_proxies", list, ["127.0.0.1", "::1"])
+    for i, proxy in enumerate(proxies):
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except (TypeError, ValueError):
+            raise r.fail(f"trusted_proxies[{i}]",
+                         "must be an IP address or network like 10.0.0.0/8") from None
+
     facilitators = _facilitators(r, data)
     names = {f.name for f in facilitators}
     formats = _formats(r, data)
@@ -185,6 +195,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, source: str = "",
         port=port,
         redis_url=env.get("REDIS_URL") or r.get(data, "redis_url", "redis_url", str),
         allowed_origins=tuple(origins) if origins is not None else None,
+        trusted_proxies=tuple(proxies),
         facilitators=facilitators,
         rooms=rooms,
         formats=formats,

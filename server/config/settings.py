@@ -109,6 +109,8 @@ class Settings:
     port: int = 8080
     redis_url: str | None = None
     allowed_origins: tuple[str, ...] | None = None  # None: same origin only
+    # Proxies whose X-Forwarded-Proto/-Host/-For are believed (addresses or networks).
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     facilitators: tuple[Facilitator, ...] = ()
     rooms: tuple[RoomConfig, ...] = ()
     formats: dict[str, Format] = field(default_factory=dict)
