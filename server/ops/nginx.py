@@ -29,7 +29,7 @@ http {{
 {servers}
   }}
   server {{
-    listen {listen};
+    listen {listen}{tls};
     location / {{
       proxy_pass http://peer_rooms;
       proxy_http_version 1.1;
@@ -47,7 +47,11 @@ http {{
 """
 
 
-def nginx_config(listen: str, backends: Sequence[str], run_dir: Path) -> str:
-    """The config text: `listen` like "127.0.0.1:8080", backends like "127.0.0.1:8081"."""
+def nginx_config(listen: str, backends: Sequence[str], run_dir: Path,
+                 tls: tuple[Path, Path] | None = None) -> str:
+    """The config text: `listen` like "127.0.0.1:8080", backends like "127.0.0.1:8081";
+    `tls` (certificate, key) makes nginx terminate HTTPS on `listen`."""
     servers = "\n".join(f"    server {backend};" for backend in backends)
-    return _TEMPLATE.format(run=run_dir, servers=servers, listen=listen)
+    tls_lines = (f" ssl;\n    ssl_certificate {tls[0]};\n    ssl_certificate_key {tls[1]}"
+                 if tls else "")
+    return _TEMPLATE.format(run=run_dir, servers=servers, listen=listen, tls=tls_lines)

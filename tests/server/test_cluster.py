@@ -243,13 +243,13 @@ def nginx_front(tmp_path: Path, processes: Processes) -> Iterator[str]:
         proc.stdout.close()
 
 
-def wait_for_http(url: str, proc: Any) -> None:
+def wait_for_http(url: str, proc: Any, context: Any = None) -> None:
     import urllib.request
 
     deadline = time.monotonic() + 10
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=1) as response:
+            with urllib.request.urlopen(url, timeout=1, context=context) as response:
                 if response.status == 200:
                     return
         except OSError:
