@@ -121,11 +121,16 @@ async def _wait_until_empty(server: Server) -> None:
     async with aiohttp.ClientSession() as http:
         while True:
             async with http.get(f"{server.url}/api/rooms") as response:
-                listing = await response.json()
-            if all(room["members"] == 0 for room in listing):
+                listing = await response.json() if response.status == 200 else None
+            if listing is None:
+                # Not yet answerable (the store was busy with the leaves): say so, ask again.
+                print(f"  /api/rooms answered {response.status} while everyone left",
+                      flush=True)
+            elif all(room["members"] == 0 for room in listing):
                 return
             if time.monotonic() > deadline:
-                raise RuntimeError("members still listed a minute after everyone left")
+                raise RuntimeError("members still listed a minute after everyone left:\n"
+                                   f"{server.process.log_tail(40)}")
             await asyncio.sleep(0.5)  # polling an HTTP endpoint: there is no event to wait on
 
 
