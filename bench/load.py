@@ -11,6 +11,11 @@ server counters and RSS between steps:
     send  each sender posts `messages` messages, the next as soon as the ack of the
           previous one arrives (closed loop: the load is as fast as the server lets
           it be); waits until every member has every acknowledged message
+    soak SECONDS RATE
+          open loop: every member sends RATE messages/s for SECONDS (each send on
+          its own schedule, not waiting for the previous ack); answers what was
+          acknowledged and delivered in that window and its latencies
+    leave disconnect everyone (the swarm keeps running, to be told `quit`)
     quit  disconnect everyone and exit
 
 Every message's text carries its send time (ns since the epoch, in hex, so the PII
@@ -23,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import sys
 import time
 from collections import Counter
@@ -81,6 +87,7 @@ class Swarm:
         self.last_delivery = 0.0
         self.target: int | None = None
         self.all_delivered = asyncio.Event()
+        self.soak_sent = 0  # client_ids stay unique across soak windows
 
     # -- receiving ------------------------------------------------------------------
     def _on_message(self, member: Member, data: dict[str, Any]) -> None:
@@ -130,6 +137,52 @@ class Swarm:
                 "expected": self.target, "wall_s": end - started,
                 "latency_ms": summarize_ms(self.latencies_ms),
                 "client_cpu_s": _cpu() - cpu_before, "errors": dict(errors)}
+
+    async def soak(self, seconds: float, rate: float) -> dict[str, Any]:
+        """One window of open-loop load: what it sent, what arrived, how fast."""
+        self.latencies_ms = []
+        deliveries_before = self.deliveries
+        acked: Counter[str] = Counter()
+        errors: Counter[str] = Counter()
+        interval = 1.0 / rate
+        started = time.perf_counter()
+        end = started + seconds
+
+        async def pace(member: Member) -> None:
+            # Spread members over the interval so a room's sends do not all bunch.
+            next_at = started + random.uniform(0, interval)
+            pending: set[asyncio.Task[None]] = set()
+            while next_at < end:
+                # A benchmark's pacing, not a synchronisation: the load is a fixed rate.
+                await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+                self.soak_sent += 1
+                task = asyncio.create_task(self._soak_send(member, self.soak_sent, acked,
+                                                           errors))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                next_at += interval
+            if pending:
+                await asyncio.gather(*pending)
+
+        cpu_before = _cpu()
+        await asyncio.gather(*(pace(m) for m in self.senders))
+        wall = time.perf_counter() - started
+        return {"acked": sum(acked.values()), "deliveries": self.deliveries - deliveries_before,
+                "wall_s": wall, "latency_ms": summarize_ms(self.latencies_ms),
+                "client_cpu_s": _cpu() - cpu_before, "errors": dict(errors)}
+
+    async def _soak_send(self, member: Member, number: int, acked: Counter[str],
+                         errors: Counter[str]) -> None:
+        text = f"{MARK}{time.time_ns():x} k{number} {FILLER}"
+        try:
+            await self._call(member, "send", {"room": member.room, "text": text,
+                                              "client_id": f"soak-{number}"})
+        except RuntimeError as exc:
+            errors[str(exc)] += 1
+        except AckTimeout:
+            errors["ack timeout"] += 1
+        else:
+            acked[member.room] += 1
 
     async def quit(self) -> None:
         await _in_batches([m.client.disconnect() for m in self.members
@@ -190,12 +243,24 @@ async def _serve(spec: Spec) -> None:
             if word == "quit":
                 break
             try:
-                result = await (swarm.join() if word == "join" else swarm.send())
+                result = await _step(swarm, word)
             except Exception as exc:
                 result = {"error": f"{word}: {exc!r}"}
             print(json.dumps(result), flush=True)
     finally:
         await swarm.quit()
+
+
+async def _step(swarm: Swarm, line: str) -> dict[str, Any]:
+    word, *args = line.split()
+    if word == "join":
+        return await swarm.join()
+    if word == "soak":
+        return await swarm.soak(float(args[0]), float(args[1]))
+    if word == "leave":
+        await swarm.quit()
+        return {"left": len(swarm.members)}
+    return await swarm.send()
 
 
 class SwarmProcess:

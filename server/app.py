@@ -74,7 +74,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         redis_store = RedisStore(redis_client(settings.redis_url), process_id=process_id,
                                  buffer_messages=settings.limits.buffer_messages,
                                  buffer_seconds=settings.limits.buffer_seconds,
-                                 on_lock_overrun=metrics.lock_overruns.inc)
+                                 on_lock_overrun=metrics.lock_overruns.inc,
+                                 idempotency_keys=settings.limits.idempotency_keys)
         store = redis_store
         async def repair() -> None:
             await rooms.liveness.tick()
@@ -84,7 +85,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                        on_receive=metrics.bus_received.inc)
     else:
         store = MemoryStore(buffer_messages=settings.limits.buffer_messages,
-                            buffer_seconds=settings.limits.buffer_seconds)
+                            buffer_seconds=settings.limits.buffer_seconds,
+                            idempotency_keys=settings.limits.idempotency_keys,
+                            live_entries=settings.limits.live_entries)
         bus = LocalBus(sink)
     rooms = Rooms(settings=settings, store=store, bus=bus, tokens=Tokens(settings.secret_key),
                   clock=clock, process_id=process_id)

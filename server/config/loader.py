@@ -350,6 +350,8 @@ def _limits(r: _Reader, data: Mapping[str, Any]) -> Limits:
         "buffer_messages": (int, 10, 100_000),
         "buffer_seconds": (int, 60, 24 * 3600),
         "token_ttl_s": (int, 300, 30 * 24 * 3600),
+        "idempotency_keys": (int, 10, 1_000_000),
+        "live_entries": (int, 1000, 10_000_000),
     }
     for name in table:
         if name not in bounds:

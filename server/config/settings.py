@@ -78,6 +78,12 @@ class Limits:
     buffer_messages: int = 500
     buffer_seconds: int = 15 * 60
     token_ttl_s: int = 12 * 3600
+    # Send client_ids remembered per room for `send` retries (15 minutes at most);
+    # beyond this many the oldest is forgotten first.
+    idempotency_keys: int = 1000
+    # The most entries any one per-server map of the in-memory store holds (rate
+    # buckets, revoked resume tokens, claims); the least recently written go first.
+    live_entries: int = 100_000
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,9 @@ class RoomCore:
         # Leaves that failed because the store was down, retried by the liveness beat.
         self.pending_leaves: set[tuple[str, str]] = set()        # (room, member id)
         self.pending_lobby_leaves: set[tuple[str, str]] = set()  # (room, waiting id)
+        # True from the moment the store is found to have lost its state until this
+        # process has put its members back (set by `Liveness`).
+        self.repairing = False
 
     async def hold(self, member: Member) -> None:
         """A socket here now holds `member`: host the room before it can miss anything."""
@@ -211,15 +214,31 @@ class RoomCore:
         return Role.FACILITATOR if room.may_facilitate(name) else None
 
     async def member(self, room: RoomConfig, member_id: str | None) -> Member:
-        member = await self.store.get_member(room.id, member_id) if member_id else None
+        member = await self.lookup(room.id, member_id) if member_id else None
         if member is None:
             raise refuse("not_member", "Please join the room first.")
         return member
 
-    async def token_wait(self, key: str, rule: BucketRule) -> float:
+    async def lookup(self, room_id: str, member_id: str) -> Member | None:
+        """The stored membership, or None if it ended.
+
+        A membership this process still holds but the store has forgotten because
+        it lost its state (Redis restarted empty) has not ended: until this process
+        has put its members back that is `StoreUnavailable` (the client retries),
+        never "not a member".
+        """
+        member = await self.store.get_member(room_id, member_id)
+        if member is None and member_id in self.local_members and (
+                self.repairing or not await self.store.intact()):
+            raise StoreUnavailable("membership not re-registered yet")
+        return member
+
+    async def token_wait(self, key: str, rule: BucketRule, room_id: str | None = None) -> float:
         """Take one token from a stored bucket: 0.0 when taken, else the seconds to wait."""
-        state, retry_after = consume(await self.store.get_bucket(key), rule, self.clock())
-        await self.store.put_bucket(key, state, ttl_s=rule.burst * rule.interval_s + 60)
+        bucket = await self.store.get_bucket(key, room_id)
+        state, retry_after = consume(bucket, rule, self.clock())
+        await self.store.put_bucket(key, state, ttl_s=rule.burst * rule.interval_s + 60,
+                                    room_id=room_id)
         return retry_after
 
     async def store_ready(self) -> bool:

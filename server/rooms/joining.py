@@ -110,7 +110,7 @@ class Joining:
     async def current(self, room_id: str, member_id: str) -> dict[str, Any] | None:
         """The join answer for a membership that already exists (None if it ended)."""
         room = self.core.config(room_id)
-        member = await self.core.store.get_member(room.id, member_id)
+        member = await self.core.lookup(room.id, member_id)
         if member is None:
             return None
         seq = await self.core.store.latest_seq(room.id)

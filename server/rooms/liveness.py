@@ -39,7 +39,13 @@ class Liveness:
             intact = await core.store.heartbeat(core.process_id, TTL_S)
             if not intact:
                 log.warning("shared store lost its state; re-registering this process")
+                # The new epoch is accepted by this beat already, so remember that the
+                # repair is owed until it has completed (it may fail half way through).
+                core.repairing = True
+            if core.repairing:
                 await self.reregister()
+                core.repairing = False
+            await core.store.sweep(core.clock())
             for dead in await core.store.dead_processes(core.process_id):
                 if await core.store.claim(f"reap:{dead}", 30):
                     await self.reap(dead)

@@ -46,13 +46,16 @@ class Meetings:
         members = await core.store.members(room.id)
         for member in members:
             await core.store.remove_member(room.id, member.id)
-        await core.update_runtime(room, status="closed", queue=(), share=None, locked=False,
-                                  paused=False, phase=None, shared=())
+        # A bare closed runtime: nothing of the meeting (pinned text, phase, queue, slow
+        # mode, lock) outlives it, yet every process still answers `closed`.
+        await core.change_runtime(room, lambda _: RoomRuntime(status="closed"))
         for member in members:
             await core.bus.publish(Envelope(room.id, DETACH, to="member", member_id=member.id,
                                             process=member.process))
         await self.lobby.dismiss_everyone(room)
-        await core.store.clear_messages(room.id)
+        # What a closed meeting leaves behind is nothing: messages, held messages,
+        # mutes, rate buckets, idempotency keys, the lobby (docs/reliability.md).
+        await core.store.forget_room(room.id)
 
     async def set_phase(self, room: RoomConfig, name: str) -> None:
         phase = next((p for p in self.core.format_of(room).phases if p.name == name), None)

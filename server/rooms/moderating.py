@@ -91,7 +91,7 @@ class Moderating:
         until = now + req.days * 86400 if req.days else None
         ban = Ban(new_id(), room.id if req.scope == "room" else None, member.device_hash,
                   member.handle, until, req.reason, actor)
-        await core.store.add_ban(ban)
+        await core.store.add_ban(ban, now)
         rooms = [room] if ban.room else list(core.settings.rooms)
         for each in rooms:
             for other in await core.store.members(each.id):

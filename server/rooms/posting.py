@@ -102,13 +102,15 @@ class Posting:
     async def _limit(self, room: RoomConfig, member: Member, slow_mode: int) -> None:
         core = self.core
         limits = core.settings.limits
-        wait = await core.token_wait(f"msg:{room.id}:{member.id}",
-                                     BucketRule(limits.message_burst, limits.message_interval_s))
+        wait = await core.token_wait(f"msg:{member.id}",
+                                     BucketRule(limits.message_burst, limits.message_interval_s),
+                                     room_id=room.id)
         if wait:
             raise Refused(rate_denial(wait))
         if slow_mode:
             # Slow mode is a bucket of one that refills every `slow_mode` seconds.
-            wait = await core.token_wait(f"slow:{room.id}:{member.id}", BucketRule(1, slow_mode))
+            wait = await core.token_wait(f"slow:{member.id}", BucketRule(1, slow_mode),
+                                         room_id=room.id)
             if wait:
                 raise Refused(slow_denial(wait))
 

@@ -17,30 +17,41 @@ from moderation.audit import AuditEntry, retained
 from moderation.ratelimit import Bucket
 from server.models.live import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
 from server.store.base import Posted
+from server.store.expiring import ExpiringMap
 
 _IDEMPOTENCY_TTL_S = 15 * 60
 
 
 class MemoryStore:
+    """Every map here is bounded by configuration, never by traffic (docs/reliability.md):
+    per-room maps are keyed by configured rooms and capped per room; per-server maps
+    are `ExpiringMap`s capped at `live_entries`; everything a meeting leaves is dropped
+    by `forget_room` when it closes."""
+
     publishes_messages = False
 
-    def __init__(self, *, buffer_messages: int = 500, buffer_seconds: int = 900) -> None:
+    def __init__(self, *, buffer_messages: int = 500, buffer_seconds: int = 900,
+                 idempotency_keys: int = 1000, live_entries: int = 100_000) -> None:
         self._buffer_messages = buffer_messages
         self._buffer_seconds = buffer_seconds
+        self._idempotency_keys = idempotency_keys
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._runtime: dict[str, RoomRuntime] = {}
-        self._members: defaultdict[str, dict[str, Member]] = defaultdict(dict)
-        self._revoked: dict[tuple[str, str], float] = {}
+        self._members: dict[str, dict[str, Member]] = {}
+        self._revoked: ExpiringMap[tuple[str, str], bool] = ExpiringMap(live_entries)
         self._mutes: dict[tuple[str, str], Mute] = {}
         self._bans: dict[str, Ban] = {}
-        self._buckets: dict[str, tuple[Bucket, float]] = {}
+        # Keyed (room or "", key): a room's buckets go when its meeting closes.
+        self._buckets: ExpiringMap[tuple[str, str], Bucket] = ExpiringMap(live_entries)
         self._seq: defaultdict[str, int] = defaultdict(int)
-        self._buffer: defaultdict[str, OrderedDict[str, Message]] = defaultdict(OrderedDict)
-        self._posted: dict[tuple[str, str], tuple[Posted, float]] = {}
-        self._held: defaultdict[str, dict[str, HeldMessage]] = defaultdict(dict)
+        self._buffer: dict[str, OrderedDict[str, Message]] = {}
+        # Per room, in posting order: (message id, seq) by idempotency key. The TTL is the
+        # same for all, so the front is always the next to lapse.
+        self._posted: dict[str, ExpiringMap[str, tuple[str, int]]] = {}
+        self._held: dict[str, dict[str, HeldMessage]] = {}
         self._audit: defaultdict[str, list[AuditEntry]] = defaultdict(list)
-        self._waiting: defaultdict[str, dict[str, Waiting]] = defaultdict(dict)
-        self._claims: dict[str, float] = {}
+        self._waiting: dict[str, dict[str, Waiting]] = {}
+        self._claims: ExpiringMap[str, bool] = ExpiringMap(live_entries)
 
     async def close(self) -> None:
         return None
@@ -49,14 +60,35 @@ class MemoryStore:
     async def heartbeat(self, process_id: str, ttl_s: float) -> bool:
         return True
 
+    async def intact(self) -> bool:
+        return True
+
+    async def sweep(self, now: float) -> None:
+        # Without Redis's TTLs, idle state would sit here until the next write touched
+        # it: an empty drop-in room would keep its buffer (message text) for ever.
+        for room_id in list(self._buffer):
+            buffer = self._buffer[room_id]
+            self._trim(buffer, now)
+            if not buffer:
+                del self._buffer[room_id]
+        for room_id in list(self._held):
+            self._trim_held(room_id, now)
+        for window in self._posted.values():
+            window.expire(now)
+        self._posted = {r: w for r, w in self._posted.items() if len(w)}
+        self._mutes = {k: m for k, m in self._mutes.items() if m.active(now)}
+        monotonic = time.monotonic()
+        for expiring in (self._buckets, self._revoked, self._claims):
+            expiring.expire(monotonic)
+
     async def dead_processes(self, process_id: str) -> list[str]:
         return []
 
     async def claim(self, key: str, ttl_s: float) -> bool:
         now = time.monotonic()
-        if self._claims.get(key, 0.0) > now:
+        if self._claims.get(key, now):
             return False
-        self._claims[key] = now + ttl_s
+        self._claims.put(key, True, now + ttl_s, now)
         return True
 
     async def forget_process(self, dead_process_id: str) -> None:
@@ -65,8 +97,36 @@ class MemoryStore:
     async def reseed_seq(self, room_id: str) -> None:
         return None
 
+    async def forget_room(self, room_id: str) -> None:
+        self._buffer.pop(room_id, None)
+        self._held.pop(room_id, None)
+        self._posted.pop(room_id, None)
+        self._waiting.pop(room_id, None)
+        if not self._members.get(room_id):
+            self._members.pop(room_id, None)
+        self._mutes = {k: m for k, m in self._mutes.items() if k[0] != room_id}
+        self._buckets.drop_where(lambda key: key[0] == room_id)
+
+    def footprint(self, room_id: str) -> dict[str, int]:
+        """How many entries each structure holds for one room (absent when none)."""
+        sizes = {
+            "runtime": int(room_id in self._runtime),
+            "members": len(self._members.get(room_id, {})),
+            "revoked": sum(1 for k in self._revoked if k[0] == room_id),
+            "mutes": sum(1 for k in self._mutes if k[0] == room_id),
+            "buckets": sum(1 for k in self._buckets if k[0] == room_id),
+            "seq": int(self._seq.get(room_id, 0) > 0),
+            "buffer": len(self._buffer.get(room_id, {})),
+            "posted": len(self._posted.get(room_id, ())),
+            "held": len(self._held.get(room_id, {})),
+            "audit": len(self._audit.get(room_id, [])),
+            "waiting": len(self._waiting.get(room_id, {})),
+        }
+        return {name: size for name, size in sizes.items() if size}
+
     @asynccontextmanager
     async def room_lock(self, room_id: str) -> AsyncIterator[None]:
+        # One lock per configured room (callers only pass configured room ids).
         async with self._locks[room_id]:
             yield
 
@@ -77,26 +137,32 @@ class MemoryStore:
         self._runtime[room_id] = runtime
 
     async def put_member(self, member: Member) -> None:
-        self._members[member.room][member.id] = member
+        self._members.setdefault(member.room, {})[member.id] = member
 
     async def get_member(self, room_id: str, member_id: str) -> Member | None:
-        return self._members[room_id].get(member_id)
+        return self._members.get(room_id, {}).get(member_id)
 
     async def remove_member(self, room_id: str, member_id: str) -> Member | None:
-        return self._members[room_id].pop(member_id, None)
+        members = self._members.get(room_id)
+        if members is None:
+            return None
+        removed = members.pop(member_id, None)
+        if not members:
+            del self._members[room_id]
+        return removed
 
     async def members(self, room_id: str) -> list[Member]:
-        return sorted(self._members[room_id].values(), key=lambda m: m.joined_at)
+        return sorted(self._members.get(room_id, {}).values(), key=lambda m: m.joined_at)
 
     async def member_count(self, room_id: str) -> int:
-        return len(self._members[room_id])
+        return len(self._members.get(room_id, {}))
 
     async def revoke_member(self, room_id: str, member_id: str, ttl_s: int) -> None:
-        self._revoked[(room_id, member_id)] = time.monotonic() + ttl_s
+        now = time.monotonic()
+        self._revoked.put((room_id, member_id), True, now + ttl_s, now)
 
     async def is_revoked(self, room_id: str, member_id: str) -> bool:
-        until = self._revoked.get((room_id, member_id))
-        return until is not None and until > time.monotonic()
+        return bool(self._revoked.get((room_id, member_id), time.monotonic()))
 
     async def set_mute(self, room_id: str, keys: list[str], mute: Mute, now: float) -> None:
         for key in keys:
@@ -114,15 +180,23 @@ class MemoryStore:
             self._mutes.pop((room_id, key), None)
 
     async def put_waiting(self, waiting: Waiting) -> None:
-        self._waiting[waiting.room][waiting.id] = waiting
+        self._waiting.setdefault(waiting.room, {})[waiting.id] = waiting
 
     async def remove_waiting(self, room_id: str, waiting_id: str) -> Waiting | None:
-        return self._waiting[room_id].pop(waiting_id, None)
+        waiting = self._waiting.get(room_id)
+        if waiting is None:
+            return None
+        removed = waiting.pop(waiting_id, None)
+        if not waiting:
+            del self._waiting[room_id]
+        return removed
 
     async def waiting(self, room_id: str) -> list[Waiting]:
-        return sorted(self._waiting[room_id].values(), key=lambda w: w.since)
+        return sorted(self._waiting.get(room_id, {}).values(), key=lambda w: w.since)
 
-    async def add_ban(self, ban: Ban) -> None:
+    async def add_ban(self, ban: Ban, now: float) -> None:
+        # Lapsed bans go as new ones arrive: the map holds live bans only.
+        self._bans = {k: b for k, b in self._bans.items() if b.active(now)}
         self._bans[ban.ban_id] = ban
 
     async def remove_ban(self, ban_id: str) -> Ban | None:
@@ -132,31 +206,31 @@ class MemoryStore:
         return [b for b in self._bans.values()
                 if b.active(now) and (b.room is None or b.room == room_id)]
 
-    async def get_bucket(self, key: str) -> Bucket | None:
-        found = self._buckets.get(key)
-        if found is None or found[1] < time.monotonic():
-            return None
-        return found[0]
+    async def get_bucket(self, key: str, room_id: str | None = None) -> Bucket | None:
+        return self._buckets.get((room_id or "", key), time.monotonic())
 
-    async def put_bucket(self, key: str, bucket: Bucket, ttl_s: float) -> None:
-        self._buckets[key] = (bucket, time.monotonic() + ttl_s)
+    async def put_bucket(self, key: str, bucket: Bucket, ttl_s: float,
+                         room_id: str | None = None) -> None:
+        now = time.monotonic()
+        self._buckets.put((room_id or "", key), bucket, now + ttl_s, now)
 
     async def post_message(self, room_id: str, message: Message, idempotency_key: str,
                            now: float) -> Posted:
         # No await inside: on one event loop this whole method is one atomic step.
-        seen = self._posted.get((room_id, idempotency_key))
-        if seen is not None and seen[1] > now:
-            return replace(seen[0], created=False)
+        window = self._posted.get(room_id)
+        if window is None:
+            window = self._posted[room_id] = ExpiringMap(self._idempotency_keys)
+        seen = window.get(idempotency_key, now)
+        if seen is not None:
+            return Posted(seen[0], seen[1], False)
         self._seq[room_id] += 1
         stored = replace(message, seq=self._seq[room_id], ts=now)
-        buffer = self._buffer[room_id]
+        buffer = self._buffer.setdefault(room_id, OrderedDict())
         buffer[stored.id] = stored
         self._trim(buffer, now)
-        posted = Posted(stored.id, stored.seq, True)
-        self._posted[(room_id, idempotency_key)] = (posted, now + _IDEMPOTENCY_TTL_S)
-        if len(self._posted) > 50_000:
-            self._posted = {k: v for k, v in self._posted.items() if v[1] > now}
-        return posted
+        # O(1) amortised: lapsed keys leave from the front, the cap drops the oldest.
+        window.put(idempotency_key, (stored.id, stored.seq), now + _IDEMPOTENCY_TTL_S, now)
+        return Posted(stored.id, stored.seq, True)
 
     def _trim(self, buffer: OrderedDict[str, Message], now: float) -> None:
         while buffer:
@@ -166,18 +240,22 @@ class MemoryStore:
             buffer.popitem(last=False)
 
     async def messages_after(self, room_id: str, seq: int, now: float) -> list[Message]:
-        buffer = self._buffer[room_id]
+        buffer = self._buffer.get(room_id)
+        if buffer is None:
+            return []
         self._trim(buffer, now)
         return [m for m in buffer.values() if m.seq > seq]
 
     async def get_message(self, room_id: str, message_id: str) -> Message | None:
-        return self._buffer[room_id].get(message_id)
+        buffer = self._buffer.get(room_id)
+        return buffer.get(message_id) if buffer is not None else None
 
     async def delete_message(self, room_id: str, message_id: str) -> Message | None:
-        return self._buffer[room_id].pop(message_id, None)
+        buffer = self._buffer.get(room_id)
+        return buffer.pop(message_id, None) if buffer is not None else None
 
     async def latest_seq(self, room_id: str) -> int:
-        return self._seq[room_id]
+        return self._seq.get(room_id, 0)
 
     async def clear_messages(self, room_id: str) -> None:
         # seq keeps counting: a client's last_seq from before must never match anew.
@@ -185,13 +263,28 @@ class MemoryStore:
         self._held.pop(room_id, None)
 
     async def hold_message(self, held: HeldMessage) -> None:
-        self._held[held.room][held.id] = held
+        self._held.setdefault(held.room, {})[held.id] = held
+        self._trim_held(held.room, held.ts)
+
+    def _trim_held(self, room_id: str, now: float) -> None:
+        # Held text lives no longer than the buffer, and no more of it (as in Redis,
+        # where the hash expires with the buffer).
+        held = self._held[room_id]
+        while held:
+            oldest = next(iter(held.values()))
+            if len(held) <= self._buffer_messages and oldest.ts >= now - self._buffer_seconds:
+                break
+            del held[oldest.id]
+        if not held:
+            del self._held[room_id]
 
     async def take_held(self, room_id: str, held_id: str) -> HeldMessage | None:
-        return self._held[room_id].pop(held_id, None)
+        held = self._held.get(room_id)
+        return held.pop(held_id, None) if held is not None else None
 
     async def add_audit(self, room_id: str, entry: AuditEntry) -> None:
-        self._audit[room_id].append(entry)
+        # Kept 30 days: pruned as entries arrive, not only when someone reads them.
+        self._audit[room_id] = retained([*self._audit[room_id], entry], entry.at)
 
     async def audit(self, room_id: str, now: float) -> list[AuditEntry]:
         self._audit[room_id] = retained(self._audit[room_id], now)

@@ -37,11 +37,18 @@ _IDEMPOTENCY_TTL_S = 15 * 60
 LOCK_LEASE_S = 30
 LOCK_WAIT_S = 10
 
-# KEYS: seq, buffer (zset seq→id), messages (hash id→json), ages (zset ts→id), idempotency
-# ARGV: stored json, envelope json, channel, id, now, max count, max age, idem ttl, floor
+# KEYS: seq, buffer (zset seq→id), messages (hash id→json), ages (zset ts→id),
+#       posted (hash idempotency key→"id:seq"), posted_at (zset ts→idempotency key)
+# ARGV: stored json, envelope json, channel, id, now, max count, max age, idem ttl, floor,
+#       idempotency key, max idempotency keys
 _POST = """
-local seen = redis.call('GET', KEYS[5])
-if seen then return {0, seen} end
+local now = tonumber(ARGV[5])
+local idem_ttl = tonumber(ARGV[8])
+local seen = redis.call('HGET', KEYS[5], ARGV[10])
+if seen then
+  local at = redis.call('ZSCORE', KEYS[6], ARGV[10])
+  if at and tonumber(at) > now - idem_ttl then return {0, seen} end
+end
 local seq = redis.call('INCR', KEYS[1])
 local floor = tonumber(ARGV[9])
 if seq <= floor then
@@ -51,7 +58,6 @@ end
 local s = tostring(seq)
 local stored = (string.gsub(ARGV[1], '"__SEQ__"', s, 1))
 local envelope = (string.gsub(ARGV[2], '"__SEQ__"', s, 1))
-local now = tonumber(ARGV[5])
 redis.call('HSET', KEYS[3], ARGV[4], stored)
 redis.call('ZADD', KEYS[2], seq, ARGV[4])
 redis.call('ZADD', KEYS[4], now, ARGV[4])
@@ -65,10 +71,25 @@ end
 drop(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. tostring(now - tonumber(ARGV[7]))))
 local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[6])
 if extra > 0 then drop(redis.call('ZRANGE', KEYS[2], 0, extra - 1)) end
+local answer = ARGV[4] .. ':' .. s
+-- Idempotency keys of one room, oldest first: lapsed ones and any beyond the cap
+-- leave as new ones arrive (a bounded batch per post), so the room's keys stay
+-- bounded by configuration, not by how much was said.
+redis.call('HSET', KEYS[5], ARGV[10], answer)
+redis.call('ZADD', KEYS[6], now, ARGV[10])
+local function forget(keys)
+  if #keys > 0 then
+    redis.call('HDEL', KEYS[5], unpack(keys))
+    redis.call('ZREM', KEYS[6], unpack(keys))
+  end
+end
+forget(redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', '(' .. tostring(now - idem_ttl),
+                  'LIMIT', 0, 128))
+local over = redis.call('ZCARD', KEYS[6]) - tonumber(ARGV[11])
+if over > 0 then forget(redis.call('ZRANGE', KEYS[6], 0, over - 1)) end
 -- An idle room's buffer disappears on its own: nothing said outlives the buffer.
 for i = 2, 4 do redis.call('EXPIRE', KEYS[i], tonumber(ARGV[7]) + 60) end
-local answer = ARGV[4] .. ':' .. s
-redis.call('SET', KEYS[5], answer, 'EX', tonumber(ARGV[8]))
+for i = 5, 6 do redis.call('EXPIRE', KEYS[i], idem_ttl + 60) end
 redis.call('PUBLISH', ARGV[3], envelope)
 return {1, answer}
 """
@@ -79,6 +100,13 @@ local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
 return redis.call('GET', KEYS[1])
 """
+
+
+# What a closed meeting leaves in Redis (docs/reliability.md): seq (a last_seq from
+# before must never match anew), the bare closed runtime (every process must answer
+# `closed`), the audit log (kept 30 days, no message text), the room lock while held,
+# and revoked:* (a removed member's id, expiring with their resume token).
+_KEPT_AFTER_CLOSE = frozenset({"seq", "runtime", "audit", "lock"})
 
 
 @contextmanager
@@ -93,7 +121,7 @@ class RedisStore:
     publishes_messages = True
 
     def __init__(self, client: aioredis.Redis, *, process_id: str, buffer_messages: int = 500,
-                 buffer_seconds: int = 900,
+                 buffer_seconds: int = 900, idempotency_keys: int = 1000,
                  on_lock_overrun: Callable[[], None] | None = None) -> None:
         self.redis = client
         self.lock_overruns = 0
@@ -101,6 +129,7 @@ class RedisStore:
         self.process_id = process_id
         self._buffer_messages = buffer_messages
         self._buffer_seconds = buffer_seconds
+        self._idempotency_keys = idempotency_keys
         self._post = client.register_script(_POST)
         self._raise = client.register_script(_RAISE)
         self._epoch: bytes | None = None
@@ -123,6 +152,27 @@ class RedisStore:
                 epoch = await self.redis.get(names.EPOCH)
         known, self._epoch = self._epoch, epoch
         return known is None or known == epoch
+
+    async def intact(self) -> bool:
+        """False once Redis has lost what it held since our last beat (epoch gone or new)."""
+        if self._epoch is None:
+            return True
+        with _unavailable_on_error():
+            return bool(await self.redis.get(names.EPOCH) == self._epoch)
+
+    async def sweep(self, now: float) -> None:
+        return None  # Redis expires keys itself
+
+    async def forget_room(self, room_id: str) -> None:
+        doomed: list[bytes | str] = []
+        with _unavailable_on_error():
+            async for key in self.redis.scan_iter(match=names.room_key(room_id, "*"),
+                                                  count=500):
+                part = (key.decode() if isinstance(key, bytes) else key).split("}:", 1)[1]
+                if part not in _KEPT_AFTER_CLOSE and not part.startswith("revoked:"):
+                    doomed.append(key)
+            for start in range(0, len(doomed), 500):
+                await self.redis.unlink(*doomed[start:start + 500])
 
     async def dead_processes(self, process_id: str) -> list[str]:
         with _unavailable_on_error():
@@ -261,9 +311,16 @@ class RedisStore:
             raw = await self.redis.hvals(names.room_key(room_id, "waiting"))
         return sorted((codec.waiting_from_json(r) for r in raw), key=lambda w: w.since)
 
-    async def add_ban(self, ban: Ban) -> None:
+    async def add_ban(self, ban: Ban, now: float) -> None:
         with _unavailable_on_error():
-            await self.redis.hset(names.BANS, ban.ban_id, codec.ban_to_json(ban))
+            raw = await self.redis.hgetall(names.BANS)
+            # Lapsed bans go as new ones arrive: the hash holds live bans only.
+            lapsed = [k for k, v in raw.items() if not codec.ban_from_json(v).active(now)]
+            async with self.redis.pipeline(transaction=True) as pipe:
+                if lapsed:
+                    pipe.hdel(names.BANS, *lapsed)
+                pipe.hset(names.BANS, ban.ban_id, codec.ban_to_json(ban))
+                await pipe.execute()
 
     async def remove_ban(self, ban_id: str) -> Ban | None:
         raw = await self._hpop(names.BANS, ban_id)
@@ -275,14 +332,21 @@ class RedisStore:
         bans = [codec.ban_from_json(r) for r in raw]
         return [b for b in bans if b.active(now) and (b.room is None or b.room == room_id)]
 
-    async def get_bucket(self, key: str) -> Bucket | None:
+    @staticmethod
+    def _bucket_key(key: str, room_id: str | None) -> str:
+        # A room's buckets live under the room's keys, so closing it finds them.
+        return names.room_key(room_id, f"bucket:{key}") if room_id else \
+            f"{names.PREFIX}bucket:{key}"
+
+    async def get_bucket(self, key: str, room_id: str | None = None) -> Bucket | None:
         with _unavailable_on_error():
-            raw = await self.redis.get(f"{names.PREFIX}bucket:{key}")
+            raw = await self.redis.get(self._bucket_key(key, room_id))
         return codec.bucket_from_json(raw) if raw else None
 
-    async def put_bucket(self, key: str, bucket: Bucket, ttl_s: float) -> None:
+    async def put_bucket(self, key: str, bucket: Bucket, ttl_s: float,
+                         room_id: str | None = None) -> None:
         with _unavailable_on_error():
-            await self.redis.set(f"{names.PREFIX}bucket:{key}", codec.bucket_to_json(bucket),
+            await self.redis.set(self._bucket_key(key, room_id), codec.bucket_to_json(bucket),
                                  px=max(1, int(ttl_s * 1000)))
 
     async def post_message(self, room_id: str, message: Message, idempotency_key: str,
@@ -290,12 +354,12 @@ class RedisStore:
         stored = codec.message_to_json(message).replace(f'"seq":{message.seq}',
                                                         f'"seq":{SEQ_PLACEHOLDER}', 1)
         envelope = self.envelope_for(message)
-        keys = [names.room_key(room_id, p) for p in ("seq", "buffer", "messages", "ages")]
-        keys.append(names.room_key(room_id, f"posted:{idempotency_key}"))
+        keys = [names.room_key(room_id, p)
+                for p in ("seq", "buffer", "messages", "ages", "posted", "posted_at")]
         args: list[str | int | float] = [
             stored, envelope, names.room_channel(room_id), message.id, now,
             self._buffer_messages, self._buffer_seconds, _IDEMPOTENCY_TTL_S,
-            self.highest_seq.get(room_id, 0)]
+            self.highest_seq.get(room_id, 0), idempotency_key, self._idempotency_keys]
         with _unavailable_on_error():
             created, answer = await self._post(keys=keys, args=args)
         message_id, seq = answer.decode().rsplit(":", 1)

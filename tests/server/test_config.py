@@ -7,9 +7,16 @@ from pathlib import Path
 import pytest
 
 from server.config.demo import demo_settings
-from server.config.loader import ConfigError, load_settings, parse_duration, parse_weekly
+from server.config.loader import (
+    ConfigError,
+    load_settings,
+    parse_duration,
+    parse_weekly,
+    settings_from_mapping,
+)
 from server.config.settings import WeeklyTime
 from server.models.passphrase import hash_passphrase, verify_passphrase
+from tests.helpers import base_config
 
 GOOD = """\
 secret_key = "a-long-enough-secret-key"
@@ -153,3 +160,13 @@ def test_passphrase_hash_round_trip() -> None:
     assert verify_passphrase("tea and biscuits", stored)
     assert not verify_passphrase("tea and biscuit", stored)
     assert not verify_passphrase("x", "garbage")
+
+
+def test_live_state_bounds_are_configured_and_checked() -> None:
+    settings = settings_from_mapping(base_config(limits={"idempotency_keys": 50,
+                                                         "live_entries": 5000}))
+    assert (settings.limits.idempotency_keys, settings.limits.live_entries) == (50, 5000)
+    assert settings_from_mapping(base_config()).limits.idempotency_keys == 1000
+    for key, value in (("idempotency_keys", 0), ("live_entries", 10), ("idempotency_keys", "x")):
+        with pytest.raises(ConfigError, match=rf"limits\.{key}"):
+            settings_from_mapping(base_config(limits={key: value}))

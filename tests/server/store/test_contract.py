@@ -23,12 +23,12 @@ NOW = time.time()
 @pytest.fixture(params=["memory", "redis"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     if request.param == "memory":
-        yield MemoryStore(buffer_messages=5, buffer_seconds=60)
+        yield MemoryStore(buffer_messages=5, buffer_seconds=60, idempotency_keys=3)
         return
     server: RedisServer = request.getfixturevalue("redis_server")
     server.flush()
     redis_store = RedisStore(redis_client(server.url), process_id="p1", buffer_messages=5,
-                             buffer_seconds=60)
+                             buffer_seconds=60, idempotency_keys=3)
     yield redis_store
     await redis_store.close()
 
@@ -82,7 +82,7 @@ async def test_bans(store: Store) -> None:
     global_ban = Ban("b2", None, "dev2", "Lake", None, None, "Sam")
     other = Ban("b3", "other", "dev3", "Hill", None, None, "Sam")
     for ban in (room_ban, global_ban, other):
-        await store.add_ban(ban)
+        await store.add_ban(ban, NOW)
     assert {b.ban_id for b in await store.bans("r", NOW)} == {"b1", "b2"}
     assert {b.ban_id for b in await store.bans("r", NOW + 61)} == {"b2"}
     assert await store.remove_ban("b1") == room_ban
@@ -108,6 +108,49 @@ async def test_post_assigns_seq_is_idempotent_and_caps_the_buffer(store: Store) 
     assert [m.seq for m in await store.messages_after("r", 6, NOW)] == [7, 8]
     assert buffered[0].text == "text m2"
     assert await store.latest_seq("other") == 0
+
+
+async def test_idempotency_keys_are_capped_per_room_oldest_first(store: Store) -> None:
+    for i in range(5):
+        await store.post_message("r", message(f"a{i}"), f"k{i}", NOW)
+    for i in (2, 3, 4):  # the newest three are remembered
+        again = await store.post_message("r", message(f"b{i}"), f"k{i}", NOW)
+        assert (again.id, again.seq, again.created) == (f"a{i}", i + 1, False)
+    forgotten = await store.post_message("r", message("c0"), "k0", NOW)
+    assert (forgotten.seq, forgotten.created) == (6, True)
+    # A key outlives neither its 15 minutes nor the cap.
+    late = await store.post_message("r", message("c4"), "k4", NOW + 16 * 60)
+    assert late.created
+    if isinstance(store, RedisStore):
+        assert await store.redis.hlen("pr:room:{r}:posted") <= 3
+        assert await store.redis.zcard("pr:room:{r}:posted_at") <= 3
+
+
+async def test_forget_room_keeps_only_seq_runtime_audit_and_revocations(store: Store) -> None:
+    await store.put_runtime("r", RoomRuntime(status="closed"))
+    await store.post_message("r", message("a"), "k1", NOW)
+    await store.hold_message(HeldMessage("h1", "r", {"id": "m1"}, "dev", "words", NOW))
+    await store.set_mute("r", ["m1"], Mute(None), NOW)
+    await store.put_bucket("msg:m1", Bucket(1.0, NOW), 60, room_id="r")
+    await store.put_bucket("join:dev", Bucket(1.0, NOW), 60)
+    await store.revoke_member("r", "m1", 60)
+    await store.add_audit("r", new_entry(entry_id="e1", now=NOW, actor="Sam", action="close"))
+    await store.forget_room("r")
+    assert await store.messages_after("r", 0, NOW) == []
+    assert await store.take_held("r", "h1") is None
+    assert await store.get_mute("r", ["m1"], NOW) is None
+    assert await store.get_bucket("msg:m1", "r") is None
+    assert await store.get_bucket("join:dev") is not None  # not the room's
+    assert await store.is_revoked("r", "m1")
+    assert len(await store.audit("r", NOW)) == 1
+    assert await store.latest_seq("r") == 1
+    assert await store.get_runtime("r") == RoomRuntime(status="closed")
+    if isinstance(store, MemoryStore):
+        assert set(store.footprint("r")) == {"seq", "runtime", "audit", "revoked"}
+    else:
+        parts = {k.decode().split("}:", 1)[1]
+                 async for k in store.redis.scan_iter(match="pr:room:{r}:*")}
+        assert parts == {"seq", "runtime", "audit", "revoked:m1"}
 
 
 async def test_buffer_ages_out(store: Store) -> None:
