@@ -194,9 +194,10 @@ class RoomCore:
         await self.change_runtime(room, drop)
 
     async def record(self, room_id: str, *, actor: str, action: str,
-                     target: str | None = None, reason: str | None = None) -> None:
+                     target: str | None = None, reason: str | None = None,
+                     detail: dict[str, Any] | None = None) -> None:
         entry = new_entry(entry_id=new_id(), now=self.clock(), actor=actor, action=action,
-                          target=target, reason=reason)
+                          target=target, reason=reason, detail=detail)
         await self.store.add_audit(room_id, entry)
 
     def facilitator_of(self, token: object) -> str | None:

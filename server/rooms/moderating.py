@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from moderation.actions import ModRequest, parse_mod
+from moderation.audit import NOT_RECORDED, action_detail
 from moderation.decisions import Denial
 from moderation.permissions import TARGETED_ACTIONS, check_mod, check_not_self
 from moderation.roles import Role
@@ -17,6 +18,9 @@ from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
 from server.rooms.meetings import Meetings
 from server.rooms.posting import Posting
 
+# A handler may name the audit target (a message's writer) under this answer key;
+# `act` takes it out before answering.
+AUDIT_TARGET = "_audit_target"
 
 class Moderating:
     def __init__(self, core: RoomCore, posting: Posting, meetings: Meetings) -> None:
@@ -46,9 +50,13 @@ class Moderating:
             raise Refused(denial)
         handler = getattr(self, f"_{request.action}")
         answer: dict[str, Any] = await handler(room, request, target, actor_name)
-        await core.record(room.id, actor=actor_name, action=request.action,
-                          target=request.member_id or request.message_id or request.ban_id,
-                          reason=request.reason)
+        # A message action's target is the message's writer, so the log can name them.
+        author = answer.pop(AUDIT_TARGET, None)
+        if request.action not in NOT_RECORDED:
+            await core.record(room.id, actor=actor_name, action=request.action,
+                              target=author or request.member_id or request.waiting_id
+                              or request.message_id or request.ban_id,
+                              reason=request.reason, detail=action_detail(request))
         return answer
 
     @staticmethod
@@ -137,7 +145,7 @@ class Moderating:
         if message is None:
             raise refuse("not_found", "That message is no longer here.")
         await self._hide(room, message, "deleted")
-        return {}
+        return {AUDIT_TARGET: message.author.get("id")}
 
     async def _lock(self, room: RoomConfig, req: ModRequest, target: Member | None,
                     actor: str) -> dict[str, Any]:
@@ -180,13 +188,27 @@ class Moderating:
             raise refuse("not_found", "That message is no longer waiting.")
         message = Message(held.id, room.id, 0, held.author, held.text, held.ts)
         posted = await self.posting.post(room, message, f"held:{held.id}")
-        return {"message": {"id": posted.id, "seq": posted.seq}}
+        await self._tell_writer(room, held.author, "approved", held.id)
+        return {"message": {"id": posted.id, "seq": posted.seq},
+                AUDIT_TARGET: held.author.get("id")}
 
     async def _reject(self, room: RoomConfig, req: ModRequest, target: Member | None,
                       actor: str) -> dict[str, Any]:
-        if await self.core.store.take_held(room.id, req.message_id or "") is None:
+        held = await self.core.store.take_held(room.id, req.message_id or "")
+        if held is None:
             raise refuse("not_found", "That message is no longer waiting.")
-        return {}
+        await self._tell_writer(room, held.author, "rejected", held.id)
+        return {AUDIT_TARGET: held.author.get("id")}
+
+    async def _tell_writer(self, room: RoomConfig, author: dict[str, Any], outcome: str,
+                           message_id: str) -> None:
+        """The writer of a held message hears what became of it (if still here)."""
+        writer_id = author.get("id")
+        writer = await self.core.store.get_member(room.id, writer_id) \
+            if isinstance(writer_id, str) else None
+        if writer is not None:
+            await self.core.tell_member(writer, "moderated",
+                                        {"action": outcome, "message_id": message_id})
 
     async def _open(self, room: RoomConfig, req: ModRequest, target: Member | None,
                     actor: str) -> dict[str, Any]:

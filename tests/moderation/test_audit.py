@@ -4,7 +4,8 @@ import dataclasses
 
 import pytest
 
-from moderation.audit import RETENTION_S, AuditEntry, new_entry, retained
+from moderation.actions import ModRequest, parse_mod
+from moderation.audit import RETENTION_S, AuditEntry, action_detail, new_entry, retained
 from moderation.timefmt import iso_utc
 
 
@@ -27,8 +28,26 @@ def test_new_entry_and_wire() -> None:
     assert entry == AuditEntry("a1", 1795546800.5, "Sam", "mute", "m7", "spamming")
     assert entry.to_wire() == {
         "id": "a1", "at": "2026-11-24T19:00:00.500Z", "actor": "Sam",
-        "action": "mute", "target": "m7", "reason": "spamming",
+        "action": "mute", "target": "m7", "reason": "spamming", "detail": {},
     }
+
+
+@pytest.mark.parametrize(("payload", "detail"), [
+    ({"action": "lock", "locked": True}, {"locked": True}),
+    ({"action": "pause", "paused": False}, {"paused": False}),
+    ({"action": "slow_mode", "seconds": 30}, {"seconds": 30}),
+    ({"action": "mute", "member_id": "m1", "minutes": 10}, {"minutes": 10}),
+    ({"action": "ban", "member_id": "m1", "days": 7, "scope": "all"},
+     {"days": 7, "scope": "all"}),
+    ({"action": "pin", "text": "Welcome, everyone"}, {"cleared": False}),
+    ({"action": "delete", "message_id": "x"}, {}),
+])
+def test_action_detail_holds_values_never_text(payload: dict[str, object],
+                                               detail: dict[str, object]) -> None:
+    request = parse_mod({"room": "r", **payload})
+    assert isinstance(request, ModRequest)
+    assert action_detail(request) == detail
+    assert "Welcome" not in repr(action_detail(request))
 
 
 def test_entry_is_frozen() -> None:

@@ -221,11 +221,24 @@ async def test_audit_log_has_actions_and_no_text(staff: Client, connect: ClientF
     await staff.ok("mod", mod("delete", message_id=sent["message"]["id"]))
     await staff.ok("mod", mod("mute", member_id=river["id"], minutes=5))
     await staff.ok("mod", mod("ban", member_id=river["id"], reason="trolling"))
+    await staff.ok("mod", mod("bans"))
+    await staff.ok("mod", mod("lock", locked=True))
+    await staff.ok("mod", mod("lock", locked=False))
+    await staff.ok("mod", mod("slow_mode", seconds=30))
+    await staff.ok("mod", mod("audit"))
     entries = (await staff.ok("mod", mod("audit")))["entries"]
     actions = [(e["action"], e["target"]) for e in entries]
-    assert ("delete", sent["message"]["id"]) in actions
+    # A delete names the message's writer, so the log can say who it was.
+    assert ("delete", river["id"]) in actions
     assert ("mute", river["id"]) in actions and ("ban", river["id"]) in actions
-    assert all(set(e) == {"id", "at", "actor", "action", "target", "reason"} for e in entries)
+    # Reading the ban list or the log is not an action.
+    assert not {"bans", "audit"} & {e["action"] for e in entries}
+    details = [(e["action"], e["detail"]) for e in entries if e["action"] != "delete"]
+    for expected in [("mute", {"minutes": 5}), ("lock", {"locked": True}),
+                     ("lock", {"locked": False}), ("slow_mode", {"seconds": 30})]:
+        assert expected in details, details
+    assert all(set(e) == {"id", "at", "actor", "action", "target", "reason", "detail"}
+               for e in entries)
     assert all(e["actor"] == "Sam" for e in entries)
     assert "secret words" not in repr(entries)
 

@@ -113,6 +113,16 @@ async def test_blocked_and_held_terms(serve: ServeFn, connect: ClientFactory) ->
                                       "message_id": held["message"]["id"]})
     shown = await a.wait_for("message", lambda m: m["text"] == "about pills")
     assert shown["seq"] == approved["message"]["seq"] == 2
+    outcome = await a.wait_for("moderated", lambda n: n["action"] == "approved")
+    assert outcome["message_id"] == held["message"]["id"]
+
+    assert await a.error("send", {"room": ROOM, "text": "more pills", "client_id": "4"}) == "held"
+    second = await staff.wait_for("held", lambda h: h["message"]["text"] == "more pills")
+    await staff.ok("mod", {"room": ROOM, "action": "reject",
+                           "message_id": second["message"]["id"]})
+    outcome = await a.wait_for("moderated", lambda n: n["action"] == "rejected")
+    assert outcome["message_id"] == second["message"]["id"]
+    assert [m["text"] for m in a.seen("message")].count("more pills") == 0
 
 
 async def test_pii_is_blocked_kindly(connect: ClientFactory) -> None:

@@ -1,4 +1,5 @@
-// Moderation of this member: muted, unmuted, removed, banned.
+// Moderation of this member: muted, unmuted, removed, banned, and what became of a
+// message that waited for a facilitator (approved, rejected).
 
 import { updateSendButton } from "./compose.js";
 import { socket } from "./connection.js";
@@ -47,6 +48,12 @@ export function setupModerated({ endMembership }) {
           ? `You can't join this room until ${formatWhen(data.until)}. If you need support, the services below are there any time.`
           : "You can't join this room any more. If you need support, the services below are there any time.",
         { blocked: true, isError: true });
+        break;
+      case "approved":
+        announce("A facilitator approved your message. It is now in the room.");
+        break;
+      case "rejected":
+        announce("A facilitator decided not to show your message. You can say it another way.");
         break;
       default:
         break;

@@ -55,13 +55,19 @@ export function createStaff(ctx) {
     if (!dirty.has(id)) $(id).value = value;
   };
 
-  $("pause-button").addEventListener("click", () =>
-    run("pause", { paused: !state.paused }, () =>
-      ctx.announce(state.paused ? "Room resumed." : "Room paused. Members can't post, raise hands or join.")));
+  // The notice says what was asked for: by the time the answer arrives, room_state
+  // may already have flipped `state`, so reading it then reported the opposite.
+  $("pause-button").addEventListener("click", () => {
+    const paused = !state.paused;
+    run("pause", { paused }, () =>
+      ctx.announce(paused ? "Room paused. Members can't post, raise hands or join." : "Room resumed."));
+  });
 
-  $("lock-button").addEventListener("click", () =>
-    run("lock", { locked: !state.locked }, () =>
-      ctx.announce(state.locked ? "Room unlocked." : "Room locked. Nobody new can join.")));
+  $("lock-button").addEventListener("click", () => {
+    const locked = !state.locked;
+    run("lock", { locked }, () =>
+      ctx.announce(locked ? "Room locked. Nobody new can join." : "Room unlocked."));
+  });
 
   $("slow-form").addEventListener("submit", (event) => {
     event.preventDefault();
