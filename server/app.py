@@ -26,6 +26,7 @@ from server.rooms.tokens import Tokens
 from server.store.base import Store
 from server.store.memory import MemoryStore
 from server.store.redis import RedisStore, redis_client
+from server.transport.intake import request_intake
 from server.transport.metrics import Metrics
 from server.transport.namespace import RoomsNamespace
 from server.transport.security import security_headers
@@ -35,15 +36,10 @@ from server.transport.views import add_routes
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 64 * 1024  # a bigger frame closes that connection (engine.io's own limit)
+SOCKETIO_PATH = "socket.io"
 
 
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> web.Application:
-    app = web.Application(middlewares=[security_headers], client_max_size=MAX_FRAME * 4)
-    metrics = Metrics()
-    app[SETTINGS] = settings
-    app[METRICS] = metrics
-    app[TEMPLATES] = Templates()
-
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         # None means same origin only: engine.io compares Origin with the Host it served.
@@ -53,6 +49,21 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         async_handlers=False,
         logger=False, engineio_logger=False,
     )
+    intake = request_intake(engineio_path=f"/{SOCKETIO_PATH}/", max_body=MAX_FRAME,
+                            body_timeout_s=settings.limits.body_timeout_s,
+                            engineio=lambda: sio.eio)
+    app = web.Application(
+        middlewares=[security_headers, intake],
+        # No page takes a body anywhere near a frame; the intake refuses bigger ones first.
+        client_max_size=MAX_FRAME,
+        # aiohttp closes a connection that has not sent a whole request this long after
+        # it opened or after its last answer: the header timeout (slowloris).
+        handler_args={"keepalive_timeout": settings.limits.header_timeout_s},
+    )
+    metrics = Metrics()
+    app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app[TEMPLATES] = Templates()
     process_id = secrets.token_hex(6)
 
     # The bus delivers into the namespace, and the namespace calls the rooms domain
@@ -81,7 +92,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                   clock=clock, process_id=process_id)
     namespace = RoomsNamespace(rooms, metrics)
     sio.register_namespace(namespace)
-    sio.attach(app, socketio_path="socket.io")
+    sio.attach(app, socketio_path=SOCKETIO_PATH)
     app[ROOMS] = rooms
     app[SIO] = sio
     app[NAMESPACE] = namespace

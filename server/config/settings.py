@@ -76,6 +76,11 @@ class Limits:
     buffer_messages: int = 500
     buffer_seconds: int = 15 * 60
     token_ttl_s: int = 12 * 3600
+    # A connection must finish its request headers this long after it opens (or after
+    # its last answer), and a request its body this long after its headers: slow
+    # senders would otherwise hold connections open for as long as they like.
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 10.0
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from server.rooms.core import RoomCore
 from server.rooms.joining import Joining
 from server.rooms.liveness import Liveness
 from server.rooms.lobby import Lobby
+from server.rooms.logins import Logins
 from server.rooms.meetings import Meetings
 from server.rooms.moderating import Moderating
 from server.rooms.posting import Posting
@@ -33,6 +34,7 @@ class Rooms:
         self.moderating = Moderating(self.core, self.posting, self.meetings)
         self.liveness = Liveness(self.core, self.lobby)
         self.scheduler = Scheduler(self.core, self.meetings)
+        self.logins = Logins(settings, clock)
 
     async def start(self) -> None:
         """Write each room's starting runtime unless another process already did."""
@@ -40,6 +42,11 @@ class Rooms:
             async with self.core.store.room_lock(room.id):
                 if await self.core.store.get_runtime(room.id) is None:
                     await self.core.store.put_runtime(room.id, self.core.initial_runtime(room))
+
+    async def revoke_facilitator(self, name: str) -> None:
+        """End every session of facilitator `name` at once, on every process (their
+        tokens from before now are refused wherever a token is checked)."""
+        await self.core.revoke_facilitator(name)
 
     def upcoming(self, days: int = 7) -> list[dict[str, object]]:
         """Every scheduled meeting in the next `days` (UTC times; pages show local time)."""

@@ -7,6 +7,7 @@ handler or drop a well-behaved connection.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -45,6 +46,7 @@ _UNAVAILABLE = Denial("unavailable", "We can't reach the message store right now
 class SocketSession:
     device_hash: str
     facilitator: str | None
+    token: str | None = None  # the facilitator's, checked again before each event
     memberships: dict[str, str] = field(default_factory=dict)  # room id → member id
     waiting: dict[str, str] = field(default_factory=dict)  # room id → lobby id
 
@@ -60,21 +62,23 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.metrics = metrics
         self.sessions: dict[str, SocketSession] = {}
         self._per_device: Counter[str] = Counter()
+        self._closing: set[asyncio.Task[None]] = set()
 
     # -- connection ---------------------------------------------------------------
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
         core = self.rooms.core
         auth = auth if isinstance(auth, dict) else {}
         facilitator = None
-        if auth.get("token") is not None:
-            facilitator = core.facilitator_of(auth["token"])
+        token = auth.get("token")
+        if token is not None:
+            facilitator = await core.facilitator_of(token)
             if facilitator is None:
                 raise socketio.exceptions.ConnectionRefusedError("auth_failed")
         else:
             # The browser's login cookie; an expired one just means "not logged in".
             request = environ.get("aiohttp.request")
-            facilitator = core.facilitator_of(
-                request.cookies.get(SESSION_COOKIE) if request is not None else None)
+            token = request.cookies.get(SESSION_COOKIE) if request is not None else None
+            facilitator = await core.facilitator_of(token)
 
         device_id = core.tokens.device_id(auth.get("device"))
         new_device = None
@@ -86,7 +90,8 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if self._per_device[device_hash] >= core.settings.limits.connections_per_device:
             raise socketio.exceptions.ConnectionRefusedError("too_many_connections")
         self._per_device[device_hash] += 1
-        self.sessions[sid] = SocketSession(device_hash, facilitator)
+        self.sessions[sid] = SocketSession(device_hash, facilitator,
+                                           token if facilitator is not None else None)
         self.metrics.connections.inc()
         if new_device is not None:
             await self.emit("welcome", {"device": new_device}, to=sid)
@@ -134,7 +139,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return await self.rooms.joining.join(session.caller, request,
                                                  SocketSeat(self, sid, session))
 
-        return await self._answer(self.sessions.get(sid), run)
+        return await self._answer(sid, run)
 
     async def _wait(self, sid: str, session: SocketSession, waiting: Waiting) -> None:
         await self.rooms.core.bus.host(waiting.room)
@@ -173,7 +178,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.rooms.joining.leave(room, member_id)
             return {}
 
-        return await self._answer(self.sessions.get(sid), run)
+        return await self._answer(sid, run)
 
     async def on_send(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
         async def run(session: SocketSession) -> dict[str, Any]:
@@ -181,19 +186,19 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             self.metrics.messages.inc()
             return answer
 
-        return await self._answer(self.sessions.get(sid), run, unavailable=_UNAVAILABLE)
+        return await self._answer(sid, run, unavailable=_UNAVAILABLE)
 
     async def on_hand(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
         async def run(session: SocketSession) -> dict[str, Any]:
             return await self.rooms.posting.hand(payload, _member_of(session, payload))
 
-        return await self._answer(self.sessions.get(sid), run)
+        return await self._answer(sid, run)
 
     async def on_report(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
         async def run(session: SocketSession) -> dict[str, Any]:
             return await self.rooms.posting.report(payload, _member_of(session, payload))
 
-        return await self._answer(self.sessions.get(sid), run)
+        return await self._answer(sid, run)
 
     async def on_mod(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
         async def run(session: SocketSession) -> dict[str, Any]:
@@ -203,13 +208,21 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 self.metrics.moderation.labels(action=str(payload.get("action"))).inc()
             return answer
 
-        return await self._answer(self.sessions.get(sid), run)
+        return await self._answer(sid, run)
 
-    async def _answer(self, session: SocketSession | None, run: Handler,
+    async def _answer(self, sid: str, run: Handler,
                       unavailable: Denial | None = None) -> dict[str, Any]:
         """Run one client event and turn its outcome into the acknowledgement."""
+        session = self.sessions.get(sid)
         if session is None:
             return _failure(Denial("not_member", "Please reconnect."))
+        if session.facilitator is not None and \
+                await self.rooms.core.facilitator_of(session.token) is None:
+            # Logged out or revoked since connecting: staff powers end with the session.
+            # The disconnect waits for this answer to go out first.
+            self._closing.add(task := asyncio.create_task(self.disconnect(sid)))
+            task.add_done_callback(self._closing.discard)
+            return _failure(Denial("auth_failed", "Your session has ended. Please sign in."))
         try:
             return {"ok": True, **(await run(session))}
         except Refused as refused:

@@ -1,4 +1,5 @@
-"""Headers every response carries, and the same-origin check for form posts."""
+"""Headers every response carries, the same-origin check for form posts, and the
+client's address."""
 
 from __future__ import annotations
 
@@ -30,14 +31,25 @@ def _decorate(response: web.StreamResponse) -> None:
         return
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Not "no-referrer": under it a browser's Origin on our own form posts is "null",
+    # and the same-origin check needs the real one. Other sites still get no Referer.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
 
 
 def same_origin(request: web.Request) -> bool:
-    """A browser form post must come from our own pages (login CSRF)."""
-    origin = request.headers.get("Origin")
-    if origin is None or origin == "null":
-        # Old browsers omit Origin; SameSite=Strict on the cookie still protects logout.
-        return True
-    return origin == f"{request.scheme}://{request.host}"
+    """A browser form post must come from our own pages (login CSRF).
+
+    Browsers send Origin on every POST, form submissions included; a missing Origin
+    or "null" (sandboxed frames, data: URLs, some redirects) is refused, not trusted.
+    There is no Referer fallback: whatever sends no Origin is not one of our pages.
+    """
+    return request.headers.get("Origin") == f"{request.scheme}://{request.host}"
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address, for limits only (never logged or stored).
+
+    The one place that decides it, so trusted-proxy resolution belongs here.
+    """
+    return request.remote or "unknown"
