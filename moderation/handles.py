@@ -40,6 +40,16 @@ class HandleError(ValueError):
         self.denial = Denial("handle_invalid", why)
 
 
+def account_name(raw: str) -> str:
+    """The form of a facilitator's name that logins look up and rate-limit by.
+
+    NFKC, surrounding whitespace stripped, inner runs of whitespace collapsed to one
+    space: "Sam ", "\tSam" and "Sam\r\n" are all "Sam", so no spelling of a name
+    escapes the limit that name is under.
+    """
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", raw).strip())
+
+
 def normalize_handle(raw: str) -> str:
     """Return the canonical form of a handle, or raise :class:`HandleError`.
 

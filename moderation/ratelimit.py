@@ -79,3 +79,51 @@ def slow_denial(retry_after: float) -> Denial:
 def _say(seconds: float) -> str:
     whole = math.ceil(seconds)
     return "1 second" if whole == 1 else f"{whole} seconds"
+
+
+def token_wait(state: Bucket | None, rule: BucketRule, now: float) -> float:
+    """Seconds until ``consume`` would take a token (0.0: it would now); changes nothing."""
+    return consume(state, rule, now)[1]
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Failed attempts in a row, and the earliest time the next attempt is heard."""
+
+    failures: int
+    not_until: float
+    last_failure: float
+
+
+@dataclass(frozen=True)
+class BackoffRule:
+    """The first ``free`` failures cost nothing; then each waits twice as long as the last,
+    from ``base_s`` up to ``max_s``. A quiet ``forget_s`` after the last failure resets it.
+
+    The wait is capped and attempts during it are not heard (so they cannot stretch it):
+    a stranger can slow an account down but never lock its owner out.
+    """
+
+    free: int = 3
+    base_s: float = 1.0
+    max_s: float = 60.0
+    forget_s: float = 3600.0
+
+
+def backoff_wait(state: Backoff | None, rule: BackoffRule, now: float) -> float:
+    """Seconds before the next attempt will be heard (0.0: now)."""
+    if state is None or now - state.last_failure >= rule.forget_s:
+        return 0.0
+    # Capped so a clock stepping back cannot stretch the wait.
+    return min(rule.max_s, max(0.0, state.not_until - now))
+
+
+def backoff_failed(state: Backoff | None, rule: BackoffRule, now: float) -> Backoff:
+    """The state after a failed attempt that was heard at ``now``."""
+    if state is None or now - state.last_failure >= rule.forget_s:
+        failures = 1
+    else:
+        failures = state.failures + 1
+    over = failures - rule.free
+    wait = 0.0 if over <= 0 else min(rule.max_s, rule.base_s * 2.0 ** min(over - 1, 64))
+    return Backoff(failures=failures, not_until=now + wait, last_failure=now)

@@ -26,10 +26,11 @@ from server.store.base import Store
 from server.store.memory import MemoryStore
 from server.store.redis import RedisStore, redis_client
 from server.transport.guarded_server import GuardedServer
+from server.transport.intake import request_intake
 from server.transport.metrics import Metrics
 from server.transport.namespace import RoomsNamespace
 from server.transport.proxies import proxy_middleware, same_origin_socket
-from server.transport.security import security_headers
+from server.transport.security import security_headers, store_down_is_503
 from server.transport.templating import Templates
 from server.transport.views import add_routes
 from server.transport.web_files import web_files
@@ -37,6 +38,7 @@ from server.transport.web_files import web_files
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 64 * 1024  # a bigger frame closes that connection (engine.io's own limit)
+SOCKETIO_PATH = "socket.io"
 
 
 class MissingWebFiles(RuntimeError):
@@ -44,14 +46,6 @@ class MissingWebFiles(RuntimeError):
 
 
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> web.Application:
-    app = web.Application(middlewares=[proxy_middleware(settings.trusted_proxies),
-                                       security_headers],
-                          client_max_size=MAX_FRAME * 4)
-    metrics = Metrics()
-    app[SETTINGS] = settings
-    app[METRICS] = metrics
-    app[TEMPLATES] = Templates()
-
     sio = GuardedServer(
         async_mode="aiohttp",
         # Same origin (as resolved behind a trusted proxy) unless origins are listed.
@@ -61,6 +55,22 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         async_handlers=False,
         logger=False, engineio_logger=False,
     )
+    intake = request_intake(engineio_path=f"/{SOCKETIO_PATH}/", max_body=MAX_FRAME,
+                            body_timeout_s=settings.limits.body_timeout_s,
+                            engineio=lambda: sio.eio)
+    app = web.Application(
+        middlewares=[proxy_middleware(settings.trusted_proxies), security_headers,
+                     store_down_is_503, intake],
+        # No page takes a body anywhere near a frame; the intake refuses bigger ones first.
+        client_max_size=MAX_FRAME,
+        # aiohttp closes a connection that has not sent a whole request this long after
+        # it opened or after its last answer: the header timeout (slowloris).
+        handler_args={"keepalive_timeout": settings.limits.header_timeout_s},
+    )
+    metrics = Metrics()
+    app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app[TEMPLATES] = Templates()
     process_id = secrets.token_hex(6)
 
     # The bus delivers into the namespace, and the namespace calls the rooms domain
@@ -93,7 +103,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                   clock=clock, process_id=process_id)
     namespace = RoomsNamespace(rooms, metrics)
     sio.register_namespace(namespace)
-    sio.attach(app, socketio_path="socket.io")
+    sio.attach(app, socketio_path=SOCKETIO_PATH)
     app[ROOMS] = rooms
     app[SIO] = sio
     app[NAMESPACE] = namespace

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from moderation.filters import BlockedTerm, parse_terms
+from moderation.handles import account_name
 from server.config.settings import (
     DEFAULT_RESOURCES,
     Facilitator,
@@ -214,7 +215,8 @@ def _facilitators(r: _Reader, data: Mapping[str, Any]) -> tuple[Facilitator, ...
         key = f"facilitators[{i}]"
         if not isinstance(item, dict):
             raise r.fail(key, "must be a [[facilitators]] table")
-        name = r.get(item, "name", f"{key}.name", str, required=True).strip()
+        # The form logins look names up by, so a configured name can always log in.
+        name = account_name(r.get(item, "name", f"{key}.name", str, required=True))
         if not 2 <= len(name) <= 32:
             raise r.fail(f"{key}.name", "must be 2 to 32 characters")
         digest = r.get(item, "passphrase_hash", f"{key}.passphrase_hash", str, required=True)
@@ -352,6 +354,8 @@ def _limits(r: _Reader, data: Mapping[str, Any]) -> Limits:
         "token_ttl_s": (int, 300, 30 * 24 * 3600),
         "idempotency_keys": (int, 10, 1_000_000),
         "live_entries": (int, 1000, 10_000_000),
+        "header_timeout_s": ((int, float), 1, 300),
+        "body_timeout_s": ((int, float), 1, 300),
     }
     for name in table:
         if name not in bounds:

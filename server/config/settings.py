@@ -84,6 +84,11 @@ class Limits:
     # The most entries any one per-server map of the in-memory store holds (rate
     # buckets, revoked resume tokens, claims); the least recently written go first.
     live_entries: int = 100_000
+    # A connection must finish its request headers this long after it opens (or after
+    # its last answer), and a request its body this long after its headers: slow
+    # senders would otherwise hold connections open for as long as they like.
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 10.0
 
 
 @dataclass(frozen=True)

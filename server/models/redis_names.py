@@ -23,3 +23,11 @@ def room_channel(room_id: str) -> str:
 
 def process_channel(process_id: str) -> str:
     return f"{PREFIX}ch:proc:{process_id}"
+
+
+def revoked_token(token_id: str) -> str:
+    return f"{PREFIX}revoked-token:{token_id}"
+
+
+def not_before(facilitator: str) -> str:
+    return f"{PREFIX}not-before:{facilitator}"

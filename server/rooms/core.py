@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -19,6 +20,8 @@ from server.models.errors import StoreUnavailable
 from server.models.live import Member, RoomRuntime
 from server.rooms.tokens import Tokens
 from server.store.base import Store
+
+log = logging.getLogger(__name__)
 
 
 class Refused(Exception):
@@ -200,10 +203,38 @@ class RoomCore:
                           target=target, reason=reason, detail=detail)
         await self.store.add_audit(room_id, entry)
 
-    def facilitator_of(self, token: object) -> str | None:
-        """The configured facilitator a valid, unexpired session token names, or None."""
-        name = self.tokens.facilitator_name(token, now=self.clock())
-        return name if name is not None and self.settings.facilitator(name) else None
+    async def facilitator_of(self, token: object) -> str | None:
+        """The configured facilitator a valid, unexpired, unrevoked session token names.
+
+        The one check for every way a token arrives (cookie, Bearer, handshake), so a
+        logout or revocation holds everywhere at once.
+        """
+        now = self.clock()
+        session = self.tokens.facilitator_session(token, now=now)
+        if session is None or self.settings.facilitator(session.name) is None:
+            return None
+        try:
+            revoked = await self.store.token_revoked(session.token_id, session.name,
+                                                     session.issued_at, now)
+        except StoreUnavailable:
+            # Fail closed: a session we cannot check may be one that was ended.
+            log.warning("shared store unavailable; facilitator session not accepted")
+            return None
+        return None if revoked else session.name
+
+    async def end_session(self, token: object) -> None:
+        """Log out: this one token stops working on every process (others stay valid)."""
+        now = self.clock()
+        session = self.tokens.facilitator_session(token, now=now)
+        if session is not None:
+            await self.store.revoke_token(session.token_id, session.expires_at, now)
+
+    async def revoke_facilitator(self, name: str) -> None:
+        """Every token issued to `name` until now stops working on every process."""
+        now = self.clock()
+        # No token issued before now outlives now + the token lifetime.
+        await self.store.revoke_tokens_before(name, now, now + self.settings.limits.token_ttl_s,
+                                              now)
 
     def staff_role(self, room: RoomConfig, caller: Caller) -> Role | None:
         """The role a logged-in facilitator has in this room, or None."""

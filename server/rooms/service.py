@@ -15,6 +15,7 @@ from server.rooms.core import Refused, RoomCore
 from server.rooms.joining import Joining
 from server.rooms.liveness import Liveness
 from server.rooms.lobby import Lobby
+from server.rooms.logins import Logins
 from server.rooms.meetings import Meetings
 from server.rooms.moderating import Moderating
 from server.rooms.posting import Posting
@@ -44,13 +45,31 @@ class Rooms:
         self.moderating = Moderating(self.core, self.posting, self.meetings)
         self.liveness = Liveness(self.core, self.lobby)
         self.scheduler = Scheduler(self.core, self.meetings)
+        self.logins = Logins(settings, clock)
 
     @property
     def connections_per_device(self) -> int:
         return self.core.settings.limits.connections_per_device
 
-    def facilitator_of(self, token: object) -> str | None:
-        return self.core.facilitator_of(token)
+    def now(self) -> float:
+        return self.core.clock()
+
+    def new_session(self, name: str) -> tuple[str, float]:
+        """A signed session token for a facilitator who just proved who they are."""
+        return self.core.tokens.new_facilitator(
+            name, now=self.core.clock(), ttl_s=self.core.settings.limits.token_ttl_s)
+
+    async def end_session(self, token: object) -> None:
+        """Logout: the token stops working on every process at once."""
+        await self.core.end_session(token)
+
+    async def ready(self) -> bool:
+        """Can this process serve (`/readyz`): its liveness beat and the shared store."""
+        return self.liveness.ready and await self.core.store_ready()
+
+    async def facilitator_of(self, token: object) -> str | None:
+        """The facilitator a valid, unexpired, unrevoked session token names, or None."""
+        return await self.core.facilitator_of(token)
 
     def device(self, token: object) -> Device:
         """The device a token names; a device with no valid token gets a new one."""
@@ -93,6 +112,11 @@ class Rooms:
             async with self.core.store.room_lock(room.id):
                 if await self.core.store.get_runtime(room.id) is None:
                     await self.core.store.put_runtime(room.id, self.core.initial_runtime(room))
+
+    async def revoke_facilitator(self, name: str) -> None:
+        """End every session of facilitator `name` at once, on every process (their
+        tokens from before now are refused wherever a token is checked)."""
+        await self.core.revoke_facilitator(name)
 
     def upcoming(self, days: int = 7) -> list[dict[str, object]]:
         """Every scheduled meeting in the next `days` (UTC times; pages show local time)."""

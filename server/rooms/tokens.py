@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -24,6 +25,14 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(frozen=True)
+class FacilitatorSession:
+    name: str
+    token_id: str
+    issued_at: float
+    expires_at: float
 
 
 class Signer:
@@ -82,12 +91,25 @@ class Tokens:
 
     def new_facilitator(self, name: str, *, now: float, ttl_s: int) -> tuple[str, float]:
         expires_at = now + ttl_s
-        return self._signer.sign("f1", {"name": name, "exp": expires_at}), expires_at
+        # `jti` and `iat` let a logout or a revocation end this one token, or every
+        # token issued to the name until then (the signature alone cannot be undone).
+        claims = {"name": name, "exp": expires_at, "iat": now, "jti": secrets.token_urlsafe(12)}
+        return self._signer.sign("f1", claims), expires_at
 
-    def facilitator_name(self, token: object, *, now: float) -> str | None:
+    def facilitator_session(self, token: object, *, now: float) -> FacilitatorSession | None:
+        """The session a well-signed, unexpired facilitator token stands for, or None.
+
+        Whether it was revoked since is the store's to say (`RoomCore.facilitator_of`).
+        """
         claims = self._signer.verify("f1", token, now=now)
-        name = claims.get("name") if claims else None
-        return name if isinstance(name, str) else None
+        if claims is None:
+            return None
+        name, jti, iat, exp = (claims.get(k) for k in ("name", "jti", "iat", "exp"))
+        if not isinstance(name, str) or not isinstance(jti, str) or \
+                not isinstance(iat, int | float) or not isinstance(exp, int | float) or \
+                isinstance(iat, bool) or isinstance(exp, bool):
+            return None
+        return FacilitatorSession(name, jti, float(iat), float(exp))
 
     def new_member(self, member: Member, *, now: float, ttl_s: int) -> str:
         """A resume token: enough to bring the same member back after a reconnect."""

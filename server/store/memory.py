@@ -20,6 +20,8 @@ from server.store.base import Posted
 from server.store.expiring import ExpiringMap
 
 _IDEMPOTENCY_TTL_S = 15 * 60
+# Revocations expire lazily; past this many entries the expired ones are swept.
+_REVOCATIONS_SWEEP = 1024
 
 
 class MemoryStore:
@@ -52,6 +54,9 @@ class MemoryStore:
         self._audit: defaultdict[str, list[AuditEntry]] = defaultdict(list)
         self._waiting: dict[str, dict[str, Waiting]] = {}
         self._claims: ExpiringMap[str, bool] = ExpiringMap(live_entries)
+        self._revoked_tokens: dict[str, float] = {}  # token id → expires_at
+        self._not_before: dict[str, tuple[float, float]] = {}  # name → (cut-off, expires_at)
+        self._revocations_high_water = _REVOCATIONS_SWEEP
 
     async def close(self) -> None:
         return None
@@ -213,6 +218,34 @@ class MemoryStore:
                          room_id: str | None = None) -> None:
         now = time.monotonic()
         self._buckets.put((room_id or "", key), bucket, now + ttl_s, now)
+
+    async def revoke_token(self, token_id: str, expires_at: float, now: float) -> None:
+        self._revoked_tokens[token_id] = expires_at
+        self._sweep_revocations(now)
+
+    async def revoke_tokens_before(self, name: str, not_before: float, expires_at: float,
+                                   now: float) -> None:
+        cut, until = self._not_before.get(name, (not_before, expires_at))
+        self._not_before[name] = (max(cut, not_before), max(until, expires_at))
+        self._sweep_revocations(now)
+
+    async def token_revoked(self, token_id: str, name: str, issued_at: float,
+                            now: float) -> bool:
+        until = self._revoked_tokens.get(token_id)
+        if until is not None and until > now:
+            return True
+        cut = self._not_before.get(name)
+        return cut is not None and cut[1] > now and issued_at <= cut[0]
+
+    def _sweep_revocations(self, now: float) -> None:
+        if len(self._revoked_tokens) + len(self._not_before) <= self._revocations_high_water:
+            return
+        self._revoked_tokens = {k: v for k, v in self._revoked_tokens.items() if v > now}
+        self._not_before = {k: v for k, v in self._not_before.items() if v[1] > now}
+        # Live entries are bounded by logins within one token lifetime; sweep again
+        # only once they have doubled, so a sweep costs O(1) per revocation.
+        self._revocations_high_water = max(
+            _REVOCATIONS_SWEEP, 2 * (len(self._revoked_tokens) + len(self._not_before)))
 
     async def post_message(self, room_id: str, message: Message, idempotency_key: str,
                            now: float) -> Posted:

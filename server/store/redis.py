@@ -108,6 +108,27 @@ return redis.call('GET', KEYS[1])
 # and revoked:* (a removed member's id, expiring with their resume token).
 _KEPT_AFTER_CLOSE = frozenset({"seq", "runtime", "audit", "lock"})
 
+# A facilitator's cut-off only moves forward, and lives as long as the longest token
+# it covers. Value "not_before,expires_at". ARGV: not_before, expires_at, ttl ms.
+_NOT_BEFORE = """
+local cut, untl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local old = redis.call('GET', KEYS[1])
+local ttl = tonumber(ARGV[3])
+if old then
+  local c, u = string.match(old, '([^,]+),([^,]+)')
+  if tonumber(c) > cut then cut = tonumber(c); ARGV[1] = c end
+  if tonumber(u) > untl then untl = tonumber(u); ARGV[2] = u end
+  local left = redis.call('PTTL', KEYS[1])
+  if left > ttl then ttl = left end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. ',' .. ARGV[2], 'PX', ttl)
+return 1
+"""
+
+
+def _ttl_ms(expires_at: float, now: float) -> int:
+    return max(1, int((expires_at - now) * 1000) + 1000)
+
 
 @contextmanager
 def _unavailable_on_error() -> Iterator[None]:
@@ -132,6 +153,7 @@ class RedisStore:
         self._idempotency_keys = idempotency_keys
         self._post = client.register_script(_POST)
         self._raise = client.register_script(_RAISE)
+        self._not_before = client.register_script(_NOT_BEFORE)
         self._epoch: bytes | None = None
         # Highest seq this process has seen per room: the floor after a Redis restart.
         self.highest_seq: dict[str, int] = {}
@@ -348,6 +370,32 @@ class RedisStore:
         with _unavailable_on_error():
             await self.redis.set(self._bucket_key(key, room_id), codec.bucket_to_json(bucket),
                                  px=max(1, int(ttl_s * 1000)))
+
+    async def revoke_token(self, token_id: str, expires_at: float, now: float) -> None:
+        with _unavailable_on_error():
+            await self.redis.set(names.revoked_token(token_id), repr(expires_at),
+                                 px=_ttl_ms(expires_at, now))
+
+    async def revoke_tokens_before(self, name: str, not_before: float, expires_at: float,
+                                   now: float) -> None:
+        with _unavailable_on_error():
+            await self._not_before(keys=[names.not_before(name)],
+                                   args=[repr(not_before), repr(expires_at),
+                                         _ttl_ms(expires_at, now)])
+
+    async def token_revoked(self, token_id: str, name: str, issued_at: float,
+                            now: float) -> bool:
+        with _unavailable_on_error():
+            revoked, cut = await self.redis.mget([names.revoked_token(token_id),
+                                                  names.not_before(name)])
+        # The values carry the app clock's expiry too, so both stores agree on a moved clock.
+        if revoked is not None and float(revoked) > now:
+            return True
+        if cut is None:
+            return False
+        text = cut.decode() if isinstance(cut, bytes) else cut
+        not_before, until = (float(x) for x in text.split(","))
+        return until > now and issued_at <= not_before
 
     async def post_message(self, room_id: str, message: Message, idempotency_key: str,
                            now: float) -> Posted:

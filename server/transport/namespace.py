@@ -7,6 +7,7 @@ handler or drop a well-behaved connection.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -26,11 +27,11 @@ from server.rooms.lobby import waiting_from_wire
 from server.rooms.service import Rooms
 from server.transport.metrics import Metrics
 from server.transport.payloads import SHAPES, shape_error
+from server.transport.security import SESSION_COOKIE
 from server.transport.sio_rooms import lobby_name, member_name, room_name, staff_name, waiting_name
 
 log = logging.getLogger(__name__)
 
-SESSION_COOKIE = "peer_rooms_session"
 Handler = Callable[["SocketSession"], Awaitable[dict[str, Any]]]
 _UNAVAILABLE = Denial("unavailable", "We can't reach the message store right now, so your "
                       "message was not sent. Please try again in a moment.")
@@ -40,6 +41,7 @@ _UNAVAILABLE = Denial("unavailable", "We can't reach the message store right now
 class SocketSession:
     device_hash: str
     facilitator: str | None
+    token: str | None = None  # the facilitator's, checked again before each event
     memberships: dict[str, str] = field(default_factory=dict)  # room id → member id
     waiting: dict[str, str] = field(default_factory=dict)  # room id → lobby id
 
@@ -55,27 +57,30 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.metrics = metrics
         self.sessions: dict[str, SocketSession] = {}
         self._per_device: Counter[str] = Counter()
+        self._closing: set[asyncio.Task[None]] = set()
 
     # -- connection ---------------------------------------------------------------
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
         rooms = self.rooms
         auth = auth if isinstance(auth, dict) else {}
         facilitator = None
-        if auth.get("token") is not None:
-            facilitator = rooms.facilitator_of(auth["token"])
+        token = auth.get("token")
+        if token is not None:
+            facilitator = await rooms.facilitator_of(token)
             if facilitator is None:
                 raise socketio.exceptions.ConnectionRefusedError("auth_failed")
         else:
             # The browser's login cookie; an expired one just means "not logged in".
             request = environ.get("aiohttp.request")
-            facilitator = rooms.facilitator_of(
-                request.cookies.get(SESSION_COOKIE) if request is not None else None)
+            token = request.cookies.get(SESSION_COOKIE) if request is not None else None
+            facilitator = await rooms.facilitator_of(token)
 
         device = rooms.device(auth.get("device"))
         if self._per_device[device.device_hash] >= rooms.connections_per_device:
             raise socketio.exceptions.ConnectionRefusedError("too_many_connections")
         self._per_device[device.device_hash] += 1
-        self.sessions[sid] = SocketSession(device.device_hash, facilitator)
+        self.sessions[sid] = SocketSession(device.device_hash, facilitator,
+                                           token if facilitator is not None else None)
         self.metrics.connections.inc()
         if device.new_token is not None:
             await self.emit("welcome", {"device": device.new_token}, to=sid)
@@ -195,6 +200,13 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         session = self.sessions.get(sid)
         if session is None:
             return _failure(Denial("not_member", "Please reconnect."))
+        if session.facilitator is not None and \
+                await self.rooms.facilitator_of(session.token) is None:
+            # Logged out or revoked since connecting: staff powers end with the session.
+            # The disconnect waits for this answer to go out first.
+            self._closing.add(task := asyncio.create_task(self.disconnect(sid)))
+            task.add_done_callback(self._closing.discard)
+            return _failure(Denial("auth_failed", "Your session has ended. Please sign in."))
         try:
             return {"ok": True, **(await run(session))}
         except Refused as refused:

@@ -1,4 +1,5 @@
-"""Headers every response carries, and the same-origin check for form posts."""
+"""Headers every response carries, the same-origin check for form posts, and the
+client's address."""
 
 from __future__ import annotations
 
@@ -6,9 +7,14 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from server.models.errors import StoreUnavailable
+
 # default-src 'self' with nothing inline: every script and style is a file we serve.
 CSP = ("default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
        "object-src 'none'")
+
+# The facilitator's login cookie (HttpOnly, SameSite=Strict; Secure over https).
+SESSION_COOKIE = "peer_rooms_session"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -30,14 +36,38 @@ def _decorate(response: web.StreamResponse) -> None:
         return
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Not "no-referrer": under it a browser's Origin on our own form posts is "null",
+    # and the same-origin check needs the real one. Other sites still get no Referer.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
 
 
 def same_origin(request: web.Request) -> bool:
-    """A browser form post must come from our own pages (login CSRF)."""
-    origin = request.headers.get("Origin")
-    if origin is None or origin == "null":
-        # Old browsers omit Origin; SameSite=Strict on the cookie still protects logout.
-        return True
-    return origin == f"{request.scheme}://{request.host}"
+    """A browser form post must come from our own pages (login CSRF).
+
+    Browsers send Origin on every POST, form submissions included; a missing Origin
+    or "null" (sandboxed frames, data: URLs, some redirects) is refused, not trusted.
+    There is no Referer fallback: whatever sends no Origin is not one of our pages.
+    """
+    return request.headers.get("Origin") == f"{request.scheme}://{request.host}"
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address, for limits only (never logged or stored).
+
+    The one place that decides it, so trusted-proxy resolution belongs here.
+    """
+    return request.remote or "unknown"
+
+
+@web.middleware
+async def store_down_is_503(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A page or API call that needs the shared store while it is unreachable is
+    "try again shortly" (503), not a server error."""
+    try:
+        return await handler(request)
+    except StoreUnavailable:
+        return web.json_response(
+            {"error": {"code": "unavailable",
+                       "message": "The service is briefly unavailable. Please try again."}},
+            status=503, headers={"Retry-After": "2"})

@@ -2,100 +2,116 @@
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 from aiohttp import web
 
-from moderation.ratelimit import BucketRule
 from moderation.timefmt import iso_utc
 from server.keys import METRICS, ROOMS, SETTINGS, TEMPLATES
-from server.models.passphrase import DUMMY_HASH, verify_passphrase
+from server.models.errors import StoreUnavailable
 from server.rooms import feeds
-from server.transport.namespace import SESSION_COOKIE
-from server.transport.security import same_origin
+from server.transport.security import SESSION_COOKIE, client_address, same_origin
 
-_LOGIN_RULE = BucketRule(burst=5, interval_s=12.0)  # per facilitator name: 5/min sustained
-
-
-def _facilitator(request: web.Request) -> str | None:
-    return request.app[ROOMS].core.facilitator_of(request.cookies.get(SESSION_COOKIE))
+# Same-site paths only: RFC 3986 path, query and fragment characters, nothing that a
+# browser strips or rewrites ("/\t/evil" is "//evil" to it) and no second slash first.
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@%/?#]*")
 
 
-def _page(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+def session_token(request: web.Request) -> str | None:
+    """The facilitator token a request carries: `Authorization: Bearer` or the cookie."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+async def _facilitator(request: web.Request) -> str | None:
+    return await request.app[ROOMS].facilitator_of(session_token(request))
+
+
+async def _page(request: web.Request, template: str, status: int = 200,
+                headers: dict[str, str] | None = None, **context: Any) -> web.Response:
     settings = request.app[SETTINGS]
-    return request.app[TEMPLATES].render(
-        template, status=status, facilitator=_facilitator(request),
+    response = request.app[TEMPLATES].render(
+        template, status=status, facilitator=await _facilitator(request),
         site_title=settings.site_title, resources=[r.to_wire() for r in settings.resources],
         **context,
     )
+    response.headers.update(headers or {})
+    return response
 
 
 async def index(request: web.Request) -> web.Response:
     rooms = request.app[ROOMS]
-    return _page(request, "index.html", rooms=await rooms.listing(), upcoming=rooms.upcoming())
+    return await _page(request, "index.html", rooms=await rooms.listing(),
+                       upcoming=rooms.upcoming())
 
 
 async def room_page(request: web.Request) -> web.Response:
     room = request.app[SETTINGS].room(request.match_info["room_id"])
     if room is None:
         raise web.HTTPNotFound(text="There is no room by that name.")
-    return _page(request, "room.html", room={"id": room.id, "title": room.title,
-                                             "kind": room.kind})
+    return await _page(request, "room.html", room={"id": room.id, "title": room.title,
+                                                   "kind": room.kind})
 
 
 async def login_form(request: web.Request) -> web.Response:
-    return _page(request, "login.html", error=None, next=_safe_next(request.query.get("next")))
+    return await _page(request, "login.html", error=None,
+                       next=_safe_next(request.query.get("next")))
 
 
-def _safe_next(target: str | None) -> str:
-    # Only local paths: an open redirect would let a phishing link borrow our login.
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
+def _safe_next(target: object) -> str:
+    # An open redirect would let a phishing link borrow our login page.
+    if isinstance(target, str) and _LOCAL_PATH.fullmatch(target):
+        return target
+    return "/"
 
 
-async def _check_login(request: web.Request, name: object, passphrase: object) -> str | None:
-    """The facilitator's name when the passphrase is right (same cost either way)."""
-    if not isinstance(name, str) or not isinstance(passphrase, str) or len(passphrase) > 1024:
-        return None
-    rooms = request.app[ROOMS]
-    key = f"login:{rooms.core.tokens.device_hash(name)}"
-    if await rooms.core.token_wait(key, _LOGIN_RULE):
-        return None
-    facilitator = request.app[SETTINGS].facilitator(name.strip())
-    stored = facilitator.passphrase_hash if facilitator else DUMMY_HASH
-    ok = verify_passphrase(passphrase, stored)
-    return facilitator.name if ok and facilitator else None
+def _retry_after(seconds: float) -> dict[str, str]:
+    return {"Retry-After": str(max(1, math.ceil(seconds)))}
 
 
 def _new_token(request: web.Request, name: str) -> tuple[str, float]:
-    rooms = request.app[ROOMS]
-    return rooms.core.tokens.new_facilitator(name, now=rooms.core.clock(),
-                                             ttl_s=request.app[SETTINGS].limits.token_ttl_s)
+    return request.app[ROOMS].new_session(name)
+
+
+def _refuse_cross_site(request: web.Request) -> None:
+    if not same_origin(request):
+        raise web.HTTPForbidden(text="Cross-site form posts are not accepted.")
 
 
 async def login_submit(request: web.Request) -> web.Response:
-    if not same_origin(request):
-        raise web.HTTPForbidden(text="Cross-site form posts are not accepted.")
+    _refuse_cross_site(request)
     form = await request.post()
-    target = _safe_next(str(form.get("next") or "/"))
-    name = await _check_login(request, form.get("name"), form.get("passphrase"))
-    if name is None:
-        typed = form.get("name")
-        return _page(request, "login.html", status=401, next=target,
-                     name=typed if isinstance(typed, str) else "",
-                     error="That name and passphrase don't match.")
-    token, expires_at = _new_token(request, name)
+    target = _safe_next(form.get("next") or "/")
+    typed = form.get("name")
+    result = request.app[ROOMS].logins.attempt(typed, form.get("passphrase"),
+                                               client_address(request))
+    if result.name is None:
+        again = result.retry_after
+        error = (f"Too many tries. Please wait {max(1, math.ceil(again))} seconds and try "
+                 "again." if again else "That name and passphrase don't match.")
+        return await _page(request, "login.html", status=429 if again else 401,
+                           headers=_retry_after(again) if again else None, next=target,
+                           name=typed if isinstance(typed, str) else "", error=error)
+    token, expires_at = _new_token(request, result.name)
     response = web.HTTPSeeOther(target)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/",
                         secure=request.secure,
-                        max_age=int(expires_at - request.app[ROOMS].core.clock()))
+                        max_age=int(expires_at - request.app[ROOMS].now()))
     raise response
 
 
 async def logout(request: web.Request) -> web.Response:
-    if not same_origin(request):
-        raise web.HTTPForbidden(text="Cross-site form posts are not accepted.")
+    _refuse_cross_site(request)
+    try:
+        # Ended in the store, not just forgotten by this browser: a copied cookie dies too.
+        await request.app[ROOMS].end_session(request.cookies.get(SESSION_COOKIE))
+    except StoreUnavailable:
+        raise web.HTTPServiceUnavailable(
+            text="We could not sign you out just now. Please try again.") from None
     response = web.HTTPSeeOther("/")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response
@@ -108,10 +124,14 @@ async def api_login(request: web.Request) -> web.Response:
         return web.json_response({"error": "bad_request"}, status=400)
     if not isinstance(body, dict):
         return web.json_response({"error": "bad_request"}, status=400)
-    name = await _check_login(request, body.get("name"), body.get("passphrase"))
-    if name is None:
+    result = request.app[ROOMS].logins.attempt(body.get("name"), body.get("passphrase"),
+                                               client_address(request))
+    if result.retry_after:
+        return web.json_response({"error": "rate_limited", "retry_after": result.retry_after},
+                                 status=429, headers=_retry_after(result.retry_after))
+    if result.name is None:
         return web.json_response({"error": "unauthorized"}, status=401)
-    token, expires_at = _new_token(request, name)
+    token, expires_at = _new_token(request, result.name)
     return web.json_response({"token": token, "expires_at": iso_utc(expires_at)})
 
 
@@ -143,8 +163,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    rooms = request.app[ROOMS]
-    ready = rooms.liveness.ready and await rooms.core.store_ready()
+    ready = await request.app[ROOMS].ready()
     return web.json_response({"ok": ready}, status=200 if ready else 503)
 
 

@@ -3,11 +3,16 @@ from __future__ import annotations
 import pytest
 
 from moderation.ratelimit import (
+    Backoff,
+    BackoffRule,
     Bucket,
     BucketRule,
+    backoff_failed,
+    backoff_wait,
     consume,
     rate_denial,
     slow_denial,
+    token_wait,
 )
 
 RULE = BucketRule(burst=5, interval_s=2.0)
@@ -111,3 +116,24 @@ def test_denials_round_up_to_tenth(raw: float, expected: float) -> None:
     assert rate.retry_after == pytest.approx(expected)
     assert slow.retry_after == pytest.approx(expected)
     assert rate.message and slow.message
+
+
+def test_backoff_only_delays_and_is_capped() -> None:
+    rule = BackoffRule(free=2, base_s=1.0, max_s=8.0, forget_s=100.0)
+    state: Backoff | None = None
+    waits = []
+    now = 0.0
+    for _ in range(8):
+        state = backoff_failed(state, rule, now)
+        waits.append(backoff_wait(state, rule, now))
+        now += waits[-1]
+    assert waits == [0.0, 0.0, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
+    assert backoff_wait(state, rule, now - 1000) <= rule.max_s  # a clock stepping back
+    assert backoff_wait(state, rule, now + rule.forget_s) == 0.0
+    assert backoff_failed(state, rule, now + rule.forget_s).failures == 1
+
+
+def test_token_wait_changes_nothing() -> None:
+    rule = BucketRule(burst=1, interval_s=10.0)
+    assert token_wait(None, rule, 0.0) == 0.0
+    assert token_wait(Bucket(0.0, 0.0), rule, 5.0) == 5.0

@@ -182,6 +182,9 @@ async def test_redis_restart_mid_meeting_loses_nothing_acknowledged(
     assert answer["ok"] is False and answer["error"]["code"] == "unavailable"
     async with aiohttp.ClientSession() as http, http.get(a.url + "/readyz") as response:
         assert response.status == 503
+    async with aiohttp.ClientSession() as http, http.get(a.url + "/api/rooms") as response:
+        assert response.status == 503 and "Retry-After" in response.headers
+        assert (await response.json())["error"]["code"] == "unavailable"
     assert one.sio.connected and two.sio.connected  # the server stayed up
 
     fresh_redis.start()  # back, and empty

@@ -95,6 +95,27 @@ async def test_buckets(store: Store) -> None:
     assert await store.get_bucket("k") == Bucket(2.5, NOW)
 
 
+async def test_revoked_tokens_until_they_would_have_expired(store: Store) -> None:
+    assert not await store.token_revoked("t1", "Sam", NOW - 10, NOW)
+    await store.revoke_token("t1", NOW + 60, NOW)
+    assert await store.token_revoked("t1", "Sam", NOW - 10, NOW + 30)
+    assert not await store.token_revoked("t2", "Sam", NOW - 10, NOW + 30)
+    # Past the token's own expiry the entry is gone: nothing grows without bound.
+    assert not await store.token_revoked("t1", "Sam", NOW - 10, NOW + 61)
+
+
+async def test_revoking_a_facilitator_ends_tokens_issued_until_then(store: Store) -> None:
+    await store.revoke_tokens_before("Sam", NOW, NOW + 60, NOW)
+    assert await store.token_revoked("t1", "Sam", NOW - 100, NOW + 1)
+    assert await store.token_revoked("t2", "Sam", NOW, NOW + 1)
+    assert not await store.token_revoked("t3", "Sam", NOW + 1, NOW + 1)
+    assert not await store.token_revoked("t1", "Alex", NOW - 100, NOW + 1)
+    # An earlier cut-off never moves the later one back.
+    await store.revoke_tokens_before("Sam", NOW - 50, NOW + 10, NOW)
+    assert await store.token_revoked("t4", "Sam", NOW - 10, NOW + 30)
+    assert not await store.token_revoked("t1", "Sam", NOW - 100, NOW + 61)
+
+
 async def test_post_assigns_seq_is_idempotent_and_caps_the_buffer(store: Store) -> None:
     first = await store.post_message("r", message("a"), "m1:c1", NOW)
     assert (first.id, first.seq, first.created) == ("a", 1, True)

@@ -1,0 +1,130 @@
+"""Facilitator logins: the passphrase check, behind limits a stranger cannot turn
+into a lockout.
+
+Both limits are consulted before the passphrase is checked, and only failures count:
+
+- per client address, a token bucket (`ADDRESS_RULE`): one address cannot guess fast,
+  whichever names it tries;
+- per account, exponential backoff (`ACCOUNT_RULE`): guesses spread over many
+  addresses slow down too. The wait is capped and attempts during it are not heard,
+  so a stranger can make the owner wait a little, never lock them out; a right
+  passphrase heard after the wait logs in and clears it.
+
+The account is keyed by `account_name`, the same form the lookup uses, so no
+spelling of a name ("Sam ", "\\tSam") escapes its limit.
+
+The state is per process, in memory (README "Login limits"): every map is bounded
+(`MAX_TRACKED` entries, least recently used evicted first).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from moderation.handles import account_name
+from moderation.ratelimit import (
+    Backoff,
+    BackoffRule,
+    Bucket,
+    BucketRule,
+    backoff_failed,
+    backoff_wait,
+    consume,
+    token_wait,
+)
+from server.config.settings import Settings
+from server.models.passphrase import DUMMY_HASH, verify_passphrase
+
+MAX_TRACKED = 10_000  # per map; ~100 bytes an entry, so ~1 MB each at most
+MAX_PASSPHRASE = 1024  # scrypt of a megabyte would be a cheap way to burn our CPU
+MAX_NAME = 128  # no facilitator name is longer (32); longer keys would bloat the maps
+ADDRESS_RULE = BucketRule(burst=10, interval_s=30.0)
+ACCOUNT_RULE = BackoffRule(free=3, base_s=1.0, max_s=60.0, forget_s=3600.0)
+
+V = TypeVar("V")
+
+
+class _Recent(Generic[V]):
+    """A map that keeps at most `limit` entries, dropping the least recently used."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._items: OrderedDict[str, V] = OrderedDict()
+
+    def get(self, key: str) -> V | None:
+        return self._items.get(key)
+
+    def put(self, key: str, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self._limit:
+            self._items.popitem(last=False)
+
+    def pop(self, key: str) -> None:
+        self._items.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    name: str | None = None  # the facilitator, when the passphrase was right
+    retry_after: float = 0.0  # > 0: not heard; try again in this many seconds
+
+
+def address_key(address: str) -> str:
+    """What the per-address limit counts by: an IPv6 client holds a whole /64."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+class Logins:
+    def __init__(self, settings: Settings, clock: Callable[[], float], *,
+                 max_tracked: int = MAX_TRACKED) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._addresses: _Recent[Bucket] = _Recent(max_tracked)
+        # Names that are not facilitators get a map of their own, so a flood of made-up
+        # names can never evict a real account's backoff (and both answer alike).
+        self._accounts: _Recent[Backoff] = _Recent(max_tracked)
+        self._strangers: _Recent[Backoff] = _Recent(max_tracked)
+
+    def attempt(self, raw_name: object, passphrase: object, address: str) -> LoginResult:
+        """Check a login. No await inside: each attempt is one step on the event loop."""
+        if not isinstance(raw_name, str) or not isinstance(passphrase, str) \
+                or len(raw_name) > MAX_NAME or len(passphrase) > MAX_PASSPHRASE:
+            return LoginResult()
+        now = self._clock()
+        name = account_name(raw_name)
+        where = address_key(address)
+        facilitator = self._settings.facilitator(name)
+        accounts = self._accounts if facilitator else self._strangers
+        wait = max(token_wait(self._addresses.get(where), ADDRESS_RULE, now),
+                   backoff_wait(accounts.get(name), ACCOUNT_RULE, now))
+        if wait > 0:
+            return LoginResult(retry_after=wait)
+        # The same scrypt cost for an unknown name: timing does not say who exists.
+        ok = verify_passphrase(passphrase, facilitator.passphrase_hash if facilitator
+                               else DUMMY_HASH)
+        if ok and facilitator:
+            accounts.pop(name)
+            return LoginResult(name=facilitator.name)
+        self._addresses.put(where, consume(self._addresses.get(where), ADDRESS_RULE, now)[0])
+        accounts.put(name, backoff_failed(accounts.get(name), ACCOUNT_RULE, now))
+        return LoginResult()
+
+    def tracked(self) -> int:
+        """Entries held across the maps (for tests of the bound)."""
+        return len(self._addresses) + len(self._accounts) + len(self._strangers)

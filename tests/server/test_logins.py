@@ -1,0 +1,70 @@
+"""Login limits: per address and per account, only delays, bounded maps."""
+
+from __future__ import annotations
+
+from server.config.loader import settings_from_mapping
+from server.rooms.logins import ACCOUNT_RULE, ADDRESS_RULE, Logins, address_key
+from tests.helpers import FACILITATOR, PASSPHRASE, Clock, base_config
+
+
+def logins(clock: Clock, max_tracked: int = 10_000) -> Logins:
+    return Logins(settings_from_mapping(base_config()), clock, max_tracked=max_tracked)
+
+
+def test_a_stranger_on_many_addresses_only_delays_the_owner() -> None:
+    clock = Clock()
+    guard = logins(clock)
+    waits = []
+    for i in range(40):
+        result = guard.attempt(FACILITATOR, "guess", f"203.0.113.{i}")
+        waits.append(result.retry_after)
+        if result.retry_after:
+            clock.advance(result.retry_after)
+    assert max(waits) <= ACCOUNT_RULE.max_s
+    delayed = guard.attempt(FACILITATOR, "guess", "198.51.100.1")
+    assert delayed.retry_after > 0
+    # Guesses during the wait are not heard, so they cannot stretch it.
+    for i in range(50):
+        assert guard.attempt(FACILITATOR, "guess", f"198.51.100.{i}").retry_after > 0
+    clock.advance(delayed.retry_after)
+    assert guard.attempt(f" {FACILITATOR}\n", PASSPHRASE, "192.0.2.7").name == FACILITATOR
+    # A login clears the account's backoff.
+    assert guard.attempt(FACILITATOR, "guess", "192.0.2.7").retry_after == 0
+
+
+def test_one_address_is_limited_whatever_names_it_tries() -> None:
+    clock = Clock()
+    guard = logins(clock)
+    for i in range(ADDRESS_RULE.burst):
+        assert guard.attempt(f"name-{i}", "guess", "2001:db8::1").retry_after == 0
+    # The same /64: one IPv6 client holds billions of addresses.
+    assert guard.attempt("another", "guess", "2001:db8::2").retry_after > 0
+    assert guard.attempt(FACILITATOR, PASSPHRASE, "2001:db8::3").retry_after > 0
+    assert guard.attempt(FACILITATOR, PASSPHRASE, "2001:db9::1").name == FACILITATOR
+
+
+def test_maps_are_bounded_and_made_up_names_cannot_evict_an_account() -> None:
+    clock = Clock()
+    guard = logins(clock, max_tracked=20)
+    for i in range(ACCOUNT_RULE.free + 1):
+        guard.attempt(FACILITATOR, "guess", f"192.0.2.{i}")
+    for i in range(500):
+        guard.attempt(f"stranger-{i}", "guess", f"10.0.{i // 250}.{i % 250}")
+    assert guard.tracked() <= 3 * 20
+    assert guard.attempt(FACILITATOR, PASSPHRASE, "198.51.100.9").retry_after > 0
+
+
+def test_bad_input_is_refused_without_counting() -> None:
+    guard = logins(Clock())
+    for name, passphrase in ((None, "x"), (FACILITATOR, None), ("x" * 500, "x"),
+                             (FACILITATOR, "x" * 5000)):
+        result = guard.attempt(name, passphrase, "192.0.2.1")
+        assert result.name is None and result.retry_after == 0
+    assert guard.tracked() == 0
+
+
+def test_address_key() -> None:
+    assert address_key("192.0.2.1") == "192.0.2.1"
+    assert address_key("::ffff:192.0.2.1") == "192.0.2.1"
+    assert address_key("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+    assert address_key("unknown") == "unknown"
