@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from tests.e2e.pages import join, message, new_page, say, sign_in
+from tests.e2e.pages import assert_clean, join, message, new_page, say, sign_in
 from tests.helpers import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -139,3 +139,22 @@ def test_wrong_passphrase_is_explained(browser: Browser, people: list[BrowserCon
     page.get_by_label("Passphrase").fill("not the passphrase")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("don't match")
+
+
+def test_lock_and_pause_notices_say_what_happened(browser: Browser, people: list[BrowserContext],
+                                                  live_server: LiveServer) -> None:
+    facilitator, watch = new_page(browser, people)
+    sign_in(facilitator, live_server, f"/rooms/{ROOM}")
+    join(facilitator)
+    notice = facilitator.locator("#notice")
+    lock = facilitator.get_by_role("button", name="Lock room")
+    lock.click()
+    expect(notice).to_have_text("Room locked. Nobody new can join.")
+    expect(facilitator.get_by_role("button", name="Unlock room")).to_be_visible()
+    facilitator.get_by_role("button", name="Unlock room").click()
+    expect(notice).to_have_text("Room unlocked.")
+    facilitator.get_by_role("button", name="Pause room").click()
+    expect(notice).to_have_text("Room paused. Members can't post, raise hands or join.")
+    facilitator.get_by_role("button", name="Resume room").click()
+    expect(notice).to_have_text("Room resumed.")
+    assert_clean(facilitator, watch)
