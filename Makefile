@@ -21,9 +21,14 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 
+# Test only: the JavaScript calendar parsers the feed tests read /api/meetings.ics with.
+tests/feeds_js/node_modules/.package-lock.json: tests/feeds_js/package.json tests/feeds_js/package-lock.json
+	cd tests/feeds_js && npm ci --no-audit --no-fund --loglevel=error
+
 setup: $(VENV)/.runtime web/node_modules/.package-lock.json
 
-setup-test: $(VENV)/.test web/node_modules/.package-lock.json system-deps
+setup-test: $(VENV)/.test web/node_modules/.package-lock.json \
+	tests/feeds_js/node_modules/.package-lock.json system-deps
 
 # redis-server and Chromium (and nginx for the cluster test), from Debian, when missing.
 system-deps:
@@ -47,4 +52,4 @@ bench: setup-test
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) web/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) web/node_modules tests/feeds_js/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

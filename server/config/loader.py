@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from moderation.filters import BlockedTerm, parse_terms
 from moderation.handles import account_name
+from server.config.meeting_types import IN_PERSON_TYPES, MEETING_GUIDE_TYPES
 from server.config.settings import (
     DEFAULT_RESOURCES,
     Facilitator,
+    Feeds,
     Format,
     Limits,
     Phase,
@@ -135,9 +137,13 @@ def parse_weekly(text: str) -> WeeklyTime | None:
 _KNOWN_TOP = {"secret_key", "allowed_origins", "trusted_proxies", "facilitators", "rooms",
               "formats", "limits",
               "moderation", "resources", "site_title", "host", "port", "redis_url",
-              "meeting_guide_location"}
+              "meeting_guide_location", "feeds"}
 _KNOWN_ROOM = {"id", "title", "kind", "timezone", "weekly", "duration", "doors_open", "until",
-               "format", "hosts", "facilitators", "capacity", "admit_by_hand", "blocked_terms"}
+               "format", "hosts", "facilitators", "capacity", "admit_by_hand", "blocked_terms",
+               "description", "types", "formatted_address", "since"}
+_KNOWN_FEEDS = {"formatted_address", "timezone", "since"}
+_DESCRIPTION_MAX = 2000
+_ADDRESS_MAX = 255
 
 
 def settings_from_mapping(data: Mapping[str, Any], *, source: str = "",
@@ -204,9 +210,65 @@ def settings_from_mapping(data: Mapping[str, Any], *, source: str = "",
         blocked_terms=terms,
         resources=resources,
         site_title=r.get(data, "site_title", "site_title", str, "peer-rooms"),
-        meeting_guide_location=r.get(data, "meeting_guide_location", "meeting_guide_location",
-                                     str),
+        feeds=_feeds(r, data),
     )
+
+
+def _feeds(r: _Reader, data: Mapping[str, Any]) -> Feeds:
+    table = r.get(data, "feeds", "feeds", dict, {})
+    for name in table:
+        if name not in _KNOWN_FEEDS:
+            raise r.fail(f"feeds.{name}",
+                         f"unknown key (known: {', '.join(sorted(_KNOWN_FEEDS))})")
+    # `meeting_guide_location` is the older spelling of feeds.formatted_address.
+    legacy = r.get(data, "meeting_guide_location", "meeting_guide_location", str)
+    if legacy is not None and "formatted_address" in table:
+        raise r.fail("meeting_guide_location",
+                     "is the old name of feeds.formatted_address: keep only that one")
+    address = _address(r, table, "feeds.formatted_address")
+    tz = r.get(table, "timezone", "feeds.timezone", str)
+    if tz is not None:
+        _check_zone(r, tz, "feeds.timezone")
+    return Feeds(formatted_address=address if address is not None else legacy,
+                 timezone=tz, since=_date(r, table, "since", "feeds.since"))
+
+
+def _check_zone(r: _Reader, tz: str, key: str) -> None:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise r.fail(key, f"unknown IANA time zone {tz!r}") from None
+
+
+def _date(r: _Reader, table: Mapping[str, Any], name: str, key: str) -> str | None:
+    text = r.get(table, name, key, str)
+    if text is not None and parse_until(text) is None:
+        raise r.fail(key, 'must be a date like "2026-01-05"')
+    return text  # type: ignore[no-any-return]
+
+
+def _address(r: _Reader, table: Mapping[str, Any], key: str) -> str | None:
+    text = r.get(table, "formatted_address", key, str)
+    if text is None:
+        return None
+    text = text.strip()
+    if not text or len(text) > _ADDRESS_MAX or "\n" in text:
+        raise r.fail(key, f"must be one line of at most {_ADDRESS_MAX} characters, "
+                          'like "Chicago, IL, USA"')
+    return text  # type: ignore[no-any-return]
+
+
+def _types(r: _Reader, item: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    codes: list[str] = []
+    for j, code in enumerate(r.get(item, "types", key, list, [])):
+        if not isinstance(code, str) or code not in MEETING_GUIDE_TYPES:
+            raise r.fail(f"{key}[{j}]", f"{code!r} is not a Meeting Guide type code "
+                                         '(the code4recovery spec\'s table: "O", "D", "BE", ...)')
+        if code in IN_PERSON_TYPES:
+            raise r.fail(f"{key}[{j}]", f"{code!r} describes a building; rooms here are online")
+        if code not in codes:
+            codes.append(code)
+    return tuple(codes)
 
 
 def _facilitators(r: _Reader, data: Mapping[str, Any]) -> tuple[Facilitator, ...]:
@@ -278,10 +340,7 @@ def _rooms(r: _Reader, data: Mapping[str, Any], facilitator_names: set[str],
             raise r.fail(f"{key}.kind", 'must be "drop-in" or "meeting"')
         tz = r.get(item, "timezone", f"{key}.timezone", str)
         if tz is not None:
-            try:
-                ZoneInfo(tz)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise r.fail(f"{key}.timezone", f"unknown IANA time zone {tz!r}") from None
+            _check_zone(r, tz, f"{key}.timezone")
         weekly: list[WeeklyTime] = []
         for j, text in enumerate(r.get(item, "weekly", f"{key}.weekly", list, [])):
             parsed = parse_weekly(text) if isinstance(text, str) else None
@@ -321,6 +380,9 @@ def _rooms(r: _Reader, data: Mapping[str, Any], facilitator_names: set[str],
                 item.get("blocked_terms", []), f"{key}.blocked_terms")
         except ValueError as exc:
             raise r.fail(f"{key}.blocked_terms", str(exc)) from None
+        description = r.get(item, "description", f"{key}.description", str)
+        if description is not None and len(description) > _DESCRIPTION_MAX:
+            raise r.fail(f"{key}.description", f"must be at most {_DESCRIPTION_MAX} characters")
         out.append(RoomConfig(
             id=room_id,
             title=r.get(item, "title", f"{key}.title", str, room_id),
@@ -336,6 +398,10 @@ def _rooms(r: _Reader, data: Mapping[str, Any], facilitator_names: set[str],
             capacity=capacity,
             admit_by_hand=r.get(item, "admit_by_hand", f"{key}.admit_by_hand", bool, False),
             blocked_terms=terms,
+            description=(description or "").strip() or None,
+            types=_types(r, item, f"{key}.types"),
+            formatted_address=_address(r, item, f"{key}.formatted_address"),
+            since=_date(r, item, "since", f"{key}.since"),
         ))
     return tuple(out)
 
@@ -392,10 +458,14 @@ def _resources(r: _Reader, data: Mapping[str, Any]) -> tuple[Resource, ...]:
 
 def load_settings(path: str | Path, env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate a config file; `env` defaults to the process environment."""
-    text = Path(path).read_text(encoding="utf-8")
+    file = Path(path)
+    # The time before the text: an edit landing between the two then shows as newer.
+    mtime = file.stat().st_mtime
+    text = file.read_text(encoding="utf-8")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), f"not valid TOML: {exc}") from None
-    return settings_from_mapping(data, source=text, env=os.environ if env is None else env)
+    settings = settings_from_mapping(data, source=text, env=os.environ if env is None else env)
+    return replace(settings, config_mtime=mtime)
 

@@ -64,6 +64,10 @@ class RoomConfig:
     admit_by_hand: bool = False
     blocked_terms: tuple[BlockedTerm, ...] = ()
     open_at_start: bool = False  # the demo meeting: opened when the server starts
+    description: str | None = None  # plain text: Meeting Guide `notes`, ICS DESCRIPTION
+    types: tuple[str, ...] = ()  # Meeting Guide type codes ("O", "D"), validated by config
+    formatted_address: str | None = None  # overrides [feeds] formatted_address
+    since: str | None = None  # "2026-01-05": the calendar series starts on/after this day
 
     def may_facilitate(self, name: str) -> bool:
         return self.facilitators is None or name in self.facilitators or name in self.hosts
@@ -89,6 +93,17 @@ class Limits:
     # senders would otherwise hold connections open for as long as they like.
     header_timeout_s: float = 10.0
     body_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class Feeds:
+    """The `[feeds]` section: what the calendar and Meeting Guide feeds say site-wide."""
+
+    # An approximate place ("Chicago, IL, USA") that implies the meetings' time zone:
+    # Meeting Guide imports only meetings with some geographic information.
+    formatted_address: str | None = None
+    timezone: str | None = None  # X-WR-TIMEZONE; default: the zone most meetings use
+    since: str | None = None  # default first day of every calendar series (YYYY-MM-DD)
 
 
 @dataclass(frozen=True)
@@ -129,7 +144,10 @@ class Settings:
     blocked_terms: tuple[BlockedTerm, ...] = ()
     resources: tuple[Resource, ...] = DEFAULT_RESOURCES
     site_title: str = "peer-rooms"
-    meeting_guide_location: str | None = None  # "Chicago, IL, USA": finders list by place
+    feeds: Feeds = field(default_factory=Feeds)
+    # When the config file was last written (epoch seconds; None without a file): the
+    # feeds' edit time until room records carry their own.
+    config_mtime: float | None = None
     demo: bool = False
     shutdown_grace_s: float = 2.0  # in-flight requests are tiny; exit well inside 10 s
 

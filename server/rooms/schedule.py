@@ -32,8 +32,8 @@ lobby the earlier one is still the current occurrence, so the room stays
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -106,21 +106,22 @@ def next_start_iso(room: RoomConfig, now: float) -> str | None:
     return iso_utc(_ts(occurrence.starts_at)) if occurrence else None
 
 
-def series_start(room: RoomConfig, weekly: WeeklyTime, now: float) -> datetime | None:
+def series_start(room: RoomConfig, weekly: WeeklyTime, since: date) -> datetime | None:
     """Where one weekly series starts for a calendar feed (its DTSTART).
 
-    The configured wall time, aware in the room's zone (``fold=0``), of the first
-    occurrence of `weekly` that has not ended at `now`; None once `until` has
-    passed. It is the configured time even when that day's start falls in a DST
+    The configured wall time, aware in the room's zone (``fold=0``), on the first
+    day of `weekly` on or after `since`; None when `until` ends the series before
+    then. It is the configured time even when that day's start falls in a DST
     gap, because RFC 5545 resolves such a DATE-TIME just as `occurrences` does.
     """
-    single = replace(room, weekly=(weekly,))
-    zone = _zone(single)
-    start = _utc(now) - timedelta(seconds=1)
-    for wall, occurrence in _candidates(single, start, start + LOOKAHEAD):
-        if zone is not None and _ts(occurrence.ends_at) > now:
-            return wall.replace(tzinfo=zone, fold=0)
-    return None
+    zone = _zone(room)
+    if zone is None:
+        return None
+    day = since + timedelta(days=(weekly.weekday - since.weekday()) % 7)
+    until = parse_until(room.until) if room.until else None
+    if until is not None and day > until:
+        return None
+    return datetime.combine(day, time(weekly.hour, weekly.minute), zone)
 
 
 def until_utc(room: RoomConfig) -> datetime | None:

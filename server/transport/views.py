@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -144,18 +147,43 @@ def _base_url(request: web.Request) -> str:
 
 
 async def meetings_ics(request: web.Request) -> web.Response:
-    rooms = request.app[ROOMS]
-    body = feeds.meetings_ics(request.app[SETTINGS], _base_url(request), rooms.core.clock())
-    return web.Response(body=body, content_type="text/calendar", charset="utf-8",
-                        headers={"Content-Disposition": 'inline; filename="meetings.ics"'})
+    settings = request.app[SETTINGS]
+    body = feeds.meetings_ics(settings, _base_url(request), request.app[ROOMS].now(),
+                              settings.config_mtime)
+    return _feed_response(request, body, "text/calendar; charset=utf-8", settings.config_mtime,
+                          {"Content-Disposition": 'inline; filename="meetings.ics"'})
 
 
 async def meetings_json(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
-    items = feeds.meeting_guide_json(settings, _base_url(request), request.app[ROOMS].core.clock(),
-                                     formatted_address=settings.meeting_guide_location)
+    items = feeds.meeting_guide_json(settings, _base_url(request),
+                                     request.app[ROOMS].now(), settings.config_mtime)
+    body = json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
     # Meeting finders fetch this from their own origin.
-    return web.json_response(items, headers={"Access-Control-Allow-Origin": "*"})
+    return _feed_response(request, body, "application/json; charset=utf-8",
+                          settings.config_mtime, {"Access-Control-Allow-Origin": "*"})
+
+
+def _feed_response(request: web.Request, body: bytes, content_type: str,
+                   edited: float | None, headers: dict[str, str]) -> web.Response:
+    """`body` with a strong ETag and Last-Modified; 304 when the client has it already."""
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    headers = {**headers, "Content-Type": content_type,
+               # Stored, but asked about each time: a 304 costs a hash and no transfer.
+               "Cache-Control": "public, no-cache"}
+    modified = datetime.fromtimestamp(int(edited), UTC) if edited is not None else None
+    # RFC 9110 §13.2.2: If-None-Match decides when present; If-Modified-Since only without it.
+    if request.if_none_match is not None:
+        fresh = any(tag.value in (etag, "*") for tag in request.if_none_match)
+    else:
+        since = request.if_modified_since
+        fresh = since is not None and modified is not None and modified <= since
+    response = web.Response(status=304 if fresh else 200, body=None if fresh else body,
+                            headers=headers)
+    response.etag = etag
+    if modified is not None:
+        response.last_modified = modified
+    return response
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -170,3 +170,69 @@ def test_live_state_bounds_are_configured_and_checked() -> None:
     for key, value in (("idempotency_keys", 0), ("live_entries", 10), ("idempotency_keys", "x")):
         with pytest.raises(ConfigError, match=rf"limits\.{key}"):
             settings_from_mapping(base_config(limits={key: value}))
+
+
+FEED_KEYS = """
+[feeds]
+formatted_address = "Chicago, IL, USA"
+timezone = "America/Chicago"
+since = "2026-02-01"
+"""
+ROOM_FEED_KEYS = ('hosts = ["Sam"]', 'hosts = ["Sam"]\ndescription = "Open discussion."\n'
+                  'types = ["O", "D", "O"]\nformatted_address = "Austin, TX, USA"\n'
+                  'since = "2026-03-03"')
+
+
+def test_feed_keys_load(tmp_path: Path, good_text: str) -> None:
+    text = good_text.replace(*ROOM_FEED_KEYS) + FEED_KEYS
+    path = write(tmp_path, text)
+    settings = load_settings(path, env={})
+    room = settings.rooms[1]
+    assert (room.description, room.types, room.formatted_address, room.since) == (
+        "Open discussion.", ("O", "D"), "Austin, TX, USA", "2026-03-03")
+    assert (settings.feeds.formatted_address, settings.feeds.timezone,
+            settings.feeds.since) == ("Chicago, IL, USA", "America/Chicago", "2026-02-01")
+    assert settings.config_mtime == path.stat().st_mtime
+    # The older top-level spelling still works.
+    legacy = load_settings(write(tmp_path, 'meeting_guide_location = "Chicago, IL, USA"\n'
+                                 + good_text), env={})
+    assert legacy.feeds.formatted_address == "Chicago, IL, USA"
+
+
+@pytest.mark.parametrize(("good", "bad", "key"), [
+    ('types = ["O", "D", "O"]', 'types = ["O", "ONL"]', "rooms[1].types[1]"),
+    ('types = ["O", "D", "O"]', 'types = ["O", "BV-I"]', "rooms[1].types[1]"),  # proposed
+    ('types = ["O", "D", "O"]', 'types = ["X"]', "rooms[1].types[0]"),  # a building's
+    ('types = ["O", "D", "O"]', 'types = "O"', "rooms[1].types"),
+    ('since = "2026-03-03"', 'since = "3 March"', "rooms[1].since"),
+    ('formatted_address = "Austin, TX, USA"', 'formatted_address = ""',
+     "rooms[1].formatted_address"),
+    ('description = "Open discussion."', f'description = "{"x" * 2001}"',
+     "rooms[1].description"),
+])
+def test_feed_key_errors_name_the_key(tmp_path: Path, good_text: str, good: str, bad: str,
+                                      key: str) -> None:
+    text = good_text.replace(*ROOM_FEED_KEYS)
+    assert good in text
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, text.replace(good, bad)), env={})
+    assert caught.value.key == key and key in str(caught.value)
+
+
+@pytest.mark.parametrize(("feeds", "key"), [
+    ('[feeds]\ntimezone = "Mars/Olympus"', "feeds.timezone"),
+    ('[feeds]\nsince = "20260101"', "feeds.since"),
+    ('[feeds]\naddress = "Chicago"', "feeds.address"),
+    ('[feeds]\nformatted_address = "a\\nb"', "feeds.formatted_address"),
+])
+def test_feeds_section_errors_name_the_key(tmp_path: Path, good_text: str, feeds: str,
+                                           key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, good_text + "\n" + feeds + "\n"), env={})
+    assert caught.value.key == key
+
+
+def test_old_and_new_address_keys_together_are_an_error(tmp_path: Path, good_text: str) -> None:
+    with pytest.raises(ConfigError, match="meeting_guide_location"):
+        load_settings(write(tmp_path, 'meeting_guide_location = "Chicago, IL, USA"\n'
+                            + good_text + FEED_KEYS), env={})

@@ -113,7 +113,7 @@ def test_nonexistent_spring_forward_start_uses_the_offset_before_the_gap() -> No
     assert (gap_day.date(), gap_day.hour, gap_day.minute) == (date(2026, 3, 8), 3, 30)
     assert [o.local_start.hour for o in (found[0], found[2])] == [2, 2]
     # The calendar feed keeps the configured wall time for the same day.
-    first = series_start(room, room.weekly[0], utc(2026, 3, 7).timestamp())
+    first = series_start(room, room.weekly[0], date(2026, 3, 7))
     assert first is not None
     assert (first.hour, first.minute, first.fold) == (2, 30, 0)
     assert first.astimezone(UTC) == utc(2026, 3, 8, 7, 30)
@@ -211,7 +211,8 @@ def test_until_stops_occurrences_after_that_local_day() -> None:
     assert status_at(room, after) == "closed"
     assert current_or_next(room, after) is None
     assert next_start_iso(room, after) is None
-    assert series_start(room, room.weekly[0], after) is None
+    assert series_start(room, room.weekly[0], date(2026, 3, 16)) is None
+    assert series_start(room, room.weekly[0], date(2026, 3, 9)) is not None
 
 
 def test_until_includes_a_late_start_on_the_last_day() -> None:
