@@ -32,8 +32,8 @@ def _fold_ascii(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _table() -> dict[str, str]:
-    """Map each non-ASCII character with an ASCII homoglyph to that homoglyph, folded.
+def _candidates() -> dict[str, frozenset[str]]:
+    """Each non-ASCII character with an ASCII homoglyph, and those homoglyphs.
 
     The library's data says which characters look like which; we keep only
     pairs where one side is ASCII. Built once, on first use.
@@ -46,9 +46,34 @@ def _table() -> dict[str, str]:
                 candidates.setdefault(other, set()).add(char)
             elif not char.isascii() and other.isascii() and other.isprintable() and other:
                 candidates.setdefault(char, set()).add(other)
+    return {char: frozenset(asc) for char, asc in candidates.items()}
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, str]:
     # After folding, every character's candidates agree (checked when this was
     # written); min() keeps the result deterministic should a future data file disagree.
-    return {char: min(_fold_ascii(a) for a in asc) for char, asc in candidates.items()}
+    return {char: min(_fold_ascii(a) for a in asc) for char, asc in _candidates().items()}
+
+
+@lru_cache(maxsize=1)
+def ascii_lookalikes() -> dict[int, str]:
+    """A ``str.translate`` table: non-ASCII letters and digits to the ASCII they imitate.
+
+    Unlike :func:`skeleton` this keeps "i" and "l" apart and leaves spaces and
+    punctuation alone ("¡" stays "¡"), so words can still be read as words: it
+    is for matching phrases ("kіll" with a Cyrillic "і"), not for comparing names.
+    """
+    table: dict[int, str] = {}
+    for char, asc in _candidates().items():
+        if len(char) != 1 or unicodedata.category(char)[0] not in "LN":
+            continue
+        # Lower-casing makes the candidates agree (as for _table above). Letters
+        # that imitate "'" or "(2)" would glue or split words: left as they are.
+        value = min(a.lower() for a in asc)
+        if value.isascii() and value.isalnum():
+            table[ord(char)] = value
+    return table
 
 
 def skeleton(text: str) -> str:

@@ -126,8 +126,8 @@ def test_mentions_of_people_in_the_room_are_not_social_handles() -> None:
         "I took too many pills",
         "I want to end it all",
         "I have been self-harming again",
-        "I od'd last year",
-        "my friend overdosed",
+        "I'm going to od tonight",
+        "my friend just overdosed",
     ],
 )
 def test_crisis_never_blocks(text: str) -> None:
@@ -142,7 +142,9 @@ def test_crisis_flag_survives_other_problems() -> None:
     assert verdict.crisis is True and verdict.pii == "phone" and verdict.action == "block"
 
 
-@pytest.mark.parametrize("text", ["that was odd", "I killed it at work", "diet pills"])
+# An overdose in the past is part of many a recovery story, not a present risk.
+@pytest.mark.parametrize("text", ["that was odd", "I killed it at work", "diet pills",
+                                  "I od'd last year", "my friend overdosed in 2019"])
 def test_not_crisis(text: str) -> None:
     assert screen(text, []).crisis is False
 

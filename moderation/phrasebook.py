@@ -1,0 +1,271 @@
+"""Phrase lists as data, compiled into one word trie, and the clause rule that reads them.
+
+A phrase file (``moderation/phrases/crisis_<lang>.txt``) has one entry a line;
+``#`` starts a comment line. A line is
+
+- ``words``: a risk phrase;
+- ``- words``: never a risk: it cancels any risk phrase it overlaps
+  ("don't want to die", "die of laughter", "rope swing");
+- ``~ words``: context that makes a risk in the same clause history or about
+  someone else ("used to", "years ago", "if you ever");
+- ``+ words``: context that makes it present again ("again", "tonight");
+- ``| word``: a word that starts a new clause, as ``.!?;`` do ("but");
+- ``= typed => meant``: slang rewritten before matching ("kms => kill myself");
+- ``@name = words``: a macro, used as ``@name`` in later lines.
+
+``words`` are plain words with ``(a|b c)`` for alternatives, ``[a b]`` for
+optional words, ``*`` for a gap of up to three words, ``stem*`` for any word
+starting with ``stem``, ``#`` for a number and ``#year`` for a four-digit one.
+
+A clause is at risk when it has a risk phrase no ``-`` phrase overlaps, and
+either no ``~`` context or a ``+`` one: "I used to want to die" is history,
+"I used to want to die and lately I want to again" is not.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from moderation.textnorm import fold
+from moderation.wordform import BREAK, Slang, words
+
+RISK, NEVER, PAST, NOW = 1, 2, 4, 8
+_KINDS = {"-": NEVER, "~": PAST, "+": NOW}
+MAX_GAP = 3
+_MIN_STEM = 3
+
+_GAP, _NUMBER, _YEAR, _PREFIX = "\0gap", "\0number", "\0year", "\0prefix:"
+_MACRO = re.compile(r"(@\w+)\s*=")
+_SYMBOLS = re.compile(r"[()\[\]|]|@\w+|[^\s()\[\]|]+")
+
+Atoms = tuple[str, ...]
+
+
+class PhraseError(ValueError):
+    """A phrase file or an extra phrase that cannot be read."""
+
+
+@dataclass(eq=False)
+class _Node:
+    children: dict[str, _Node] = field(default_factory=dict)
+    prefixes: dict[str, _Node] = field(default_factory=dict)
+    gap: _Node | None = None
+    number: _Node | None = None
+    year: _Node | None = None
+    kinds: int = 0
+
+    def step(self, atom: str) -> _Node:
+        if atom == _GAP:
+            self.gap = self.gap or _Node()
+            return self.gap
+        if atom == _NUMBER:
+            self.number = self.number or _Node()
+            return self.number
+        if atom == _YEAR:
+            self.year = self.year or _Node()
+            return self.year
+        if atom.startswith(_PREFIX):
+            return self.prefixes.setdefault(atom[len(_PREFIX):], _Node())
+        return self.children.setdefault(atom, _Node())
+
+
+@dataclass(frozen=True)
+class Entries:
+    """What phrase files say, before compiling: ``(kind, atoms)`` pairs, breaks, slang."""
+
+    phrases: tuple[tuple[int, Atoms], ...]
+    breaks: frozenset[str]
+    slang: Slang
+
+
+class Phrasebook:
+    """Phrase entries compiled into a word trie; :meth:`at_risk` reads a message's words."""
+
+    def __init__(self, entries: Entries) -> None:
+        self.slang = entries.slang
+        self.breaks = entries.breaks | {BREAK}
+        self._root = _Node()
+        for kind, atoms in entries.phrases:
+            if atoms[0] in (_GAP, _NUMBER, _YEAR):
+                raise PhraseError(f"a phrase cannot start with a gap or a number: {atoms!r}")
+            node = self._root
+            for atom in atoms:
+                node = node.step(atom)
+            node.kinds |= kind
+        # A prefix at the start of a phrase is looked up by its first letters, so
+        # the scan costs one dictionary look-up per word, not one per prefix.
+        self._root_prefixes: dict[str, list[tuple[str, _Node]]] = {}
+        for stem, node in self._root.prefixes.items():
+            self._root_prefixes.setdefault(stem[:_MIN_STEM], []).append((stem, node))
+
+    def at_risk(self, tokens: Sequence[str]) -> bool:
+        """True if a clause of ``tokens`` (from :func:`moderation.wordform.words`) is at risk."""
+        risks: list[tuple[int, int]] = []
+        nevers: list[tuple[int, int]] = []
+        context = 0
+        root, root_prefixes, breaks = self._root, self._root_prefixes, self.breaks
+        for i, token in enumerate(tokens):
+            if token in breaks:
+                if risks and _clause_at_risk(risks, nevers, context):
+                    return True
+                risks, nevers, context = [], [], 0
+                continue
+            starts = [root.children[token]] if token in root.children else []
+            for stem, node in root_prefixes.get(token[:_MIN_STEM], ()):
+                if token.startswith(stem):
+                    starts.append(node)
+            for start in starts:
+                for kinds, end in _walk(start, tokens, i + 1, breaks):
+                    if kinds & RISK:
+                        risks.append((i, end))
+                    if kinds & NEVER:
+                        nevers.append((i, end))
+                    context |= kinds & (PAST | NOW)
+        return bool(risks) and _clause_at_risk(risks, nevers, context)
+
+
+def _clause_at_risk(risks: list[tuple[int, int]], nevers: list[tuple[int, int]],
+                    context: int) -> bool:
+    if context & PAST and not context & NOW:
+        return False
+    return any(all(end <= n_start or n_end <= start for n_start, n_end in nevers)
+               for start, end in risks)
+
+
+def _walk(node: _Node, tokens: Sequence[str], j: int,
+          breaks: frozenset[str]) -> Iterator[tuple[int, int]]:
+    """Every ``(kinds, end)`` of a phrase continuing from ``node`` at ``tokens[j]``."""
+    stack = [(node, j)]
+    while stack:
+        node, j = stack.pop()
+        if node.kinds:
+            yield node.kinds, j
+        if node.gap is not None:
+            for k in range(j, min(j + MAX_GAP, len(tokens)) + 1):
+                stack.append((node.gap, k))
+                if k < len(tokens) and tokens[k] in breaks:
+                    break
+        if j >= len(tokens) or tokens[j] in breaks:
+            continue
+        token = tokens[j]
+        child = node.children.get(token)
+        if child is not None:
+            stack.append((child, j + 1))
+        for stem, child in node.prefixes.items():
+            if token.startswith(stem):
+                stack.append((child, j + 1))
+        if token.isdigit():
+            if node.number is not None:
+                stack.append((node.number, j + 1))
+            if node.year is not None and len(token) == 4:
+                stack.append((node.year, j + 1))
+
+
+def parse(lines: Iterable[str], where: str) -> Entries:
+    """Read a phrase file's lines (see the module docstring); errors name ``where`` and the line."""
+    phrases: list[tuple[int, Atoms]] = []
+    breaks: set[str] = set()
+    slang: dict[str, str] = {}
+    macros: dict[str, list[Atoms]] = {}
+    raw = list(lines)
+    # Slang first: every phrase word is rewritten the way a message's would be.
+    for number, line in enumerate(raw, 1):
+        text = line.strip()
+        if text.startswith("="):
+            typed, sep, meant = text[1:].partition("=>")
+            if not sep or not typed.strip() or not meant.strip():
+                raise PhraseError(f"{where}:{number}: slang is written '= typed => meant'")
+            slang[" ".join(fold(typed).split())] = " ".join(fold(meant).split())
+    rewrite = Slang(slang)
+    for number, line in enumerate(raw, 1):
+        text = line.strip()
+        if not text or text.startswith(("#", "=")):
+            continue
+        try:
+            if text.startswith("|"):
+                breaks.update(words(fold(text[1:]), rewrite))
+            elif macro := _MACRO.match(text):
+                macros[macro.group(1)] = _expand(text[macro.end():], macros, rewrite)
+            else:
+                kind = _KINDS.get(text[0], RISK)
+                body = text[1:] if kind != RISK else text
+                phrases.extend((kind, atoms) for atoms in _expand(body, macros, rewrite))
+        except PhraseError as exc:
+            raise PhraseError(f"{where}:{number}: {exc}") from None
+    return Entries(tuple(phrases), frozenset(breaks), rewrite)
+
+
+def plain(phrases: Iterable[str], slang: Slang) -> tuple[tuple[int, Atoms], ...]:
+    """Extra risk phrases (from config) taken word for word: no syntax, just words."""
+    out = []
+    for phrase in phrases:
+        atoms = tuple(t for t in words(fold(phrase), slang) if t != BREAK)
+        if atoms:
+            out.append((RISK, atoms))
+    return tuple(out)
+
+
+def _expand(body: str, macros: dict[str, list[Atoms]], slang: Slang) -> list[Atoms]:
+    symbols = _SYMBOLS.findall(body)
+    if not symbols:
+        raise PhraseError("no words")
+    alternatives, rest = _alternatives(symbols, macros, slang)
+    if rest:
+        raise PhraseError(f"unexpected {rest[0]!r}")
+    if any(not atoms for atoms in alternatives):
+        raise PhraseError("a phrase can match nothing at all")
+    return alternatives
+
+
+def _alternatives(symbols: list[str], macros: dict[str, list[Atoms]],
+                  slang: Slang) -> tuple[list[Atoms], list[str]]:
+    """``seq ("|" seq)*`` from the front of ``symbols``: the expansions and what is left."""
+    out: list[Atoms] = []
+    while True:
+        sequence, symbols = _sequence(symbols, macros, slang)
+        out.extend(sequence)
+        if not symbols or symbols[0] != "|":
+            return out, symbols
+        symbols = symbols[1:]
+
+
+def _sequence(symbols: list[str], macros: dict[str, list[Atoms]],
+              slang: Slang) -> tuple[list[Atoms], list[str]]:
+    parts: list[list[Atoms]] = []
+    while symbols and symbols[0] not in ("|", ")", "]"):
+        head, symbols = symbols[0], symbols[1:]
+        if head in ("(", "["):
+            inner, symbols = _alternatives(symbols, macros, slang)
+            close = ")" if head == "(" else "]"
+            if not symbols or symbols[0] != close:
+                raise PhraseError(f"{head!r} is not closed")
+            symbols = symbols[1:]
+            parts.append([*inner, ()] if head == "[" else inner)
+        elif head.startswith("@"):
+            if head not in macros:
+                raise PhraseError(f"{head} is not defined above")
+            parts.append(macros[head])
+        else:
+            parts.append([_atoms(head, slang)])
+    return [tuple(itertools.chain.from_iterable(p)) for p in itertools.product(*parts)], symbols
+
+
+def _atoms(word: str, slang: Slang) -> Atoms:
+    if word == "*":
+        return (_GAP,)
+    if word == "#":
+        return (_NUMBER,)
+    if word == "#year":
+        return (_YEAR,)
+    stem = word.endswith("*")
+    tokens = tuple(t for t in words(fold(word.rstrip("*")), slang) if t != BREAK)
+    if not tokens:
+        raise PhraseError(f"{word!r} has no letters")
+    if stem:
+        if len(tokens) != 1 or len(tokens[0]) < _MIN_STEM:
+            raise PhraseError(f"a stem must be one word of {_MIN_STEM}+ letters: {word!r}")
+        return (_PREFIX + tokens[0],)
+    return tokens
