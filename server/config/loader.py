@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from moderation.filters import BlockedTerm, parse_terms
+from moderation.filters import BlockedTerm
 from moderation.handles import account_name
+from server.config.blocked_terms import parse_terms
 from server.config.meeting_types import IN_PERSON_TYPES, MEETING_GUIDE_TYPES
 from server.config.settings import (
     DEFAULT_RESOURCES,

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from moderation.decisions import Denial
-from moderation.filters import BlockedTerm, parse_terms, screen, validate_text
+from moderation.filters import BlockedTerm, screen, validate_text
 
 BLOCK_KILLED = BlockedTerm("killed", "block")
 HOLD_DRINK = BlockedTerm("have a drink", "hold")
@@ -152,36 +152,6 @@ def test_not_crisis(text: str) -> None:
 def test_markup_is_plain_text() -> None:
     verdict = screen("<img src=x onerror=alert(1)>", [])
     assert verdict.action == "allow" and verdict.denial is None and verdict.pii is None
-
-
-def test_parse_terms() -> None:
-    terms = parse_terms(
-        [{"term": "bad", "action": "block"}, {"term": "  drink  ", "action": "hold"},
-         {"term": "x"}],
-        "rooms[0].blocked_terms",
-    )
-    assert terms == (BlockedTerm("bad", "block"), BlockedTerm("drink", "hold"),
-                     BlockedTerm("x", "block"))
-    assert parse_terms([], "w") == ()
-
-
-@pytest.mark.parametrize(
-    ("raw", "fragment"),
-    [
-        ("bad", "w must be a list"),
-        ({"term": "x"}, "w must be a list"),
-        (["bad"], "w[0] must be a table"),
-        ([{"term": "a"}, {"term": ""}], "w[1].term"),
-        ([{"term": "   "}], "w[0].term"),
-        ([{"term": 3}], "w[0].term"),
-        ([{"term": "a", "action": "delete"}], "w[0].action"),
-        ([{"term": "a", "actoin": "hold"}], "w[0].actoin"),
-        ([{"term": "a" * 201}], "w[0].term"),
-    ],
-)
-def test_parse_terms_errors_name_where(raw: object, fragment: str) -> None:
-    with pytest.raises(ValueError, match=fragment.replace("[", r"\[").replace("]", r"\]")):
-        parse_terms(raw, "w")
 
 
 @pytest.mark.parametrize(
