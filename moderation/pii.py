@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from typing import Literal
 
 from moderation.skeleton import skeleton
+from moderation.spelled import spelled_email, spelled_phone
+from moderation.textnorm import fold
 
 PiiKind = Literal["phone", "email", "social"]
 
@@ -41,23 +43,37 @@ _APP_ACCOUNT = re.compile(
     re.IGNORECASE,
 )
 
+_DIGIT = re.compile(r"\d")
+
 _MIN_PHONE_DIGITS = 7
 _MAX_PHONE_DIGITS = 15  # E.164's longest number
 # Without separators or "+", shorter runs are more often counts or years than numbers.
 _MIN_BARE_DIGITS = 10
 
 
-def find_pii(text: str, mentions: Iterable[str] = ()) -> PiiKind | None:
+def find_pii(text: str, mentions: Iterable[str] = (), *,
+             folded: str | None = None) -> PiiKind | None:
     """The first kind of contact detail in ``text`` (NFKC'd), or None.
 
     ``mentions`` are handles of people in the room: "@Sam" addressed to a
-    member present is ordinary chat, not an off-platform account.
+    member present is ordinary chat, not an off-platform account. ``folded``
+    is ``fold(text)`` if the caller has it already (spelled-out numbers and
+    addresses are read in that form).
     """
-    if _EMAIL.search(text):
+    if folded is None:
+        folded = fold(text)
+    # Each pattern needs a character most messages lack: skip the search without it.
+    if "@" in text and _EMAIL.search(text):
         return "email"
-    if _SOCIAL_URL.search(text) or _APP_ACCOUNT.search(text) or _foreign_at(text, mentions):
+    if spelled_email(folded):
+        return "email"
+    if ("/" in text and _SOCIAL_URL.search(text)) or (
+            (":" in text or "=" in text) and _APP_ACCOUNT.search(text)) or (
+            "@" in text and _foreign_at(text, mentions)):
         return "social"
-    if any(_is_phone(m.group()) for m in _PHONE.finditer(text)):
+    if _DIGIT.search(text) and any(_is_phone(m.group()) for m in _PHONE.finditer(text)):
+        return "phone"
+    if spelled_phone(folded):
         return "phone"
     return None
 
