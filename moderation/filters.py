@@ -65,25 +65,32 @@ def screen(
     *,
     check_pii: bool = True,
     mentions: Iterable[str] = (),
+    crisis_phrases: tuple[str, ...] = (),
 ) -> Verdict:
     """Screen ``text`` against blocked ``terms``, the PII guard and crisis phrases.
 
     ``block`` beats ``hold``; contact details block. ``mentions`` are handles
     of people in the room, so "@Sam" addressed to a member is not taken for a
     social-media handle. Pass ``check_pii=False`` for staff, who may need to
-    share a helpline number.
+    share a helpline number. ``crisis_phrases`` extend the built-in crisis
+    lists (:func:`moderation.crisis.parse_crisis_phrases` reads them from config).
     """
     folded = fold(text)
-    actions = {term.action for term in terms if _term_pattern(term.term).search(folded)}
-    pii = find_pii(visible(text), mentions) if check_pii else None
-    crisis = mentions_crisis(folded)
-    if "block" in actions:
+    blocked = _matches(folded, tuple(t.term for t in terms if t.action == "block"))
+    held = not blocked and _matches(folded, tuple(t.term for t in terms if t.action == "hold"))
+    pii = find_pii(visible(text), mentions, folded=folded) if check_pii else None
+    crisis = mentions_crisis(folded, crisis_phrases)
+    if blocked:
         return Verdict("block", _TERM_DENIAL, pii, crisis)
     if pii is not None:
         return Verdict("block", _pii_denial(pii), pii, crisis)
-    if "hold" in actions:
+    if held:
         return Verdict("hold", _HELD_DENIAL, pii, crisis)
     return Verdict("allow", None, pii, crisis)
+
+
+def _matches(folded: str, terms: tuple[str, ...]) -> bool:
+    return bool(terms) and _terms_pattern(terms).search(folded) is not None
 
 
 def _pii_denial(kind: PiiKind) -> Denial:
@@ -92,10 +99,27 @@ def _pii_denial(kind: PiiKind) -> Denial:
                   "you included, so please keep contact details out of the room.")
 
 
-# Terms come from config and rarely change; messages are screened against them all.
-@lru_cache(maxsize=4096)
-def _term_pattern(term: str) -> re.Pattern[str]:
-    return re.compile(phrase_pattern(fold(term)))
+# Terms come from config and rarely change; messages are screened against them
+# all, so each room's list (with the global one) is one pattern.
+@lru_cache(maxsize=1024)
+def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(_first_char_first(phrase_pattern(fold(t))) for t in terms))
+
+
+def _first_char_first(pattern: str) -> str:
+    """The same match, with a literal first so the regex engine can skip ahead.
+
+    ``(?<!\\w)kill...`` becomes ``k(?<!\\wk)ill...``: after the "k" the two
+    characters behind are not a word character and then "k", which is what
+    the original asked before it. When every alternative starts with a literal,
+    ``re`` only tries positions holding one of those letters.
+    """
+    head = r"(?<!\w)"
+    rest = pattern[len(head):]
+    if not pattern.startswith(head) or not rest[:1].isalnum():
+        return f"(?:{pattern})"
+    first = rest[0]
+    return f"(?:{first}(?<!\\w{first}){rest[1:]})"
 
 
 def clean_text(raw: str) -> str:

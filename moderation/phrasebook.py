@@ -26,15 +26,18 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from typing import cast
 
 from moderation.textnorm import fold
-from moderation.wordform import BREAK, Slang, words
+from moderation.wordform import BREAKS, Slang, words
 
 RISK, NEVER, PAST, NOW = 1, 2, 4, 8
 _KINDS = {"-": NEVER, "~": PAST, "+": NOW}
 MAX_GAP = 3
+_MEMO_LIMIT = 50_000
 _MIN_STEM = 3
 
 _GAP, _NUMBER, _YEAR, _PREFIX = "\0gap", "\0number", "\0year", "\0prefix:"
@@ -56,6 +59,15 @@ class _Node:
     number: _Node | None = None
     year: _Node | None = None
     kinds: int = 0
+    # Only words follow: the next word alone says whether to walk on.
+    plain: bool = False
+
+    def settle(self) -> None:
+        """Mark :attr:`plain` here and below, once the trie is built."""
+        self.plain = not (self.kinds or self.gap or self.prefixes or self.number or self.year)
+        for child in (*self.children.values(), *self.prefixes.values(),
+                      *(n for n in (self.gap, self.number, self.year) if n is not None)):
+            child.settle()
 
     def step(self, atom: str) -> _Node:
         if atom == _GAP:
@@ -81,12 +93,16 @@ class Entries:
     slang: Slang
 
 
+# Stands in a word's start list for "this word ends the clause".
+_CLAUSE_END = _Node()
+
+
 class Phrasebook:
     """Phrase entries compiled into a word trie; :meth:`at_risk` reads a message's words."""
 
     def __init__(self, entries: Entries) -> None:
         self.slang = entries.slang
-        self.breaks = entries.breaks | {BREAK}
+        self.breaks = entries.breaks | BREAKS
         self._root = _Node()
         for kind, atoms in entries.phrases:
             if atoms[0] in (_GAP, _NUMBER, _YEAR):
@@ -95,29 +111,47 @@ class Phrasebook:
             for atom in atoms:
                 node = node.step(atom)
             node.kinds |= kind
-        # A prefix at the start of a phrase is looked up by its first letters, so
-        # the scan costs one dictionary look-up per word, not one per prefix.
-        self._root_prefixes: dict[str, list[tuple[str, _Node]]] = {}
-        for stem, node in self._root.prefixes.items():
-            self._root_prefixes.setdefault(stem[:_MIN_STEM], []).append((stem, node))
+        self._root.settle()
+        # Which phrases a word can start, remembered per word: the scan then costs
+        # one dictionary look-up for each word that starts nothing.
+        self._starts: dict[str, tuple[_Node, ...]] = {}
+
+    def _starts_of(self, token: str) -> tuple[_Node, ...]:
+        root = self._root
+        if token in self.breaks:
+            starts: tuple[_Node, ...] = (_CLAUSE_END,)
+        else:
+            found = [root.children[token]] if token in root.children else []
+            found += [n for stem, n in root.prefixes.items() if token.startswith(stem)]
+            starts = tuple(found)
+        if len(self._starts) >= _MEMO_LIMIT:
+            self._starts.clear()
+        self._starts[token] = starts
+        return starts
 
     def at_risk(self, tokens: Sequence[str]) -> bool:
         """True if a clause of ``tokens`` (from :func:`moderation.wordform.words`) is at risk."""
+        # Which phrases each word starts, looked up in C; most words start none
+        # and compress() skips them without a Python step each.
+        starts = list(map(self._starts.get, tokens))
+        if None in starts:
+            starts = [self._starts_of(token) for token in tokens]
+        found = cast("list[tuple[_Node, ...]]", starts)
         risks: list[tuple[int, int]] = []
         nevers: list[tuple[int, int]] = []
         context = 0
-        root, root_prefixes, breaks = self._root, self._root_prefixes, self.breaks
-        for i, token in enumerate(tokens):
-            if token in breaks:
+        breaks = self.breaks
+        last = len(tokens) - 1
+        for i in compress(range(len(tokens)), found):
+            first = found[i]
+            if first[0] is _CLAUSE_END:
                 if risks and _clause_at_risk(risks, nevers, context):
                     return True
                 risks, nevers, context = [], [], 0
                 continue
-            starts = [root.children[token]] if token in root.children else []
-            for stem, node in root_prefixes.get(token[:_MIN_STEM], ()):
-                if token.startswith(stem):
-                    starts.append(node)
-            for start in starts:
+            for start in first:
+                if start.plain and (i == last or tokens[i + 1] not in start.children):
+                    continue
                 for kinds, end in _walk(start, tokens, i + 1, breaks):
                     if kinds & RISK:
                         risks.append((i, end))
@@ -136,32 +170,35 @@ def _clause_at_risk(risks: list[tuple[int, int]], nevers: list[tuple[int, int]],
 
 
 def _walk(node: _Node, tokens: Sequence[str], j: int,
-          breaks: frozenset[str]) -> Iterator[tuple[int, int]]:
+          breaks: frozenset[str]) -> list[tuple[int, int]]:
     """Every ``(kinds, end)`` of a phrase continuing from ``node`` at ``tokens[j]``."""
+    found: list[tuple[int, int]] = []
     stack = [(node, j)]
+    n = len(tokens)
     while stack:
         node, j = stack.pop()
         if node.kinds:
-            yield node.kinds, j
+            found.append((node.kinds, j))
         if node.gap is not None:
-            for k in range(j, min(j + MAX_GAP, len(tokens)) + 1):
+            for k in range(j, min(j + MAX_GAP, n) + 1):
                 stack.append((node.gap, k))
-                if k < len(tokens) and tokens[k] in breaks:
+                if k < n and tokens[k] in breaks:
                     break
-        if j >= len(tokens) or tokens[j] in breaks:
+        if j >= n:
             continue
         token = tokens[j]
         child = node.children.get(token)
         if child is not None:
             stack.append((child, j + 1))
-        for stem, child in node.prefixes.items():
-            if token.startswith(stem):
-                stack.append((child, j + 1))
-        if token.isdigit():
+        if node.prefixes:
+            stack.extend((c, j + 1) for stem, c in node.prefixes.items()
+                         if token.startswith(stem))
+        if (node.number or node.year) and token.isdigit():
             if node.number is not None:
                 stack.append((node.number, j + 1))
             if node.year is not None and len(token) == 4:
                 stack.append((node.year, j + 1))
+    return found
 
 
 def parse(lines: Iterable[str], where: str) -> Entries:
@@ -178,7 +215,9 @@ def parse(lines: Iterable[str], where: str) -> Entries:
             typed, sep, meant = text[1:].partition("=>")
             if not sep or not typed.strip() or not meant.strip():
                 raise PhraseError(f"{where}:{number}: slang is written '= typed => meant'")
-            slang[" ".join(fold(typed).split())] = " ".join(fold(meant).split())
+            if len(typed.split()) != 1:
+                raise PhraseError(f"{where}:{number}: slang is one typed word")
+            slang[fold(typed.strip())] = " ".join(fold(meant).split())
     rewrite = Slang(slang)
     for number, line in enumerate(raw, 1):
         text = line.strip()
@@ -202,7 +241,7 @@ def plain(phrases: Iterable[str], slang: Slang) -> tuple[tuple[int, Atoms], ...]
     """Extra risk phrases (from config) taken word for word: no syntax, just words."""
     out = []
     for phrase in phrases:
-        atoms = tuple(t for t in words(fold(phrase), slang) if t != BREAK)
+        atoms = tuple(t for t in words(fold(phrase), slang) if t not in BREAKS)
         if atoms:
             out.append((RISK, atoms))
     return tuple(out)
@@ -261,7 +300,7 @@ def _atoms(word: str, slang: Slang) -> Atoms:
     if word == "#year":
         return (_YEAR,)
     stem = word.endswith("*")
-    tokens = tuple(t for t in words(fold(word.rstrip("*")), slang) if t != BREAK)
+    tokens = tuple(t for t in words(fold(word.rstrip("*")), slang) if t not in BREAKS)
     if not tokens:
         raise PhraseError(f"{word!r} has no letters")
     if stem:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
+from functools import lru_cache
 from typing import NamedTuple
 
 
@@ -59,9 +61,11 @@ def spelled_phone(folded: str) -> bool:
     A plain count ("one two three four five six seven", "ten nine eight ...")
     is not a number.
     """
-    tokens = _SEPARATORS.split(folded)
-    if NUMBER_WORDS.keys().isdisjoint(tokens):
+    # Most messages have too few number words to dictate a number at all; the
+    # bound per space-free piece is remembered, so this costs a split and a sum.
+    if sum(map(_most_digits, folded.split())) < _MIN_DIGITS:
         return False
+    tokens = _SEPARATORS.split(folded)
     run: list[_Number] = []
     digits = 0
     worded = False
@@ -93,6 +97,24 @@ def spelled_phone(folded: str) -> bool:
     return _is_phone_run(run, digits, worded)
 
 
+@lru_cache(maxsize=16384)
+def _most_digits(piece: str) -> int:
+    """At least as many digits as ``piece`` can add to a dictated number."""
+    most = 0
+    for token in _SEPARATORS.split(piece):
+        number = NUMBER_WORDS.get(token)
+        if number is not None:
+            most += number.digits
+        elif token.isdigit() and token.isascii():
+            most += len(token)
+        elif token in _REPEAT:
+            # "triple" makes the next word (at most 3 digits) count three times.
+            most += 3 * (max(_REPEAT.values()) - 1)
+        elif token in _HUNDRED:
+            most += 2
+    return most
+
+
 def _unit_follows(tokens: list[str], i: int) -> bool:
     following = NUMBER_WORDS.get(tokens[i + 1]) if i + 1 < len(tokens) else None
     return following is not None and following.digits == 1
@@ -109,7 +131,9 @@ def _is_phone_run(run: list[_Number], digits: int, worded: bool) -> bool:
     return not counting
 
 
-_AT = re.compile(r"\s(?:at|arroba)\s|\s?[(\[{<]\s?(?:at|arroba)\s?[)\]}>]\s?|\s?@\s?")
+# "jo at gmail", "jo arroba gmail", "jo (at) gmail", "jo@gmail dot com".
+_AT_WORDS = (" at ", " arroba ")
+_AT_MARK = re.compile(r"\s?[(\[{<]\s?(?:at|arroba)\s?[)\]}>]\s?|\s?@\s?")
 _DOT = r"(?:\s?\.\s?|\s(?:dot|punto)\s|\s?[(\[{<]\s?(?:dot|punto)\s?[)\]}>]\s?)"
 _TLDS = (
     "com|net|org|edu|gov|mil|int|io|co|me|info|biz|us|uk|ca|mx|es|ar|cl|pe|ve|uy|ec|bo|py"
@@ -135,10 +159,22 @@ _NOT_LOCAL = frozenset({
 
 def spelled_email(folded: str) -> bool:
     """True if ``folded`` spells out an e-mail address with "at"/"dot" or "arroba"/"punto"."""
-    for at in _AT.finditer(folded):
-        if not _DOMAIN.match(folded, at.end()):
+    for start, end in _at_signs(folded):
+        if not _DOMAIN.match(folded, end):
             continue
-        local = _LOCAL.search(folded, 0, at.start())
+        local = _LOCAL.search(folded, 0, start)
         if local is not None and local.group() not in _NOT_LOCAL:
             return True
     return False
+
+
+def _at_signs(folded: str) -> Iterator[tuple[int, int]]:
+    # str.find first: " at " is in most messages and a regex scan costs more.
+    for word in _AT_WORDS:
+        i = folded.find(word)
+        while i >= 0:
+            yield i, i + len(word)
+            i = folded.find(word, i + 1)
+    if any(ch in folded for ch in "@([{<"):
+        for mark in _AT_MARK.finditer(folded):
+            yield mark.start(), mark.end()

@@ -16,6 +16,9 @@ def fold(text: str) -> str:
     from slipping past a term; it is applied to terms and text alike, so a
     term still matches itself.
     """
+    if text.isascii():
+        # ASCII is its own NFKC/NFD/NFC and has no marks or format characters.
+        return text.lower()
     folded = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
     kept = "".join(
         ch for ch in unicodedata.normalize("NFD", folded)
@@ -26,6 +29,8 @@ def fold(text: str) -> str:
 
 def visible(text: str) -> str:
     """NFKC without invisible format characters, case kept ("555\\u200b-1234" is a number)."""
+    if text.isascii():
+        return text
     return "".join(
         ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf"
     )

@@ -11,72 +11,89 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cached_property
+from itertools import chain
+from typing import cast
 
 from moderation.skeleton import ascii_lookalikes
 
 # Digits that stand for letters inside a word ("k1ll", "su1c1de", "mor1r").
 # Only in words that mix letters and digits, so "90 days" or "2019" stay numbers.
 _LEET = str.maketrans("013457", "oieast")
-_MIXED = re.compile(r"[^\W_]*(?:[^\W\d_]\d|\d[^\W\d_])[^\W_]*")
+_MIXED = re.compile(r"[^\W\d_]\d|\d[^\W\d_]")
 # Any letter typed twice or more counts once, in phrases and messages alike:
 # "dieeee" and "die", "kil" and "kill" meet at "die" and "kil".
 _RUNS = re.compile(r"([^\W\d_])\1+")
-# Sentence ends become a "." token so a clause can be told from the next one.
-_BREAKS = str.maketrans({ch: " . " for ch in ".!?;\n"})
-_TOKEN = re.compile(r"[^\W_]+|\.")
+# Words keep inner apostrophes until they are looked up as slang ("od'd" is
+# slang, "odd" is not); sentence ends are tokens of their own.
+_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[.!?;\n]")
 
-BREAK = "."
-
-
-def _collapse(text: str) -> str:
-    return _RUNS.sub(r"\1", " ".join(text.split()))
+BREAKS = frozenset(".!?;\n")
+# Distinct words seen are remembered; past this many the memory starts again.
+_MEMO_LIMIT = 50_000
 
 
-def _stretchy(word: str) -> str:
-    # "kms" is also "kmsss"; two-letter slang ("od") must not become "odd".
-    letters = [re.escape(ch) for ch in word]
-    if len(word.replace("'", "")) <= 2:
-        return "".join(letters)
-    return "".join(f"{ch}+" if ch.isalpha() else ch for ch in letters)
+def canonical(word: str) -> str:
+    """One word as typed (folded) in its matching form: no apostrophes, leet read, runs once."""
+    if _MIXED.search(word):
+        word = word.translate(_LEET)
+    return _RUNS.sub(r"\1", word.replace("'", ""))
 
 
-@dataclass(frozen=True)
 class Slang:
     """Words rewritten before matching ("kms" → "kill myself", "od" → "overdose").
 
-    Keys are matched as typed, apostrophe included: "od'd" is slang, "odd" is not.
+    A key of two letters or with an apostrophe must be typed exactly ("od",
+    "od'd"; "odd" is not slang); longer keys match in canonical form ("kmsss").
     """
 
-    table: Mapping[str, str]
+    def __init__(self, table: Mapping[str, str]) -> None:
+        self.table: dict[str, str] = dict(table)
+        meant = {k: tuple(canonical(w) for w in v.split()) for k, v in table.items()}
+        self._exact = {k: v for k, v in meant.items() if _typed_exactly(k)}
+        self._loose = {canonical(k): v for k, v in meant.items() if not _typed_exactly(k)}
+        # Distinct words and space-free pieces seen, in matching form; words()
+        # reads the pieces directly.
+        self.memo: dict[str, tuple[str, ...]] = {}
+        self.pieces: dict[str, tuple[str, ...]] = {}
 
-    @cached_property
-    def _pattern(self) -> re.Pattern[str] | None:
-        if not self.table:
-            return None
-        keys = sorted(self.table, key=len, reverse=True)
-        alternatives = (r"\s+".join(_stretchy(w) for w in key.split()) for key in keys)
-        return re.compile(r"(?<![\w'])(?:" + "|".join(alternatives) + r")(?![\w'])")
+    def piece(self, piece: str) -> tuple[str, ...]:
+        """A run of text without spaces as matching words; remembered."""
+        out = tuple(w for token in _TOKEN.findall(piece) for w in self.word(token))
+        if len(self.pieces) >= _MEMO_LIMIT:
+            self.pieces.clear()
+        self.pieces[piece] = out
+        return out
 
-    @cached_property
-    def _lookup(self) -> dict[str, str]:
-        return {_collapse(key): value for key, value in self.table.items()}
+    def word(self, typed: str) -> tuple[str, ...]:
+        """``typed`` (one token) as the matching words it stands for; remembered."""
+        out = self.memo.get(typed)
+        if out is None:
+            out = self._exact.get(typed)
+            if out is None:
+                form = canonical(typed)
+                out = self._loose.get(form, (form,))
+            if len(self.memo) >= _MEMO_LIMIT:
+                self.memo.clear()
+            self.memo[typed] = out
+        return out
 
-    def apply(self, text: str) -> str:
-        pattern = self._pattern
-        if pattern is None:
-            return text
-        return pattern.sub(lambda m: self._lookup.get(_collapse(m.group()), m.group()), text)
+
+def _typed_exactly(key: str) -> bool:
+    return "'" in key or len(key) <= 2
 
 
 def words(folded: str, slang: Slang) -> list[str]:
     """``folded`` text (see :func:`moderation.textnorm.fold`) as matching words.
 
-    Sentence ends (``.!?;`` and newlines) are kept as :data:`BREAK` tokens.
+    Sentence ends (``.!?;`` and newlines) are kept as tokens, see :data:`BREAKS`.
     """
     text = folded if folded.isascii() else folded.translate(ascii_lookalikes())
-    if _MIXED.search(text):
-        text = _MIXED.sub(lambda m: m.group().translate(_LEET), text)
-    text = slang.apply(text).replace("'", "")
-    return _TOKEN.findall(_RUNS.sub(r"\1", text).translate(_BREAKS))
+    if "\n" in text:
+        text = text.replace("\n", " . ")
+    # Split on spaces and look each piece up in C (map over dict.get): pieces
+    # ("tonight.", "don't") repeat from message to message; only new ones cost more.
+    pieces = text.split()
+    forms = list(map(slang.pieces.get, pieces))
+    if None in forms:
+        forms = [slang.piece(piece) for piece in pieces]
+    return list(chain.from_iterable(cast("list[tuple[str, ...]]", forms)))
