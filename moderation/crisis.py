@@ -8,7 +8,8 @@ die; today I'm 90 days sober") or an idiom ("I'm dying to see you all"),
 so those are told apart clause by clause (see :mod:`moderation.phrasebook`).
 
 The phrases are data, one file per language in ``moderation/phrases/``;
-config adds more (``[moderation] crisis_phrases``) through ``extra``.
+config adds more (``[moderation] crisis_phrases``, read in ``server/config``)
+through ``extra``.
 """
 
 from __future__ import annotations
@@ -17,11 +18,9 @@ from functools import lru_cache
 from importlib import resources
 
 from moderation.phrasebook import Entries, Phrasebook, parse, plain
-from moderation.textnorm import fold
 from moderation.wordform import Slang, words
 
 LANGUAGES: tuple[str, ...] = ("en", "es")
-MAX_PHRASE_LEN = 200
 
 
 def load_entries(language: str) -> Entries:
@@ -59,27 +58,3 @@ def mentions_crisis(folded: str, extra: tuple[str, ...] = ()) -> bool:
     """
     book = crisis_phrasebook(extra)
     return book.at_risk(words(folded, book.slang))
-
-
-def parse_crisis_phrases(raw: object, where: str) -> tuple[str, ...]:
-    """Read ``crisis_phrases = { en = ["..."], es = ["..."] }`` into one tuple for ``extra``.
-
-    Any language code may appear (phrases apply to every message whatever
-    its language). Raises ``ValueError`` naming ``where`` and the entry.
-    """
-    if not isinstance(raw, dict):
-        raise ValueError(f'{where} must be a table like {{ en = ["..."], es = ["..."] }}')
-    out: list[str] = []
-    for language, phrases in raw.items():
-        key = f"{where}.{language}"
-        if not isinstance(language, str) or not language.isalpha() or len(language) > 8:
-            raise ValueError(f"{key} is not a language code (like en or es)")
-        if not isinstance(phrases, list | tuple):
-            raise ValueError(f'{key} must be a list of phrases like ["..."]')
-        for i, phrase in enumerate(phrases):
-            if not isinstance(phrase, str) or not any(c.isalnum() for c in fold(phrase)):
-                raise ValueError(f"{key}[{i}] must be a phrase with at least one word")
-            if len(phrase) > MAX_PHRASE_LEN:
-                raise ValueError(f"{key}[{i}] must be at most {MAX_PHRASE_LEN} characters")
-            out.append(" ".join(phrase.split()))
-    return tuple(out)

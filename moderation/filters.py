@@ -73,7 +73,8 @@ def screen(
     of people in the room, so "@Sam" addressed to a member is not taken for a
     social-media handle. Pass ``check_pii=False`` for staff, who may need to
     share a helpline number. ``crisis_phrases`` extend the built-in crisis
-    lists (:func:`moderation.crisis.parse_crisis_phrases` reads them from config).
+    lists (``[moderation] crisis_phrases``, every language's in one tuple);
+    pass the same tuple each time so its compiled form is reused.
     """
     folded = fold(text)
     blocked = _matches(folded, tuple(t.term for t in terms if t.action == "block"))

@@ -105,8 +105,6 @@ class Phrasebook:
         self.breaks = entries.breaks | BREAKS
         self._root = _Node()
         for kind, atoms in entries.phrases:
-            if atoms[0] in (_GAP, _NUMBER, _YEAR):
-                raise PhraseError(f"a phrase cannot start with a gap or a number: {atoms!r}")
             node = self._root
             for atom in atoms:
                 node = node.step(atom)
@@ -231,7 +229,11 @@ def parse(lines: Iterable[str], where: str) -> Entries:
             else:
                 kind = _KINDS.get(text[0], RISK)
                 body = text[1:] if kind != RISK else text
-                phrases.extend((kind, atoms) for atoms in _expand(body, macros, rewrite))
+                expanded = _expand(body, macros, rewrite)
+                # The scan starts phrases at words; a leading gap or number never starts.
+                if any(atoms[0] in (_GAP, _NUMBER, _YEAR) for atoms in expanded):
+                    raise PhraseError("a phrase cannot start with a gap or a number")
+                phrases.extend((kind, atoms) for atoms in expanded)
         except PhraseError as exc:
             raise PhraseError(f"{where}:{number}: {exc}") from None
     return Entries(tuple(phrases), frozenset(breaks), rewrite)

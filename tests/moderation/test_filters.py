@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import re
+from typing import Literal
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from moderation.decisions import Denial
 from moderation.filters import BlockedTerm, screen, validate_text
+from moderation.textnorm import fold, phrase_pattern
 
 BLOCK_KILLED = BlockedTerm("killed", "block")
 HOLD_DRINK = BlockedTerm("have a drink", "hold")
@@ -196,4 +200,37 @@ def test_validate_text_custom_limit() -> None:
 @given(st.text(max_size=300), st.booleans())
 def test_screen_never_raises(text: str, check_pii: bool) -> None:
     verdict = screen(text, [BLOCK_KILLED, HOLD_DRINK], check_pii=check_pii)
+    assert (verdict.action == "allow") == (verdict.denial is None)
+
+
+def reference_actions(text: str, terms: list[BlockedTerm]) -> set[str]:
+    """What screening did before terms were combined: one search per term."""
+    folded = fold(text)
+    return {t.action for t in terms if re.search(phrase_pattern(fold(t.term)), folded)}
+
+
+TERM_TEXT = st.text(alphabet=st.sampled_from(list("abk il'+-.@ \nÉé\u200b")), max_size=40)
+
+
+@given(TERM_TEXT, st.lists(st.tuples(TERM_TEXT, st.sampled_from(["block", "hold"])),
+                           max_size=4))
+def test_combined_terms_decide_as_each_term_alone(
+        text: str, raw: list[tuple[str, Literal["block", "hold"]]]) -> None:
+    terms = [BlockedTerm(term, action) for term, action in raw]
+    actions = reference_actions(text, terms)
+    expected = "block" if "block" in actions else "hold" if "hold" in actions else "allow"
+    assert screen(text, terms, check_pii=False).action == expected
+
+
+def test_extra_crisis_phrases_reach_screening() -> None:
+    assert screen("standing at the quarry edge", []).crisis is False
+    verdict = screen("standing at the quarry edge", [], crisis_phrases=("quarry edge",))
+    assert verdict.crisis is True and verdict.action == "allow"
+
+
+@given(st.text(max_size=300), st.lists(st.text(max_size=20), max_size=3),
+       st.lists(st.text(max_size=20), max_size=2))
+def test_screen_never_raises_with_mentions_and_phrases(
+        text: str, mentions: list[str], phrases: list[str]) -> None:
+    verdict = screen(text, [BLOCK_KILLED], mentions=mentions, crisis_phrases=tuple(phrases))
     assert (verdict.action == "allow") == (verdict.denial is None)
