@@ -63,7 +63,7 @@ def spelled_phone(folded: str) -> bool:
     """
     # Most messages have too few number words to dictate a number at all; the
     # bound per space-free piece is remembered, so this costs a split and a sum.
-    if sum(map(_most_digits, folded.split())) < _MIN_DIGITS:
+    if not _may_dictate(folded):
         return False
     tokens = _SEPARATORS.split(folded)
     run: list[_Number] = []
@@ -97,10 +97,35 @@ def spelled_phone(folded: str) -> bool:
     return _is_phone_run(run, digits, worded)
 
 
+def _may_dictate(folded: str) -> bool:
+    """False when no run of space-free pieces can hold enough digits for a number."""
+    most = list(map(_most_digits, folded.split()))
+    if sum(d for d in most if d > 0) < _MIN_DIGITS:
+        return False
+    run = 0
+    for digits in most:
+        if digits == _BREAKS_RUN:
+            run = 0
+        elif digits > 0:
+            run += digits
+            if run >= _MIN_DIGITS:
+                return True
+    return False
+
+
+_BREAKS_RUN = 0
+_NEUTRAL = -1
+
+
 @lru_cache(maxsize=16384)
 def _most_digits(piece: str) -> int:
-    """At least as many digits as ``piece`` can add to a dictated number."""
+    """At least as many digits as ``piece`` can add to a dictated number.
+
+    ``_BREAKS_RUN`` (0) for a piece of words only; ``_NEUTRAL`` for one that
+    neither adds nor breaks ("-" in "847 - 221", "y" in "cincuenta y cinco").
+    """
     most = 0
+    neutral = True
     for token in _SEPARATORS.split(piece):
         number = NUMBER_WORDS.get(token)
         if number is not None:
@@ -112,7 +137,11 @@ def _most_digits(piece: str) -> int:
             most += 3 * (max(_REPEAT.values()) - 1)
         elif token in _HUNDRED:
             most += 2
-    return most
+        elif token not in ("", _JOINER):
+            neutral = False
+    if most:
+        return most
+    return _NEUTRAL if neutral else _BREAKS_RUN
 
 
 def _unit_follows(tokens: list[str], i: int) -> bool:

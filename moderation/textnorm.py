@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
+from functools import lru_cache
 
+# Combining Diacritical Marks (all Mn): the accents of Latin-script text.
+_LATIN_MARKS = re.compile("[\u0300-\u036f]+")
 # Curly apostrophes from phone keyboards would otherwise hide "don’t".
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})
 
@@ -20,10 +24,11 @@ def fold(text: str) -> str:
         # ASCII is its own NFKC/NFD/NFC and has no marks or format characters.
         return text.lower()
     folded = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
-    kept = "".join(
-        ch for ch in unicodedata.normalize("NFD", folded)
-        if unicodedata.category(ch) not in ("Mn", "Me", "Cf")
-    )
+    decomposed = _LATIN_MARKS.sub("", unicodedata.normalize("NFD", folded))
+    if decomposed.isascii():
+        # Accented Latin text ("más", "llamé") is ASCII once its marks are gone.
+        return decomposed
+    kept = "".join(ch for ch in decomposed if unicodedata.category(ch) not in ("Mn", "Me", "Cf"))
     return unicodedata.normalize("NFC", kept)
 
 
@@ -31,9 +36,23 @@ def visible(text: str) -> str:
     """NFKC without invisible format characters, case kept ("555\\u200b-1234" is a number)."""
     if text.isascii():
         return text
-    return "".join(
-        ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf"
-    )
+    normal = unicodedata.normalize("NFKC", text)
+    if _format_chars().search(normal) is None:
+        return normal
+    return "".join(ch for ch in normal if unicodedata.category(ch) != "Cf")
+
+
+@lru_cache(maxsize=1)
+def _format_chars() -> re.Pattern[str]:
+    """A character class of every format (Cf) character, from this Python's Unicode data."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code)) == "Cf":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
 
 
 def phrase_pattern(phrase: str) -> str:
@@ -45,3 +64,7 @@ def phrase_pattern(phrase: str) -> str:
     """
     words = [re.escape(word).replace("'", "'?") for word in phrase.split()]
     return r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)"
+
+
+# Built at import (a scan of the Unicode data, ~0.1 s) so no message pays for it.
+_format_chars()
