@@ -11,6 +11,7 @@ from functools import lru_cache
 _LATIN_MARKS = re.compile("[\u0300-\u036f]+")
 # Curly apostrophes from phone keyboards would otherwise hide "don’t".
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})
+_CURLY = re.compile("[\u2019\u2018\u02bc\uff07]")
 
 
 def fold(text: str) -> str:
@@ -23,7 +24,9 @@ def fold(text: str) -> str:
     if text.isascii():
         # ASCII is its own NFKC/NFD/NFC and has no marks or format characters.
         return text.lower()
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if _CURLY.search(folded):
+        folded = folded.translate(_APOSTROPHES)  # per-character lookups: only when needed
     decomposed = _LATIN_MARKS.sub("", unicodedata.normalize("NFD", folded))
     if decomposed.isascii():
         # Accented Latin text ("más", "llamé") is ASCII once its marks are gone.
