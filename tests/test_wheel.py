@@ -54,6 +54,8 @@ def test_the_installed_wheel_serves_a_room_page_and_the_bundle(
     site = next((installed.parent / "lib").glob("python3*/site-packages"))
     assert (site / "server" / "_web" / "vendor" / "socket.io.min.js").is_file()
     assert not (site / "web").exists()  # no top-level package named "web" in site-packages
+    assert (site / "moderation" / "phrases" / "crisis_en.txt").is_file()
+    assert (site / "moderation" / "phrases" / "crisis_es.txt").is_file()
 
 
 def test_a_missing_bundle_is_one_clear_line(installed: Path, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from moderation.crisis import crisis_phrasebook
 from moderation.filters import BlockedTerm
 from moderation.handles import account_name
 from server.config.blocked_terms import parse_terms
@@ -187,6 +188,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, source: str = "",
         terms = parse_terms(moderation.get("blocked_terms", []), "moderation.blocked_terms")
     except ValueError as exc:
         raise r.fail("moderation.blocked_terms", str(exc)) from None
+    crisis_phrases = _crisis_phrases(r, moderation)
     resources = _resources(r, data)
 
     port_text = env.get("PORT")
@@ -209,6 +211,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, source: str = "",
         formats=formats,
         limits=limits,
         blocked_terms=terms,
+        crisis_phrases=crisis_phrases,
         resources=resources,
         site_title=r.get(data, "site_title", "site_title", str, "peer-rooms"),
         feeds=_feeds(r, data),
@@ -470,3 +473,20 @@ def load_settings(path: str | Path, env: Mapping[str, str] | None = None) -> Set
     settings = settings_from_mapping(data, source=text, env=os.environ if env is None else env)
     return replace(settings, config_mtime=mtime)
 
+
+
+def _crisis_phrases(r: _Reader, moderation: dict[str, Any]) -> tuple[str, ...]:
+    """`[moderation] crisis_phrases`: extra phrases (any language) beside the built-in
+    lists; each one is compiled now so a bad one stops the start, naming its index."""
+    raw = moderation.get("crisis_phrases", [])
+    if not isinstance(raw, list):
+        raise r.fail("moderation.crisis_phrases", "must be a list of phrases")
+    for i, phrase in enumerate(raw):
+        key = f"moderation.crisis_phrases[{i}]"
+        if not isinstance(phrase, str) or not phrase.strip() or len(phrase) > 200:
+            raise r.fail(key, "must be a phrase of 1 to 200 characters")
+        try:
+            crisis_phrasebook((phrase,))
+        except ValueError as exc:
+            raise r.fail(key, str(exc)) from None
+    return tuple(p.strip() for p in raw)

@@ -142,6 +142,7 @@ class Settings:
     formats: dict[str, Format] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     blocked_terms: tuple[BlockedTerm, ...] = ()
+    crisis_phrases: tuple[str, ...] = ()  # beside the built-in lists (moderation/phrases)
     resources: tuple[Resource, ...] = DEFAULT_RESOURCES
     site_title: str = "peer-rooms"
     feeds: Feeds = field(default_factory=Feeds)

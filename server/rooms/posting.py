@@ -66,7 +66,8 @@ class Posting:
         # Handles in the room only matter for an @mention; don't read them per message.
         mentions = [m.handle for m in await core.store.members(room.id)] if "@" in text else []
         verdict = screen(text, (*room.blocked_terms, *core.settings.blocked_terms),
-                         check_pii=not is_staff(member.role), mentions=mentions)
+                         check_pii=not is_staff(member.role), mentions=mentions,
+                         crisis_phrases=core.settings.crisis_phrases)
         if verdict.action != "allow" and not is_staff(member.role):
             await self._refuse_screened(room, member, text, verdict.action, verdict.pii, now)
             if verdict.crisis:

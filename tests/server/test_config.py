@@ -236,3 +236,15 @@ def test_old_and_new_address_keys_together_are_an_error(tmp_path: Path, good_tex
     with pytest.raises(ConfigError, match="meeting_guide_location"):
         load_settings(write(tmp_path, 'meeting_guide_location = "Chicago, IL, USA"\n'
                             + good_text + FEED_KEYS), env={})
+
+
+def test_crisis_phrases_extend_and_errors_name_the_entry() -> None:
+    settings = settings_from_mapping(base_config(
+        moderation={"crisis_phrases": ["walk into the lake", " me rindo "]}))
+    assert settings.crisis_phrases == ("walk into the lake", "me rindo")
+    for bad, key in (("not a list", "moderation.crisis_phrases"),
+                     ([""], "moderation.crisis_phrases[0]"),
+                     (["ok", 7], "moderation.crisis_phrases[1]")):
+        with pytest.raises(ConfigError) as caught:
+            settings_from_mapping(base_config(moderation={"crisis_phrases": bad}))
+        assert caught.value.key == key

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from tests.helpers import ClientFactory, Served, ServeFn, base_config
 
 ROOM = "open-circle"
@@ -151,6 +153,26 @@ async def test_crisis_message_is_sent_and_brings_support(server: Served,
     assert alert["message_id"] == answer["message"]["id"]
     await b.wait_for("message", lambda m: m["id"] == answer["message"]["id"])
     assert b.seen("support") == [] and b.seen("alert") == []
+
+
+@pytest.mark.parametrize("text", ["quiero morir", "i wanna end it", "have pills saved"])
+async def test_spanish_and_slang_bring_support(connect: ClientFactory, text: str) -> None:
+    a, _ = await joined(connect, "River")
+    await a.ok("send", {"room": ROOM, "text": text, "client_id": "1"})
+    support = await a.wait_for("support")
+    assert support["resources"]
+
+
+async def test_configured_crisis_phrases_extend_the_lists(serve: ServeFn,
+                                                          connect: ClientFactory) -> None:
+    served = await serve(moderation={"crisis_phrases": ["walk into the lake"]})
+    a, _ = await joined(connect, "River", served.url)
+    await a.ok("send", {"room": ROOM, "text": "I could just walk into the lake",
+                        "client_id": "1"})
+    assert (await a.wait_for("support"))["resources"]
+    await a.ok("send", {"room": ROOM, "text": "we walked by the lake", "client_id": "2"})
+    await a.wait_for("message", lambda m: m["text"] == "we walked by the lake")
+    assert len(a.seen("support")) == 1
 
 
 async def test_html_is_just_text(connect: ClientFactory) -> None:
