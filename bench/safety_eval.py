@@ -1,9 +1,8 @@
 """`python -m bench.safety_eval`: how well and how fast messages are screened.
 
 Prints three tables: crisis recall and false-positive rate per language on the
-labelled sentences in tests/moderation/data (the evaluation sets the tests
-assert on, and held-out sets written after the phrase lists and never used to
-tune them); the share of spelled-out phone numbers and e-mail addresses caught
+labelled sentences in tests/moderation/data (the sets the tests assert on); the
+share of spelled-out phone numbers and e-mail addresses caught
 and of ordinary number sentences wrongly flagged; and microseconds per
 `moderation.filters.screen` call for ~120-character messages, against a
 baseline of one regex search for the same blocked terms. No server, no I/O
@@ -53,21 +52,21 @@ def _rows(name: str) -> list[tuple[str, str]]:
 
 def crisis_table() -> str:
     rows: list[list[object]] = []
-    for kind in ("eval", "holdout"):
-        for language in LANGUAGES:
-            labelled = _rows(f"crisis_{kind}_{language}.tsv")
-            risks = [t for label, t in labelled if label == "1"]
-            ordinary = [t for label, t in labelled if label == "0"]
-            caught = sum(mentions_crisis(fold(t)) for t in risks)
-            flagged = sum(mentions_crisis(fold(t)) for t in ordinary)
-            rows.append([f"{language} {kind}", len(risks), len(ordinary),
-                         f"{caught / len(risks):.1%}", f"{flagged / len(ordinary):.1%}"])
+    for language in LANGUAGES:
+        labelled = _rows(f"crisis_eval_{language}.tsv")
+        risks = [t for label, t in labelled if label == "1"]
+        ordinary = [t for label, t in labelled if label == "0"]
+        caught = sum(mentions_crisis(fold(t)) for t in risks)
+        flagged = sum(mentions_crisis(fold(t)) for t in ordinary)
+        rows.append([language, len(risks), len(ordinary),
+                     f"{caught / len(risks):.1%}", f"{flagged / len(ordinary):.1%}"])
     return "\n".join([
         caption("crisis phrases: recall = risk sentences flagged, FP rate = ordinary "
-                "sentences flagged (tests assert recall >= 95% and FP <= 3% on 'eval'; "
-                "'holdout' was written after the phrase lists and is not tuned on)"),
+                "sentences flagged; the tests assert recall >= 95% and FP <= 3%. The phrase "
+                "lists were tuned on these sentences; rounds 2 and 3 of each file record what "
+                "they scored while still unseen, the better guide to new phrasings"),
         "",
-        table(["set", "risk", "ordinary", "recall", "FP rate"], rows),
+        table(["language", "risk", "ordinary", "recall", "FP rate"], rows),
     ])
 
 
