@@ -17,7 +17,7 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
-from moderation.phrasebook import Entries, Phrasebook, parse, plain
+from moderation.phrasebook import Entries, Phrasebook, PhraseError, parse, plain
 from moderation.wordform import Slang, words
 
 LANGUAGES: tuple[str, ...] = ("en", "es")
@@ -58,3 +58,13 @@ def mentions_crisis(folded: str, extra: tuple[str, ...] = ()) -> bool:
     """
     book = crisis_phrasebook(extra)
     return book.at_risk(words(folded, book.slang))
+
+
+def check_extra_phrase(phrase: str) -> None:
+    """Raise ``PhraseError`` (a ``ValueError``) if ``phrase`` has no word to match.
+
+    Cheap (nothing is compiled), so config can check every phrase at start;
+    :func:`crisis_phrasebook` per phrase would compile the whole lists each time.
+    """
+    if not plain((phrase,), _built_in().slang):
+        raise PhraseError("has no words to match (letters or digits)")

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from moderation.crisis import (
     LANGUAGES,
+    check_extra_phrase,
     crisis_phrasebook,
     load_entries,
     mentions_crisis,
@@ -82,6 +83,13 @@ def test_extra_phrases_extend_the_lists() -> None:
     assert crisis("kms", extra)  # the built-in lists still apply
     # Compiled once per distinct tuple: config changes rarely.
     assert crisis_phrasebook(extra) is crisis_phrasebook(extra)
+
+
+def test_check_extra_phrase() -> None:
+    check_extra_phrase("walk into the lake")
+    check_extra_phrase("(a|b)")
+    with pytest.raises(ValueError, match="no words"):
+        check_extra_phrase(" ... !? ")
 
 
 def test_extra_phrases_are_words_not_syntax() -> None:
