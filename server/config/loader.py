@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from moderation.crisis import crisis_phrasebook
+from moderation.crisis import check_extra_phrase
 from moderation.filters import BlockedTerm
 from moderation.handles import account_name
 from server.config.blocked_terms import parse_terms
@@ -486,7 +486,7 @@ def _crisis_phrases(r: _Reader, moderation: dict[str, Any]) -> tuple[str, ...]:
         if not isinstance(phrase, str) or not phrase.strip() or len(phrase) > 200:
             raise r.fail(key, "must be a phrase of 1 to 200 characters")
         try:
-            crisis_phrasebook((phrase,))
+            check_extra_phrase(phrase)
         except ValueError as exc:
             raise r.fail(key, str(exc)) from None
     return tuple(p.strip() for p in raw)
