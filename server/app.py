@@ -133,7 +133,12 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    await app[SIO].shutdown()
+    try:
+        # engine.io's service task can be stuck closing a polling session whose client
+        # never polls again (its close waits for a poll): never let that hold the exit.
+        await asyncio.wait_for(app[SIO].shutdown(), 5.0)
+    except TimeoutError:
+        log.warning("engine.io did not stop in time; stopping anyway")
     await bus.close()
     await rooms.core.store.close()
 
