@@ -29,11 +29,9 @@ def request_intake(*, engineio_path: str, max_body: int, body_timeout_s: float,
     async def close_session(sid: str | None) -> None:
         socket = engineio().sockets.get(sid) if sid else None
         if socket is not None:
-            # wait=False and abort: engineio's own disconnect() waits for a poll to
-            # collect the CLOSE packet, and with no poll in flight that wait never ends
-            # (it also held up the server's shutdown). A session that broke the
-            # protocol is simply gone; its client's next poll gets 400 and reconnects.
-            await socket.close(wait=False, abort=True)
+            # wait=False: engineio's own disconnect() waits for a poll to collect the
+            # CLOSE packet, and with no poll in flight that wait never ends.
+            await socket.close(wait=False, abort=False)
 
     @web.middleware
     async def intake(request: web.Request, handler: Handler) -> web.StreamResponse:
