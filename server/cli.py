@@ -11,7 +11,8 @@ from aiohttp import web
 
 from server.app import MissingWebFiles, create_app
 from server.config.demo import DEMO_FACILITATOR
-from server.config.loader import ConfigError, load_settings
+from server.config.loader import load_settings
+from server.config.reader import ConfigError
 from server.config.startup import Startup, cluster_sources, log_level, startup
 from server.models.passphrase import hash_passphrase
 from server.ops.cluster import run_cluster

@@ -10,7 +10,8 @@ from dataclasses import dataclass, replace
 
 from server.config.clock import clock_from_env
 from server.config.demo import demo_settings
-from server.config.loader import ConfigError, load_settings
+from server.config.loader import load_settings
+from server.config.reader import ConfigError
 from server.config.settings import Settings
 
 

@@ -7,13 +7,9 @@ from pathlib import Path
 import pytest
 
 from server.config.demo import demo_settings
-from server.config.loader import (
-    ConfigError,
-    load_settings,
-    parse_duration,
-    parse_weekly,
-    settings_from_mapping,
-)
+from server.config.loader import load_settings, settings_from_mapping
+from server.config.reader import ConfigError
+from server.config.rooms import parse_duration, parse_weekly
 from server.config.settings import WeeklyTime
 from server.models.passphrase import hash_passphrase, verify_passphrase
 from tests.helpers import base_config

@@ -18,8 +18,9 @@ from dateutil.rrule import rrulestr
 from icalendar import Calendar, Component, vRecur
 
 from server.app import create_app
-from server.config.loader import load_settings, parse_weekly
+from server.config.loader import load_settings
 from server.config.meeting_types import MEETING_GUIDE_TYPES
+from server.config.rooms import parse_weekly
 from server.config.settings import Feeds, RoomConfig, Settings, WeeklyTime
 from server.rooms.feeds import SERIES_EPOCH, meeting_guide_json, meetings_ics
 from server.rooms.schedule import occurrences

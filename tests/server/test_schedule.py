@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from server.config.loader import parse_weekly
+from server.config.rooms import parse_weekly
 from server.config.settings import RoomConfig, WeeklyTime, parse_until
 from server.rooms.schedule import (
     Occurrence,
