@@ -25,6 +25,7 @@ from server.models.errors import StoreUnavailable
 from server.models.live import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
 from server.models.wire import SEQ_PLACEHOLDER, encode_message_envelope
 from server.store import codec
+from server.store import redis_scripts as scripts
 from server.store.base import Posted
 
 log = logging.getLogger(__name__)
@@ -37,93 +38,12 @@ _IDEMPOTENCY_TTL_S = 15 * 60
 LOCK_LEASE_S = 30
 LOCK_WAIT_S = 10
 
-# KEYS: seq, buffer (zset seq→id), messages (hash id→json), ages (zset ts→id),
-#       posted (hash idempotency key→"id:seq"), posted_at (zset ts→idempotency key)
-# ARGV: stored json, envelope json, channel, id, now, max count, max age, idem ttl, floor,
-#       idempotency key, max idempotency keys
-_POST = """
-local now = tonumber(ARGV[5])
-local idem_ttl = tonumber(ARGV[8])
-local seen = redis.call('HGET', KEYS[5], ARGV[10])
-if seen then
-  local at = redis.call('ZSCORE', KEYS[6], ARGV[10])
-  if at and tonumber(at) > now - idem_ttl then return {0, seen} end
-end
-local seq = redis.call('INCR', KEYS[1])
-local floor = tonumber(ARGV[9])
-if seq <= floor then
-  seq = floor + 1
-  redis.call('SET', KEYS[1], seq)
-end
-local s = tostring(seq)
-local stored = (string.gsub(ARGV[1], '"__SEQ__"', s, 1))
-local envelope = (string.gsub(ARGV[2], '"__SEQ__"', s, 1))
-redis.call('HSET', KEYS[3], ARGV[4], stored)
-redis.call('ZADD', KEYS[2], seq, ARGV[4])
-redis.call('ZADD', KEYS[4], now, ARGV[4])
-local function drop(ids)
-  if #ids > 0 then
-    redis.call('HDEL', KEYS[3], unpack(ids))
-    redis.call('ZREM', KEYS[2], unpack(ids))
-    redis.call('ZREM', KEYS[4], unpack(ids))
-  end
-end
-drop(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. tostring(now - tonumber(ARGV[7]))))
-local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[6])
-if extra > 0 then drop(redis.call('ZRANGE', KEYS[2], 0, extra - 1)) end
-local answer = ARGV[4] .. ':' .. s
--- Idempotency keys of one room, oldest first: lapsed ones and any beyond the cap
--- leave as new ones arrive (a bounded batch per post), so the room's keys stay
--- bounded by configuration, not by how much was said.
-redis.call('HSET', KEYS[5], ARGV[10], answer)
-redis.call('ZADD', KEYS[6], now, ARGV[10])
-local function forget(keys)
-  if #keys > 0 then
-    redis.call('HDEL', KEYS[5], unpack(keys))
-    redis.call('ZREM', KEYS[6], unpack(keys))
-  end
-end
-forget(redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', '(' .. tostring(now - idem_ttl),
-                  'LIMIT', 0, 128))
-local over = redis.call('ZCARD', KEYS[6]) - tonumber(ARGV[11])
-if over > 0 then forget(redis.call('ZRANGE', KEYS[6], 0, over - 1)) end
--- An idle room's buffer disappears on its own: nothing said outlives the buffer.
-for i = 2, 4 do redis.call('EXPIRE', KEYS[i], tonumber(ARGV[7]) + 60) end
-for i = 5, 6 do redis.call('EXPIRE', KEYS[i], idem_ttl + 60) end
-redis.call('PUBLISH', ARGV[3], envelope)
-return {1, answer}
-"""
-
-# Raise a counter to at least a floor (seq after Redis came back empty).
-_RAISE = """
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
-return redis.call('GET', KEYS[1])
-"""
-
-
 # What a closed meeting leaves in Redis (docs/reliability.md): seq (a last_seq from
 # before must never match anew), the bare closed runtime (every process must answer
 # `closed`), the audit log (kept 30 days, no message text), the room lock while held,
 # and revoked:* (a removed member's id, expiring with their resume token).
 _KEPT_AFTER_CLOSE = frozenset({"seq", "runtime", "audit", "lock"})
 
-# A facilitator's cut-off only moves forward, and lives as long as the longest token
-# it covers. Value "not_before,expires_at". ARGV: not_before, expires_at, ttl ms.
-_NOT_BEFORE = """
-local cut, untl = tonumber(ARGV[1]), tonumber(ARGV[2])
-local old = redis.call('GET', KEYS[1])
-local ttl = tonumber(ARGV[3])
-if old then
-  local c, u = string.match(old, '([^,]+),([^,]+)')
-  if tonumber(c) > cut then cut = tonumber(c); ARGV[1] = c end
-  if tonumber(u) > untl then untl = tonumber(u); ARGV[2] = u end
-  local left = redis.call('PTTL', KEYS[1])
-  if left > ttl then ttl = left end
-end
-redis.call('SET', KEYS[1], ARGV[1] .. ',' .. ARGV[2], 'PX', ttl)
-return 1
-"""
 
 
 def _ttl_ms(expires_at: float, now: float) -> int:
@@ -151,9 +71,9 @@ class RedisStore:
         self._buffer_messages = buffer_messages
         self._buffer_seconds = buffer_seconds
         self._idempotency_keys = idempotency_keys
-        self._post = client.register_script(_POST)
-        self._raise = client.register_script(_RAISE)
-        self._not_before = client.register_script(_NOT_BEFORE)
+        self._post = client.register_script(scripts.POST)
+        self._raise = client.register_script(scripts.RAISE)
+        self._not_before = client.register_script(scripts.NOT_BEFORE)
         self._epoch: bytes | None = None
         # Highest seq this process has seen per room: the floor after a Redis restart.
         self.highest_seq: dict[str, int] = {}
