@@ -9,7 +9,8 @@ import pytest
 from server.keys import ROOMS
 from server.models.errors import StoreUnavailable
 from server.models.live import Waiting
-from tests.helpers import ClientFactory, Clock, ServeFn, base_config
+from server.rooms.service import Rooms
+from tests.helpers import Client, ClientFactory, Clock, ServeFn, base_config
 from tests.server.test_meetings import OPENS, ROOM, at, host
 
 
@@ -19,16 +20,22 @@ def admit_by_hand() -> list[dict[str, Any]]:
     return list(rooms)
 
 
-async def test_an_admitted_person_whose_seating_fails_waits_again(
-        clock: Clock, serve: ServeFn, connect: ClientFactory,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+async def one_waiting(clock: Clock, serve: ServeFn,
+                      connect: ClientFactory) -> tuple[Rooms, Client, Client, str]:
+    """A meeting admitted by hand, its host in, and River waiting in the lobby."""
     served = await at(clock, OPENS + 60, serve, rooms=admit_by_hand())
     rooms = served.server.app[ROOMS]
     staff = await host(served, connect, "open")
     member = await connect(served.url)
     assert await member.error("join", {"room": ROOM, "handle": "River"}) == "waiting"
     waiting = await staff.wait_for("lobby", lambda x: len(x["waiting"]) == 1)
-    person_id = waiting["waiting"][0]["id"]
+    return rooms, staff, member, waiting["waiting"][0]["id"]
+
+
+async def test_an_admitted_person_whose_seating_fails_waits_again(
+        clock: Clock, serve: ServeFn, connect: ClientFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rooms, staff, member, person_id = await one_waiting(clock, serve, connect)
 
     seat = rooms.lobby.seat
     failures: list[str] = []
@@ -53,12 +60,7 @@ async def test_an_admitted_person_whose_seating_fails_waits_again(
 async def test_a_lobby_leave_that_failed_on_disconnect_is_retried(
         clock: Clock, serve: ServeFn, connect: ClientFactory,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    served = await at(clock, OPENS + 60, serve, rooms=admit_by_hand())
-    rooms = served.server.app[ROOMS]
-    staff = await host(served, connect, "open")
-    member = await connect(served.url)
-    assert await member.error("join", {"room": ROOM, "handle": "River"}) == "waiting"
-    await staff.wait_for("lobby", lambda x: len(x["waiting"]) == 1)
+    rooms, staff, member, _ = await one_waiting(clock, serve, connect)
 
     leave = rooms.lobby.leave
     attempts: list[str] = []
