@@ -18,6 +18,9 @@ from server.config.settings import Settings
 from server.keys import METRICS, NAMESPACE, ROOMS, SETTINGS, SIO, TEMPLATES
 from server.models.envelope import Envelope
 from server.models.errors import StoreUnavailable
+from server.records.database import make_engine, records_url
+from server.records.sql import SqlRecords
+from server.rooms.catalog import POLL_S
 from server.rooms.liveness import BEAT_S
 from server.rooms.scheduler import TICK_S
 from server.rooms.service import Rooms
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_FRAME = 64 * 1024  # a bigger frame closes that connection (engine.io's own limit)
 SOCKETIO_PATH = "socket.io"
+PRUNE_S = 24 * 3600  # the audit log's 30 days and ended bans, once a day (and at start)
 
 
 class MissingWebFiles(RuntimeError):
@@ -99,8 +103,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                             idempotency_keys=settings.limits.idempotency_keys,
                             live_entries=settings.limits.live_entries)
         bus = LocalBus(sink)
-    rooms = Rooms(settings=settings, store=store, bus=bus, tokens=Tokens(settings.secret_key),
-                  clock=clock, process_id=process_id)
+    records = SqlRecords(make_engine(records_url(settings.database_url, settings.data_dir)))
+    rooms = Rooms(settings=settings, store=store, records=records, bus=bus,
+                  tokens=Tokens(settings.secret_key), clock=clock, process_id=process_id)
     namespace = RoomsNamespace(rooms, metrics)
     sio.register_namespace(namespace)
     sio.attach(app, socketio_path=SOCKETIO_PATH)
@@ -120,13 +125,19 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
-    """Start the bus, the rooms and the liveness beat; stop them in reverse."""
+    """Open the records, start the bus, the rooms and the background beats; stop them
+    in reverse."""
     rooms = app[ROOMS]
     bus = rooms.core.bus
+    records = rooms.core.records
+    await records.open()
+    await rooms.provision(app[SETTINGS])
     await bus.start()
     await _start_rooms(rooms)
     tasks = [asyncio.create_task(_every(BEAT_S, rooms.liveness.tick), name="liveness"),
-             asyncio.create_task(_every(TICK_S, rooms.scheduler.tick), name="scheduler")]
+             asyncio.create_task(_every(TICK_S, rooms.scheduler.tick), name="scheduler"),
+             asyncio.create_task(_every(POLL_S, rooms.refresh), name="records"),
+             asyncio.create_task(_every(PRUNE_S, rooms.prune), name="prune")]
     yield
     for task in tasks:
         task.cancel()
@@ -141,6 +152,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         log.warning("engine.io did not stop in time; stopping anyway")
     await bus.close()
     await rooms.core.store.close()
+    await records.close()
 
 
 async def _start_rooms(rooms: Rooms) -> None:
@@ -153,7 +165,7 @@ async def _start_rooms(rooms: Rooms) -> None:
         log.warning("shared store unavailable at start; serving, will retry")
 
 
-async def _every(period_s: float, work: Callable[[], Awaitable[None]]) -> None:
+async def _every(period_s: float, work: Callable[[], Awaitable[object]]) -> None:
     while True:
         try:
             await work()

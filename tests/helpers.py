@@ -54,6 +54,8 @@ def base_config(**overrides: Any) -> dict[str, Any]:
         # Generous limits so protocol tests only meet the limit they are testing.
         "limits": {"message_burst": 1000, "message_interval_s": 0.05,
                    "joins_per_minute": 1000, "connections_per_device": 50},
+        # Records in memory, one database per app; tests of durability give a file.
+        "database_url": "sqlite://",
     }
     config.update(overrides)
     return config
@@ -223,6 +225,9 @@ def start_process(config: dict[str, Any], tmp: Path, *, env: dict[str, str] | No
     """A real `peer-rooms serve` process (`command`: another way to run it, e.g. an
     installed wheel's script); returns once /healthz answers."""
     port = port or free_port()
+    if config.get("database_url") == "sqlite://":
+        # Processes of one test share their records, as processes of one site do.
+        config = {**config, "database_url": f"sqlite:///{tmp / 'records.sqlite3'}"}
     path = tmp / f"peer-rooms-{port}.toml"
     path.write_text(toml_config(config))
     log_path = tmp / f"server-{port}.log"

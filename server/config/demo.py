@@ -24,7 +24,8 @@ def demo_settings(env: Mapping[str, str]) -> tuple[Settings, str]:
         # A fresh secret each start: demo tokens and bans end with the process.
         "secret_key": env.get("SECRET_KEY") or secrets.token_urlsafe(32),
         "facilitators": [
-            {"name": DEMO_FACILITATOR, "passphrase_hash": hash_passphrase(passphrase)},
+            {"name": DEMO_FACILITATOR, "passphrase_hash": hash_passphrase(passphrase),
+             "admin": True},
         ],
         "rooms": [
             {"id": "open-circle", "title": "Open Circle", "kind": "drop-in"},
@@ -33,6 +34,10 @@ def demo_settings(env: Mapping[str, str]) -> tuple[Settings, str]:
              "duration": "90m", "hosts": [DEMO_FACILITATOR]},
         ],
     }
+    if not env.get("DATABASE_URL") and not env.get("PEER_ROOMS_DATA"):
+        # Records in memory: with a fresh secret each start, stored bans could never
+        # match again anyway. `peer-rooms init` makes a config that keeps them.
+        data["database_url"] = "sqlite://"
     settings = settings_from_mapping(data, env=env)
     rooms = tuple(
         replace(room, open_at_start=True) if room.kind == "meeting" else room

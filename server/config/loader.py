@@ -39,7 +39,7 @@ from server.models.passphrase import is_valid_hash
 _KNOWN_TOP = {"secret_key", "allowed_origins", "trusted_proxies", "facilitators", "rooms",
               "formats", "limits",
               "moderation", "resources", "site_title", "host", "port", "redis_url",
-              "meeting_guide_location", "feeds"}
+              "meeting_guide_location", "feeds", "database_url", "data_dir"}
 _KNOWN_FEEDS = {"formatted_address", "timezone", "since"}
 
 
@@ -86,6 +86,12 @@ def settings_from_mapping(data: Mapping[str, Any], *, source: str = "",
     crisis_phrases = _crisis_phrases(r, moderation)
     resources = _resources(r, data)
 
+    database_url = env.get("DATABASE_URL") or r.get(data, "database_url", "database_url", str)
+    if database_url is not None and not database_url.startswith(
+            ("postgresql://", "postgres://", "postgresql+asyncpg://", "sqlite://",
+             "sqlite+aiosqlite://")):
+        raise r.fail("database_url", 'must be "postgresql://user@host/db" or "sqlite:///file"')
+
     port_text = env.get("PORT")
     port = r.get(data, "port", "port", int, 8080)
     if port_text is not None:
@@ -110,6 +116,8 @@ def settings_from_mapping(data: Mapping[str, Any], *, source: str = "",
         resources=resources,
         site_title=r.get(data, "site_title", "site_title", str, "peer-rooms"),
         feeds=_feeds(r, data),
+        database_url=database_url,
+        data_dir=env.get("PEER_ROOMS_DATA") or r.get(data, "data_dir", "data_dir", str, "var"),
     )
 
 
@@ -148,7 +156,8 @@ def _facilitators(r: Reader, data: Mapping[str, Any]) -> tuple[Facilitator, ...]
                          "is not a hash from `peer-rooms hash-passphrase` (scrypt$...)")
         if any(f.name == name for f in out):
             raise r.fail(f"{key}.name", f"duplicate facilitator name {name!r}")
-        out.append(Facilitator(name, digest))
+        out.append(Facilitator(name, digest,
+                               r.get(item, "admin", f"{key}.admin", bool, False)))
     return tuple(out)
 
 
@@ -184,6 +193,20 @@ def _resources(r: Reader, data: Mapping[str, Any]) -> tuple[Resource, ...]:
     items = r.get(data, "resources", "resources", list)
     if items is None:
         return DEFAULT_RESOURCES
+    return parse_resources(r, items)
+
+
+def resources_from_list(items: object) -> tuple[Resource, ...]:
+    """The resources record (the `[[resources]]` list as JSON); ConfigError names the
+    item's field ("resources[1].url")."""
+    if not isinstance(items, list):
+        raise ConfigError("resources", "must be a list")
+    given = [{k: v for k, v in item.items() if v is not None} if isinstance(item, dict)
+             else item for item in items]
+    return parse_resources(Reader(""), given)
+
+
+def parse_resources(r: Reader, items: list[Any]) -> tuple[Resource, ...]:
     out: list[Resource] = []
     for i, item in enumerate(items):
         key = f"resources[{i}]"
@@ -213,7 +236,7 @@ def load_settings(path: str | Path, env: Mapping[str, str] | None = None) -> Set
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), f"not valid TOML: {exc}") from None
     settings = settings_from_mapping(data, source=text, env=os.environ if env is None else env)
-    return replace(settings, config_mtime=mtime)
+    return replace(settings, config_mtime=mtime, config_path=str(file))
 
 
 def _crisis_phrases(r: Reader, moderation: dict[str, Any]) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from moderation.filters import BlockedTerm
 from server.config.blocked_terms import parse_terms
 from server.config.meeting_types import IN_PERSON_TYPES, MEETING_GUIDE_TYPES
-from server.config.reader import Reader
+from server.config.reader import ConfigError, Reader
 from server.config.settings import Format, Phase, RoomConfig, WeeklyTime, parse_until
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -214,3 +214,78 @@ def parse_rooms(r: Reader, data: Mapping[str, Any], facilitator_names: set[str],
             since=optional_date(r, item, "since", f"{key}.since"),
         ))
     return tuple(out)
+
+
+def duration_text(seconds: int) -> str:
+    """3600 → "1h", 5400 → "1h30m", 45 → "45s": what `parse_duration` reads back."""
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    text = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{s}s" if s else "")
+    return text or "0m"
+
+
+def weekly_text(time: WeeklyTime) -> str:
+    return f"{_DAYS[time.weekday]} {time.hour:02d}:{time.minute:02d}"
+
+
+def room_table(room: RoomConfig) -> dict[str, Any]:
+    """A room as its `[[rooms]]` table, every key spelled out: the record's form."""
+    return {
+        "id": room.id, "title": room.title, "kind": room.kind, "timezone": room.timezone,
+        "weekly": [weekly_text(w) for w in room.weekly],
+        "duration": duration_text(room.duration_s),
+        "doors_open": duration_text(room.doors_open_s),
+        "until": room.until, "format": room.format, "hosts": list(room.hosts),
+        "facilitators": list(room.facilitators) if room.facilitators is not None else None,
+        "capacity": room.capacity, "admit_by_hand": room.admit_by_hand,
+        "blocked_terms": [{"term": t.term, "action": t.action} for t in room.blocked_terms],
+        "description": room.description, "types": list(room.types),
+        "formatted_address": room.formatted_address, "since": room.since,
+    }
+
+
+def format_table(fmt: Format) -> dict[str, Any]:
+    return {
+        "share_minutes": fmt.share_minutes,
+        "hold_chat_during_share": fmt.hold_chat_during_share,
+        "first_time_first": fmt.first_time_first,
+        "phases": [{"name": p.name, "chat": p.chat, **({"pin": p.pin} if p.pin else {})}
+                   for p in fmt.phases],
+    }
+
+
+def _relative(exc: ConfigError, prefix: str) -> ConfigError:
+    # A record is checked alone: its errors name the field ("weekly[1]"), not a
+    # position in a config file that does not exist.
+    key = exc.key[len(prefix):] if exc.key.startswith(prefix) else exc.key
+    problem = str(exc).split(": ", 1)[1] if ": " in str(exc) else str(exc)
+    return ConfigError(key or prefix.rstrip("."), problem)
+
+
+def room_from_table(table: Mapping[str, Any], facilitator_names: set[str],
+                    formats: Mapping[str, Format]) -> RoomConfig:
+    """One room record checked as a `[[rooms]]` table; ConfigError names the field.
+    Keys given as null count as not given (the record form spells every key out)."""
+    if not isinstance(table, Mapping):
+        raise ConfigError("room", "must be an object")
+    given = {k: v for k, v in table.items() if v is not None}
+    try:
+        return parse_rooms(Reader(""), {"rooms": [given]}, facilitator_names, formats)[0]
+    except ConfigError as exc:
+        raise _relative(exc, "rooms[0].") from None
+
+
+def format_from_table(name: str, table: Mapping[str, Any]) -> Format:
+    if not _SLUG.match(name):
+        raise ConfigError("name", "must be a slug: lowercase letters, digits and '-'")
+    if not isinstance(table, Mapping):
+        raise ConfigError("format", "must be an object")
+    given = {k: v for k, v in table.items() if v is not None and k != "name"}
+    unknown = sorted(set(given) - {"share_minutes", "hold_chat_during_share",
+                                   "first_time_first", "phases"})
+    if unknown:
+        raise ConfigError(unknown[0], "unknown format key")
+    try:
+        return parse_formats(Reader(""), {"formats": {name: given}})[name]
+    except ConfigError as exc:
+        raise _relative(exc, f"formats.{name}.") from None

@@ -20,6 +20,7 @@ RoomKind = Literal["drop-in", "meeting"]
 class Facilitator:
     name: str
     passphrase_hash: str
+    admin: bool = False  # may use the admin console and API
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,11 @@ class Settings:
     allowed_origins: tuple[str, ...] | None = None  # None: same origin only
     # Proxies whose X-Forwarded-Proto/-Host/-For are believed (addresses or networks).
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    # The records: SQLite in data_dir unless database_url names another database
+    # ("postgresql://..."); "sqlite://" keeps them in memory (the demo, tests).
+    database_url: str | None = None
+    data_dir: str = "var"
+    config_path: str | None = None  # the file SIGHUP re-reads (None: the demo)
     facilitators: tuple[Facilitator, ...] = ()
     rooms: tuple[RoomConfig, ...] = ()
     formats: dict[str, Format] = field(default_factory=dict)

@@ -5,7 +5,6 @@ from __future__ import annotations
 PREFIX = "pr:"
 EPOCH = f"{PREFIX}epoch"          # gone or changed: Redis restarted empty
 PROCESSES = f"{PREFIX}procs"      # set of process ids that have registered
-BANS = f"{PREFIX}bans"            # hash ban_id → ban
 
 
 def alive(process_id: str) -> str:

@@ -18,6 +18,8 @@ from server.config.settings import Format, Phase, RoomConfig, Settings
 from server.models.envelope import DETACH, Envelope
 from server.models.errors import StoreUnavailable
 from server.models.live import Member, RoomRuntime
+from server.records.base import Records
+from server.rooms.catalog import Catalog
 from server.rooms.tokens import Tokens
 from server.store.base import Store
 
@@ -54,10 +56,13 @@ def new_id() -> str:
 
 
 class RoomCore:
-    def __init__(self, *, settings: Settings, store: Store, bus: Bus, tokens: Tokens,
-                 clock: Callable[[], float], process_id: str) -> None:
+    def __init__(self, *, settings: Settings, store: Store, records: Records, bus: Bus,
+                 tokens: Tokens, clock: Callable[[], float], process_id: str) -> None:
         self.settings = settings
         self.store = store
+        self.records = records
+        # Replaced whole when the records change (`Catalogue.reload`); read, never awaited.
+        self.catalog = Catalog()
         self.bus = bus
         self.tokens = tokens
         self.clock = clock
@@ -84,14 +89,14 @@ class RoomCore:
         await self.bus.unhost(room_id)
 
     def config(self, room_id: object) -> RoomConfig:
-        room = self.settings.room(room_id) if isinstance(room_id, str) else None
+        room = self.catalog.room(room_id) if isinstance(room_id, str) else None
         if room is None:
             raise refuse("not_found", "There is no room by that name.")
         return room
 
     def format_of(self, room: RoomConfig) -> Format:
-        return self.settings.formats.get(room.format or "default") or self.settings.formats[
-            "default"]
+        formats = self.catalog.formats
+        return formats.get(room.format or "default") or formats["default"]
 
     def initial_runtime(self, room: RoomConfig) -> RoomRuntime:
         if room.kind == "drop-in":
@@ -201,17 +206,21 @@ class RoomCore:
                      detail: dict[str, Any] | None = None) -> None:
         entry = new_entry(entry_id=new_id(), now=self.clock(), actor=actor, action=action,
                           target=target, reason=reason, detail=detail)
-        await self.store.add_audit(room_id, entry)
+        await self.records.add_audit(room_id, entry)
 
     async def facilitator_of(self, token: object) -> str | None:
-        """The configured facilitator a valid, unexpired, unrevoked session token names.
+        """The facilitator a valid, unexpired, unrevoked session token names.
 
         The one check for every way a token arrives (cookie, Bearer, handshake), so a
         logout or revocation holds everywhere at once.
         """
         now = self.clock()
         session = self.tokens.facilitator_session(token, now=now)
-        if session is None or self.settings.facilitator(session.name) is None:
+        if session is None:
+            return None
+        person = self.catalog.facilitator(session.name)
+        # Deleted, or every session up to a moment ended (revoked, or the name re-made).
+        if person is None or session.issued_at < person.not_before:
             return None
         try:
             revoked = await self.store.token_revoked(session.token_id, session.name,
@@ -235,11 +244,14 @@ class RoomCore:
         # No token issued before now outlives now + the token lifetime.
         await self.store.revoke_tokens_before(name, now, now + self.settings.limits.token_ttl_s,
                                               now)
+        if self.catalog.facilitators.get(name) is not None:
+            # The record too, so it holds after a restart of the shared store.
+            await self.records.revoke_sessions(name, now)
 
     def staff_role(self, room: RoomConfig, caller: Caller) -> Role | None:
         """The role a logged-in facilitator has in this room, or None."""
         name = caller.facilitator
-        if name is None or self.settings.facilitator(name) is None:
+        if name is None or self.catalog.facilitator(name) is None:
             return None
         if name in room.hosts:
             return Role.HOST

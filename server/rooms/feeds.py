@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -65,10 +65,10 @@ class Series:
     first: datetime  # the first start, aware in the room's zone: the DTSTART
 
 
-def meetings_ics(settings: Settings, base_url: str, now: float,
-                 edited: float | None = None) -> bytes:
+def meetings_ics(settings: Settings, base_url: str, now: float, edited: float | None = None,
+                 *, rooms: Sequence[RoomConfig] | None = None) -> bytes:
     """An RFC 5545 calendar of every weekly meeting slot, with VTIMEZONEs."""
-    series = list(_series(settings))
+    series = list(_series(settings, rooms))
     calendar = Calendar()
     calendar.add("prodid", "-//peer-rooms//meetings//EN")
     calendar.add("version", "2.0")
@@ -102,7 +102,8 @@ def meetings_ics(settings: Settings, base_url: str, now: float,
 
 
 def meeting_guide_json(settings: Settings, base_url: str, now: float,
-                       edited: float | None = None) -> list[dict[str, object]]:
+                       edited: float | None = None, *,
+                       rooms: Sequence[RoomConfig] | None = None) -> list[dict[str, object]]:
     """The meetings in the code4recovery Meeting Guide format, one item per slot.
 
     Slots whose `until` has passed at `now` are left out: a meeting finder lists
@@ -110,7 +111,7 @@ def meeting_guide_json(settings: Settings, base_url: str, now: float,
     room or `[feeds]` has a `formatted_address`; Meeting Guide imports no item without it.
     """
     items: list[dict[str, object]] = []
-    for one in _series(settings):
+    for one in _series(settings, rooms):
         room, weekly = one.room, one.weekly
         last = until_utc(room)
         if last is not None and last.timestamp() < now:
@@ -153,9 +154,10 @@ def meeting_guide_json(settings: Settings, base_url: str, now: float,
     return items
 
 
-def _series(settings: Settings) -> Iterator[Series]:
+def _series(settings: Settings, rooms: Sequence[RoomConfig] | None) -> Iterator[Series]:
+    """Each weekly slot of `rooms` (the catalog's; by default the settings' own)."""
     """Every weekly slot of every meeting room that has at least one occurrence."""
-    for room in settings.rooms:
+    for room in settings.rooms if rooms is None else rooms:
         if room.kind != "meeting" or not room.timezone:
             continue
         since = parse_until(room.since or settings.feeds.since or "") or SERIES_EPOCH

@@ -68,8 +68,7 @@ class Joining:
         if resumed is None and staff_role is None and request.handle is None:
             raise Refused(bad_request("handle must be a string."))
 
-        bans = await core.store.bans(room.id, now)
-        banned = any(b.device_hash == caller.device_hash for b in bans)
+        banned = await core.records.banned(room.id, caller.device_hash, now)
         if resumed is None:
             limits = core.settings.limits
             rule = BucketRule(limits.joins_per_minute, 60 / limits.joins_per_minute)
@@ -145,7 +144,7 @@ class Joining:
             name = caller.facilitator or ""
             return Member(new_id(), room.id, name, role, caller.device_hash, core.process_id,
                           now, facilitator=name)
-        reserved = [f.name for f in core.settings.facilitators]
+        reserved = list(core.catalog.facilitators)
         checked = check_handle(handle, [m.handle for m in members], reserved)
         if not isinstance(checked, str):
             raise Refused(checked)

@@ -66,14 +66,14 @@ class Liveness:
             await core.store.reseed_seq(room_id)
         # Tell the rooms we host that all is well again (clients refresh their view).
         for room_id in {m.room for m in core.local_members.values()}:
-            room = core.settings.room(room_id)
+            room = core.catalog.room(room_id)
             if room is not None:
                 await core.publish_state(room)
 
     async def reap(self, dead: str) -> None:
         core = self.core
         removed = 0
-        for room in core.settings.rooms:
+        for room in core.catalog.rooms:
             for member in await core.store.members(room.id):
                 if member.process == dead:
                     await core.evict(room, member, revoke=False)
@@ -87,12 +87,12 @@ class Liveness:
     async def _retry_leaves(self) -> None:
         core = self.core
         for room_id, member_id in list(core.pending_leaves):
-            room = core.settings.room(room_id)
+            room = core.catalog.room(room_id)
             member = await core.store.get_member(room_id, member_id) if room else None
             if room is not None and member is not None and member_id not in core.local_members:
                 await core.evict(room, member, revoke=False)
             core.pending_leaves.discard((room_id, member_id))
         for room_id, waiting_id in list(core.pending_lobby_leaves):
-            if core.settings.room(room_id) is not None:
+            if core.catalog.room(room_id) is not None:
                 await self.lobby.leave(room_id, waiting_id)
             core.pending_lobby_leaves.discard((room_id, waiting_id))

@@ -34,7 +34,7 @@ class Lobby:
         members = await core.store.members(room.id)
         waiting = await core.store.waiting(room.id)
         checked = check_handle(handle, [m.handle for m in members] + [w.handle for w in waiting],
-                               [f.name for f in core.settings.facilitators])
+                               list(core.catalog.facilitators))
         if not isinstance(checked, str):
             return Refused(checked)
         person = Waiting(new_id(), room.id, checked, caller.device_hash, core.process_id,

@@ -36,7 +36,6 @@ from moderation.ratelimit import (
     consume,
     token_wait,
 )
-from server.config.settings import Settings
 from server.models.passphrase import DUMMY_HASH, verify_passphrase
 
 MAX_TRACKED = 10_000  # per map; ~100 bytes an entry, so ~1 MB each at most
@@ -91,9 +90,10 @@ def address_key(address: str) -> str:
 
 
 class Logins:
-    def __init__(self, settings: Settings, clock: Callable[[], float], *,
+    def __init__(self, passphrase_hash: Callable[[str], str | None],
+                 clock: Callable[[], float], *,
                  max_tracked: int = MAX_TRACKED) -> None:
-        self._settings = settings
+        self._passphrase_hash = passphrase_hash
         self._clock = clock
         self._addresses: _Recent[Bucket] = _Recent(max_tracked)
         # Names that are not facilitators get a map of their own, so a flood of made-up
@@ -109,18 +109,17 @@ class Logins:
         now = self._clock()
         name = account_name(raw_name)
         where = address_key(address)
-        facilitator = self._settings.facilitator(name)
-        accounts = self._accounts if facilitator else self._strangers
+        digest = self._passphrase_hash(name)
+        accounts = self._accounts if digest else self._strangers
         wait = max(token_wait(self._addresses.get(where), ADDRESS_RULE, now),
                    backoff_wait(accounts.get(name), ACCOUNT_RULE, now))
         if wait > 0:
             return LoginResult(retry_after=wait)
         # The same scrypt cost for an unknown name: timing does not say who exists.
-        ok = verify_passphrase(passphrase, facilitator.passphrase_hash if facilitator
-                               else DUMMY_HASH)
-        if ok and facilitator:
+        ok = verify_passphrase(passphrase, digest or DUMMY_HASH)
+        if ok and digest:
             accounts.pop(name)
-            return LoginResult(name=facilitator.name)
+            return LoginResult(name=name)
         self._addresses.put(where, consume(self._addresses.get(where), ADDRESS_RULE, now)[0])
         accounts.put(name, backoff_failed(accounts.get(name), ACCOUNT_RULE, now))
         return LoginResult()

@@ -40,6 +40,10 @@ class Meetings:
     async def close(self, room: RoomConfig) -> None:
         """Close: say so, end every membership, forget what was said."""
         self._meeting(room)
+        await self.end_everything(room)
+
+    async def end_everything(self, room: RoomConfig) -> None:
+        """What closing does, for any room (a drop-in room being deleted too)."""
         core = self.core
         # Memberships end in the store before anyone hears "closed", so nothing can be
         # posted into a room its members have been told is closed.

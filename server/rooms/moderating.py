@@ -99,8 +99,8 @@ class Moderating:
         until = now + req.days * 86400 if req.days else None
         ban = Ban(new_id(), room.id if req.scope == "room" else None, member.device_hash,
                   member.handle, until, req.reason, actor)
-        await core.store.add_ban(ban, now)
-        rooms = [room] if ban.room else list(core.settings.rooms)
+        await core.records.add_ban(ban, now)
+        rooms = [room] if ban.room else list(core.catalog.rooms)
         for each in rooms:
             for other in await core.store.members(each.id):
                 # The device's every seat goes, a promoted co-facilitator's included
@@ -128,15 +128,15 @@ class Moderating:
     async def _unban(self, room: RoomConfig, req: ModRequest, target: Member | None,
                      actor: str) -> dict[str, Any]:
         core = self.core
-        bans = await core.store.bans(room.id, core.clock())
+        bans = await core.records.bans(room.id, core.clock())
         if req.ban_id not in {b.ban_id for b in bans} or req.ban_id is None:
             raise refuse("not_found", "There is no such ban in this room.")
-        await core.store.remove_ban(req.ban_id)
+        await core.records.remove_ban(req.ban_id)
         return {}
 
     async def _bans(self, room: RoomConfig, req: ModRequest, target: Member | None,
                     actor: str) -> dict[str, Any]:
-        bans = await self.core.store.bans(room.id, self.core.clock())
+        bans = await self.core.records.bans(room.id, self.core.clock())
         return {"bans": [b.to_wire() for b in bans]}
 
     async def _delete(self, room: RoomConfig, req: ModRequest, target: Member | None,
@@ -178,8 +178,9 @@ class Moderating:
 
     async def _audit(self, room: RoomConfig, req: ModRequest, target: Member | None,
                      actor: str) -> dict[str, Any]:
-        entries = await self.core.store.audit(room.id, self.core.clock())
-        return {"entries": [e.to_wire() for e in entries]}
+        entries = await self.core.records.audit(room.id, self.core.clock())
+        # In the order things happened, as a facilitator reads a meeting's story.
+        return {"entries": [e.to_wire() for e in reversed(entries)]}
 
     async def _approve(self, room: RoomConfig, req: ModRequest, target: Member | None,
                        actor: str) -> dict[str, Any]:

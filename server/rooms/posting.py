@@ -127,7 +127,7 @@ class Posting:
 
     async def _support(self, room: RoomConfig, member: Member, message_id: str | None) -> None:
         core = self.core
-        resources = [r.to_wire() for r in core.settings.crisis_resources]
+        resources = [r.to_wire() for r in core.catalog.crisis_resources]
         await core.tell_member(member, "support", {"resources": resources})
         alert = {"kind": "crisis", "member_id": member.id}
         if message_id is not None:

@@ -30,7 +30,7 @@ class Scheduler:
 
     async def tick(self) -> None:
         """Apply any transition that is due, and end shares whose time is up."""
-        for room in self.core.settings.rooms:
+        for room in self.core.catalog.rooms:
             try:
                 if room.kind == "meeting" and room.weekly:
                     await self._transition(room)

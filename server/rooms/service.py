@@ -3,7 +3,8 @@ these methods and the parts' public methods (joining, posting, ...), never `core
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +12,9 @@ from moderation.timefmt import iso_utc
 from server.bus.base import Bus
 from server.config.settings import Settings
 from server.models.errors import StoreUnavailable
+from server.records.base import Records
+from server.rooms.admin import Admin
+from server.rooms.catalog import Catalog, build_catalog, declared
 from server.rooms.core import Refused, RoomCore
 from server.rooms.joining import Joining
 from server.rooms.liveness import Liveness
@@ -33,11 +37,16 @@ class Device:
     new_token: str | None
 
 
+log = logging.getLogger(__name__)
+
+
 class Rooms:
-    def __init__(self, *, settings: Settings, store: Store, bus: Bus, tokens: Tokens,
-                 clock: Callable[[], float], process_id: str) -> None:
-        self.core = RoomCore(settings=settings, store=store, bus=bus, tokens=tokens,
-                             clock=clock, process_id=process_id)
+    def __init__(self, *, settings: Settings, store: Store, records: Records, bus: Bus,
+                 tokens: Tokens, clock: Callable[[], float], process_id: str) -> None:
+        self.core = RoomCore(settings=settings, store=store, records=records, bus=bus,
+                             tokens=tokens, clock=clock, process_id=process_id)
+        # Called after each catalog change (the transport re-checks staff sessions).
+        self.on_catalog_change: list[Callable[[], Awaitable[None]]] = []
         self.lobby = Lobby(self.core)
         self.joining = Joining(self.core, self.lobby)
         self.posting = Posting(self.core)
@@ -45,7 +54,8 @@ class Rooms:
         self.moderating = Moderating(self.core, self.posting, self.meetings)
         self.liveness = Liveness(self.core, self.lobby)
         self.scheduler = Scheduler(self.core, self.meetings)
-        self.logins = Logins(settings, clock)
+        self.admin = Admin(self.core, self.meetings, lambda: self.refresh(force=True))
+        self.logins = Logins(lambda name: self.core.catalog.passphrase_hash(name), clock)
 
     @property
     def connections_per_device(self) -> int:
@@ -106,9 +116,41 @@ class Rooms:
             except Refused:
                 pass
 
-    async def start(self) -> None:
+    @property
+    def catalog(self) -> Catalog:
+        return self.core.catalog
+
+    async def provision(self, settings: Settings) -> None:
+        """Write what the config file declares as config records (start, SIGHUP)."""
+        self.core.settings = settings
+        # A provisioned record was edited when its file was.
+        edited = settings.config_mtime or self.core.clock()
+        await self.core.records.provision(declared(settings), edited)
+        await self.refresh(force=True)
+
+    async def prune(self) -> None:
+        """Drop audit entries past their 30 days and bans that have ended."""
+        await self.core.records.prune(self.core.clock())
+
+    async def refresh(self, *, force: bool = False) -> bool:
+        """Reload the catalog if the records changed (anywhere) since the last load."""
+        core = self.core
+        if not force and await core.records.version() == core.catalog.version:
+            return False
+        before = core.catalog
+        core.catalog = build_catalog(await core.records.snapshot(), core.settings)
+        added = {room.id for room in core.catalog.rooms} - {room.id for room in before.rooms}
+        if added and before.version:
+            await self.start(added)
+        for hook in self.on_catalog_change:
+            await hook()
+        return True
+
+    async def start(self, room_ids: set[str] | None = None) -> None:
         """Write each room's starting runtime unless another process already did."""
-        for room in self.core.settings.rooms:
+        for room in self.core.catalog.rooms:
+            if room_ids is not None and room.id not in room_ids:
+                continue
             async with self.core.store.room_lock(room.id):
                 if await self.core.store.get_runtime(room.id) is None:
                     await self.core.store.put_runtime(room.id, self.core.initial_runtime(room))
@@ -122,7 +164,7 @@ class Rooms:
         """Every scheduled meeting in the next `days` (UTC times; pages show local time)."""
         now = datetime.fromtimestamp(self.core.clock(), UTC)
         out: list[dict[str, object]] = []
-        for room in self.core.settings.rooms:
+        for room in self.core.catalog.rooms:
             for occurrence in occurrences(room, now, now + timedelta(days=days)):
                 out.append({"id": room.id, "title": room.title,
                             "starts_at": iso_utc(occurrence.starts_at.timestamp()),
@@ -134,7 +176,7 @@ class Rooms:
     async def listing(self) -> list[dict[str, object]]:
         """What `/api/rooms` and the schedule page show."""
         out: list[dict[str, object]] = []
-        for room in self.core.settings.rooms:
+        for room in self.core.catalog.rooms:
             runtime = await self.core.runtime(room)
             out.append({
                 "id": room.id, "title": room.title, "kind": room.kind,

@@ -6,11 +6,9 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from moderation.audit import AuditEntry
 from moderation.ratelimit import Bucket
 from moderation.roles import Role
 from server.models.live import (
-    Ban,
     HeldMessage,
     Member,
     Message,
@@ -59,14 +57,6 @@ def waiting_from_json(text: str | bytes) -> Waiting:
     return Waiting(**json.loads(text))
 
 
-def ban_to_json(ban: Ban) -> str:
-    return dumps(asdict(ban))
-
-
-def ban_from_json(text: str | bytes) -> Ban:
-    return Ban(**json.loads(text))
-
-
 def mute_to_json(mute: Mute) -> str:
     return dumps(asdict(mute))
 
@@ -82,14 +72,6 @@ def bucket_to_json(bucket: Bucket) -> str:
 def bucket_from_json(text: str | bytes) -> Bucket:
     tokens, at = json.loads(text)
     return Bucket(float(tokens), float(at))
-
-
-def audit_to_json(entry: AuditEntry) -> str:
-    return dumps(asdict(entry))
-
-
-def audit_from_json(text: str | bytes) -> AuditEntry:
-    return AuditEntry(**json.loads(text))
 
 
 def runtime_to_json(runtime: RoomRuntime) -> str:

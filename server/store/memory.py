@@ -13,9 +13,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
-from moderation.audit import AuditEntry, retained
 from moderation.ratelimit import Bucket
-from server.models.live import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
+from server.models.live import HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
 from server.store.base import Posted
 from server.store.expiring import ExpiringMap
 
@@ -42,7 +41,6 @@ class MemoryStore:
         self._members: dict[str, dict[str, Member]] = {}
         self._revoked: ExpiringMap[tuple[str, str], bool] = ExpiringMap(live_entries)
         self._mutes: dict[tuple[str, str], Mute] = {}
-        self._bans: dict[str, Ban] = {}
         # Keyed (room or "", key): a room's buckets go when its meeting closes.
         self._buckets: ExpiringMap[tuple[str, str], Bucket] = ExpiringMap(live_entries)
         self._seq: defaultdict[str, int] = defaultdict(int)
@@ -51,7 +49,6 @@ class MemoryStore:
         # same for all, so the front is always the next to lapse.
         self._posted: dict[str, ExpiringMap[str, tuple[str, int]]] = {}
         self._held: dict[str, dict[str, HeldMessage]] = {}
-        self._audit: defaultdict[str, list[AuditEntry]] = defaultdict(list)
         self._waiting: dict[str, dict[str, Waiting]] = {}
         self._claims: ExpiringMap[str, bool] = ExpiringMap(live_entries)
         self._revoked_tokens: dict[str, float] = {}  # token id → expires_at
@@ -124,7 +121,6 @@ class MemoryStore:
             "buffer": len(self._buffer.get(room_id, {})),
             "posted": len(self._posted.get(room_id, ())),
             "held": len(self._held.get(room_id, {})),
-            "audit": len(self._audit.get(room_id, [])),
             "waiting": len(self._waiting.get(room_id, {})),
         }
         return {name: size for name, size in sizes.items() if size}
@@ -198,18 +194,6 @@ class MemoryStore:
 
     async def waiting(self, room_id: str) -> list[Waiting]:
         return sorted(self._waiting.get(room_id, {}).values(), key=lambda w: w.since)
-
-    async def add_ban(self, ban: Ban, now: float) -> None:
-        # Lapsed bans go as new ones arrive: the map holds live bans only.
-        self._bans = {k: b for k, b in self._bans.items() if b.active(now)}
-        self._bans[ban.ban_id] = ban
-
-    async def remove_ban(self, ban_id: str) -> Ban | None:
-        return self._bans.pop(ban_id, None)
-
-    async def bans(self, room_id: str, now: float) -> list[Ban]:
-        return [b for b in self._bans.values()
-                if b.active(now) and (b.room is None or b.room == room_id)]
 
     async def get_bucket(self, key: str, room_id: str | None = None) -> Bucket | None:
         return self._buckets.get((room_id or "", key), time.monotonic())
@@ -314,11 +298,3 @@ class MemoryStore:
     async def take_held(self, room_id: str, held_id: str) -> HeldMessage | None:
         held = self._held.get(room_id)
         return held.pop(held_id, None) if held is not None else None
-
-    async def add_audit(self, room_id: str, entry: AuditEntry) -> None:
-        # Kept 30 days: pruned as entries arrive, not only when someone reads them.
-        self._audit[room_id] = retained([*self._audit[room_id], entry], entry.at)
-
-    async def audit(self, room_id: str, now: float) -> list[AuditEntry]:
-        self._audit[room_id] = retained(self._audit[room_id], now)
-        return list(self._audit[room_id])

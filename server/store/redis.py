@@ -18,11 +18,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from moderation.audit import RETENTION_S, AuditEntry
 from moderation.ratelimit import Bucket
 from server.models import redis_names as names
 from server.models.errors import StoreUnavailable
-from server.models.live import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
+from server.models.live import HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
 from server.models.wire import SEQ_PLACEHOLDER, encode_message_envelope
 from server.store import codec
 from server.store import redis_scripts as scripts
@@ -40,9 +39,9 @@ LOCK_WAIT_S = 10
 
 # What a closed meeting leaves in Redis (docs/reliability.md): seq (a last_seq from
 # before must never match anew), the bare closed runtime (every process must answer
-# `closed`), the audit log (kept 30 days, no message text), the room lock while held,
-# and revoked:* (a removed member's id, expiring with their resume token).
-_KEPT_AFTER_CLOSE = frozenset({"seq", "runtime", "audit", "lock"})
+# `closed`), the room lock while held, and revoked:* (a removed member's id, expiring
+# with their resume token). Bans and the audit log are records (server/records/).
+_KEPT_AFTER_CLOSE = frozenset({"seq", "runtime", "lock"})
 
 
 
@@ -253,27 +252,6 @@ class RedisStore:
             raw = await self.redis.hvals(names.room_key(room_id, "waiting"))
         return sorted((codec.waiting_from_json(r) for r in raw), key=lambda w: w.since)
 
-    async def add_ban(self, ban: Ban, now: float) -> None:
-        with _unavailable_on_error():
-            raw = await self.redis.hgetall(names.BANS)
-            # Lapsed bans go as new ones arrive: the hash holds live bans only.
-            lapsed = [k for k, v in raw.items() if not codec.ban_from_json(v).active(now)]
-            async with self.redis.pipeline(transaction=True) as pipe:
-                if lapsed:
-                    pipe.hdel(names.BANS, *lapsed)
-                pipe.hset(names.BANS, ban.ban_id, codec.ban_to_json(ban))
-                await pipe.execute()
-
-    async def remove_ban(self, ban_id: str) -> Ban | None:
-        raw = await self._hpop(names.BANS, ban_id)
-        return codec.ban_from_json(raw) if raw else None
-
-    async def bans(self, room_id: str, now: float) -> list[Ban]:
-        with _unavailable_on_error():
-            raw = await self.redis.hvals(names.BANS)
-        bans = [codec.ban_from_json(r) for r in raw]
-        return [b for b in bans if b.active(now) and (b.room is None or b.room == room_id)]
-
     @staticmethod
     def _bucket_key(key: str, room_id: str | None) -> str:
         # A room's buckets live under the room's keys, so closing it finds them.
@@ -390,21 +368,6 @@ class RedisStore:
     async def take_held(self, room_id: str, held_id: str) -> HeldMessage | None:
         raw = await self._hpop(names.room_key(room_id, "held"), held_id)
         return codec.held_from_json(raw) if raw else None
-
-    async def add_audit(self, room_id: str, entry: AuditEntry) -> None:
-        key = names.room_key(room_id, "audit")
-        with _unavailable_on_error():
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.zadd(key, {codec.audit_to_json(entry): entry.at})
-                pipe.zremrangebyscore(key, "-inf", f"({entry.at - RETENTION_S}")
-                await pipe.execute()
-
-    async def audit(self, room_id: str, now: float) -> list[AuditEntry]:
-        with _unavailable_on_error():
-            raw = cast(list[bytes], await self.redis.zrangebyscore(
-                names.room_key(room_id, "audit"), now - RETENTION_S, "+inf"))
-        return [codec.audit_from_json(r) for r in raw]
-
 
 def redis_client(url: str) -> aioredis.Redis:
     """A client that fails fast: a member waiting on a dead Redis gets `unavailable`."""

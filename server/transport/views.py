@@ -15,6 +15,7 @@ from moderation.timefmt import iso_utc
 from server.keys import METRICS, ROOMS, SETTINGS, TEMPLATES
 from server.models.errors import StoreUnavailable
 from server.rooms import feeds
+from server.transport.admin_api import add_admin_routes
 from server.transport.security import SESSION_COOKIE, client_address, same_origin
 
 # Same-site paths only: RFC 3986 path, query and fragment characters, nothing that a
@@ -39,7 +40,8 @@ async def _page(request: web.Request, template: str, status: int = 200,
     settings = request.app[SETTINGS]
     response = request.app[TEMPLATES].render(
         template, status=status, facilitator=await _facilitator(request),
-        site_title=settings.site_title, resources=[r.to_wire() for r in settings.resources],
+        site_title=settings.site_title,
+        resources=[r.to_wire() for r in request.app[ROOMS].catalog.resources],
         **context,
     )
     response.headers.update(headers or {})
@@ -53,7 +55,7 @@ async def index(request: web.Request) -> web.Response:
 
 
 async def room_page(request: web.Request) -> web.Response:
-    room = request.app[SETTINGS].room(request.match_info["room_id"])
+    room = request.app[ROOMS].catalog.room(request.match_info["room_id"])
     if room is None:
         raise web.HTTPNotFound(text="There is no room by that name.")
     return await _page(request, "room.html", room={"id": room.id, "title": room.title,
@@ -147,21 +149,23 @@ def _base_url(request: web.Request) -> str:
 
 
 async def meetings_ics(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
-    body = feeds.meetings_ics(settings, _base_url(request), request.app[ROOMS].now(),
-                              settings.config_mtime)
-    return _feed_response(request, body, "text/calendar; charset=utf-8", settings.config_mtime,
+    rooms = request.app[ROOMS]
+    edited = rooms.catalog.edited()
+    body = feeds.meetings_ics(request.app[SETTINGS], _base_url(request), rooms.now(), edited,
+                              rooms=rooms.catalog.rooms)
+    return _feed_response(request, body, "text/calendar; charset=utf-8", edited,
                           {"Content-Disposition": 'inline; filename="meetings.ics"'})
 
 
 async def meetings_json(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
-    items = feeds.meeting_guide_json(settings, _base_url(request),
-                                     request.app[ROOMS].now(), settings.config_mtime)
+    rooms = request.app[ROOMS]
+    edited = rooms.catalog.edited()
+    items = feeds.meeting_guide_json(request.app[SETTINGS], _base_url(request), rooms.now(),
+                                     edited, rooms=rooms.catalog.rooms)
     body = json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
     # Meeting finders fetch this from their own origin.
-    return _feed_response(request, body, "application/json; charset=utf-8",
-                          settings.config_mtime, {"Access-Control-Allow-Origin": "*"})
+    return _feed_response(request, body, "application/json; charset=utf-8", edited,
+                          {"Access-Control-Allow-Origin": "*"})
 
 
 def _feed_response(request: web.Request, body: bytes, content_type: str,
@@ -197,7 +201,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     app_metrics = request.app[METRICS]
-    app_metrics.rooms.set(len(request.app[SETTINGS].rooms))
+    app_metrics.rooms.set(len(request.app[ROOMS].catalog.rooms))
     return web.Response(body=app_metrics.render(),
                         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
@@ -215,3 +219,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    add_admin_routes(app)

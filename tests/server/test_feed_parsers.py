@@ -39,6 +39,7 @@ DAYS = 400
 
 CONFIG = """\
 secret_key = "test-secret-key-0123456789"
+database_url = "sqlite://"
 site_title = "Recovery Rooms"
 
 [feeds]

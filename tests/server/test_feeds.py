@@ -318,6 +318,7 @@ def test_json_end_time_rounds_a_partial_minute_up() -> None:
 
 FEED_CONFIG = """\
 secret_key = "test-secret-key-0123456789"
+database_url = "sqlite://"
 
 [feeds]
 formatted_address = "Chicago, IL, USA"

@@ -8,7 +8,9 @@ from tests.helpers import FACILITATOR, PASSPHRASE, Clock, base_config
 
 
 def logins(clock: Clock, max_tracked: int = 10_000) -> Logins:
-    return Logins(settings_from_mapping(base_config()), clock, max_tracked=max_tracked)
+    settings = settings_from_mapping(base_config())
+    hashes = {f.name: f.passphrase_hash for f in settings.facilitators}
+    return Logins(hashes.get, clock, max_tracked=max_tracked)
 
 
 def test_a_stranger_on_many_addresses_only_delays_the_owner() -> None:

@@ -8,10 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from moderation.audit import new_entry
 from moderation.ratelimit import Bucket
 from moderation.roles import Role
-from server.models.live import Ban, HeldMessage, Member, Message, Mute, RoomRuntime, Share
+from server.models.live import HeldMessage, Member, Message, Mute, RoomRuntime, Share
 from server.store.base import Store
 from server.store.memory import MemoryStore
 from server.store.redis import RedisStore, redis_client
@@ -77,18 +76,6 @@ async def test_mutes(store: Store) -> None:
     assert await store.get_mute("r", ["m1", "dev", "m2"], NOW) is None
 
 
-async def test_bans(store: Store) -> None:
-    room_ban = Ban("b1", "r", "dev", "River", NOW + 60, "spam", "Sam")
-    global_ban = Ban("b2", None, "dev2", "Lake", None, None, "Sam")
-    other = Ban("b3", "other", "dev3", "Hill", None, None, "Sam")
-    for ban in (room_ban, global_ban, other):
-        await store.add_ban(ban, NOW)
-    assert {b.ban_id for b in await store.bans("r", NOW)} == {"b1", "b2"}
-    assert {b.ban_id for b in await store.bans("r", NOW + 61)} == {"b2"}
-    assert await store.remove_ban("b1") == room_ban
-    assert await store.remove_ban("b1") is None
-
-
 async def test_buckets(store: Store) -> None:
     assert await store.get_bucket("k") is None
     await store.put_bucket("k", Bucket(2.5, NOW), 60)
@@ -147,7 +134,7 @@ async def test_idempotency_keys_are_capped_per_room_oldest_first(store: Store) -
         assert await store.redis.zcard("pr:room:{r}:posted_at") <= 3
 
 
-async def test_forget_room_keeps_only_seq_runtime_audit_and_revocations(store: Store) -> None:
+async def test_forget_room_keeps_only_seq_runtime_and_revocations(store: Store) -> None:
     await store.put_runtime("r", RoomRuntime(status="closed"))
     await store.post_message("r", message("a"), "k1", NOW)
     await store.hold_message(HeldMessage("h1", "r", {"id": "m1"}, "dev", "words", NOW))
@@ -155,7 +142,6 @@ async def test_forget_room_keeps_only_seq_runtime_audit_and_revocations(store: S
     await store.put_bucket("msg:m1", Bucket(1.0, NOW), 60, room_id="r")
     await store.put_bucket("join:dev", Bucket(1.0, NOW), 60)
     await store.revoke_member("r", "m1", 60)
-    await store.add_audit("r", new_entry(entry_id="e1", now=NOW, actor="Sam", action="close"))
     await store.forget_room("r")
     assert await store.messages_after("r", 0, NOW) == []
     assert await store.take_held("r", "h1") is None
@@ -163,15 +149,14 @@ async def test_forget_room_keeps_only_seq_runtime_audit_and_revocations(store: S
     assert await store.get_bucket("msg:m1", "r") is None
     assert await store.get_bucket("join:dev") is not None  # not the room's
     assert await store.is_revoked("r", "m1")
-    assert len(await store.audit("r", NOW)) == 1
     assert await store.latest_seq("r") == 1
     assert await store.get_runtime("r") == RoomRuntime(status="closed")
     if isinstance(store, MemoryStore):
-        assert set(store.footprint("r")) == {"seq", "runtime", "audit", "revoked"}
+        assert set(store.footprint("r")) == {"seq", "runtime", "revoked"}
     else:
         parts = {k.decode().split("}:", 1)[1]
                  async for k in store.redis.scan_iter(match="pr:room:{r}:*")}
-        assert parts == {"seq", "runtime", "audit", "revoked:m1"}
+        assert parts == {"seq", "runtime", "revoked:m1"}
 
 
 async def test_buffer_ages_out(store: Store) -> None:
@@ -199,16 +184,6 @@ async def test_held_messages(store: Store) -> None:
     await store.hold_message(held)
     assert await store.take_held("r", "h1") == held
     assert await store.take_held("r", "h1") is None
-
-
-async def test_audit_keeps_thirty_days(store: Store) -> None:
-    old = new_entry(entry_id="e1", now=NOW - 31 * 86400, actor="Sam", action="mute",
-                    target="m1")
-    recent = new_entry(entry_id="e2", now=NOW, actor="Sam", action="ban", target="m1",
-                       reason="spam")
-    await store.add_audit("r", old)
-    await store.add_audit("r", recent)
-    assert await store.audit("r", NOW) == [recent]
 
 
 async def test_room_lock_serialises(store: Store) -> None:

@@ -1,0 +1,371 @@
+"""`SqlRecords`: the records in SQLite or PostgreSQL through SQLAlchemy 2 (async).
+
+Every write is one transaction that also bumps the change counter and, for a change
+an admin made, writes its site audit entry: nothing half-saves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from moderation.audit import RETENTION_S, AuditEntry
+from server.models.errors import StoreUnavailable
+from server.models.live import Ban
+from server.records import tables as t
+from server.records.base import (
+    RESOURCES_KEY,
+    Declared,
+    Document,
+    DocumentKind,
+    FacilitatorRecord,
+    RecordConflict,
+    RecordMissing,
+    Snapshot,
+    Source,
+)
+from server.records.database import WRITE_OPTION, migrate
+
+
+def stamp(now: float, previous: float | None = None) -> float:
+    """`now` in whole milliseconds (what the wire shows), after `previous`, so an
+    edit time read back from the API always names exactly one version."""
+    ms = round(now * 1000)
+    if previous is not None:
+        ms = max(ms, round(previous * 1000) + 1)
+    return ms / 1000
+
+
+def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+class SqlRecords:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def open(self) -> None:
+        await migrate(self.engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @contextlib.asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self.engine.connect() as conn:
+                yield conn
+        except (OperationalError, InterfaceError, OSError) as exc:
+            raise StoreUnavailable("records database unreachable") from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StoreUnavailable("records database unreachable") from exc
+            raise
+
+    @contextlib.asynccontextmanager
+    async def _tx(self, *, change: bool) -> AsyncIterator[AsyncConnection]:
+        """One writing transaction; a `change` to the catalog raises the counter."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execution_options(**{WRITE_OPTION: True})
+                async with conn.begin():
+                    yield conn
+                    if change:
+                        await conn.execute(update(t.meta).where(t.meta.c.name == "version")
+                                           .values(value=t.meta.c.value + 1))
+        except (OperationalError, InterfaceError, OSError) as exc:
+            raise StoreUnavailable("records database unreachable") from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StoreUnavailable("records database unreachable") from exc
+            raise
+
+    # -- the catalog ---------------------------------------------------------------
+
+    async def version(self) -> int:
+        async with self._read() as conn:
+            value = await conn.scalar(select(t.meta.c.value).where(t.meta.c.name == "version"))
+        return int(value or 0)
+
+    async def snapshot(self) -> Snapshot:
+        async with self._read() as conn:
+            version = await conn.scalar(select(t.meta.c.value)
+                                        .where(t.meta.c.name == "version"))
+            docs: dict[str, dict[str, Document]] = {}
+            for kind, table in t.DOCUMENTS.items():
+                rows = (await conn.execute(select(table).order_by(table.c.created_at,
+                                                                  table.c.key))).all()
+                docs[kind] = {row.key: _document(kind, row) for row in rows}  # type: ignore[arg-type]
+            people = (await conn.execute(select(t.facilitators)
+                                         .order_by(t.facilitators.c.name))).all()
+        return Snapshot(version=int(version or 0), rooms=docs["rooms"], formats=docs["formats"],
+                        resources=docs["resources"].get(RESOURCES_KEY),
+                        facilitators={row.name: _facilitator(row) for row in people})
+
+    async def provision(self, declared: Declared, now: float) -> None:
+        changed = False
+        async with self._tx(change=False) as conn:
+            for kind, items in (("rooms", declared.rooms), ("formats", declared.formats),
+                                ("resources", [] if declared.resources is None
+                                 else [(RESOURCES_KEY, {"items": list(declared.resources)})])):
+                changed |= await _provision_documents(conn, kind, items, now)  # type: ignore[arg-type]
+            changed |= await _provision_facilitators(conn, declared.facilitators, now)
+            if changed:
+                await conn.execute(update(t.meta).where(t.meta.c.name == "version")
+                                   .values(value=t.meta.c.value + 1))
+
+    async def create_document(self, kind: DocumentKind, key: str, data: Mapping[str, Any],
+                              entry: AuditEntry) -> Document:
+        table = t.DOCUMENTS[kind]
+        at = stamp(entry.at)
+        try:
+            async with self._tx(change=True) as conn:
+                await conn.execute(insert(table).values(key=key, data=dict(data),
+                                                        source="console", created_at=at,
+                                                        updated_at=at))
+                await _audit(conn, None, entry)
+        except IntegrityError:
+            raise RecordConflict("exists") from None
+        return Document(kind, key, dict(data), "console", at)
+
+    async def replace_document(self, kind: DocumentKind, key: str, data: Mapping[str, Any],
+                               expected: float | None, entry: AuditEntry,
+                               *, upsert: bool = False) -> Document:
+        table = t.DOCUMENTS[kind]
+        async with self._tx(change=True) as conn:
+            row = (await conn.execute(select(table).where(table.c.key == key)
+                                      .with_for_update())).first()
+            if row is None and not upsert:
+                raise RecordMissing(key)
+            if row is not None and row.source == "config":
+                raise RecordConflict("provisioned")
+            if row is not None and expected is not None and stamp(expected) != row.updated_at:
+                raise RecordConflict("stale")
+            at = stamp(entry.at, row.updated_at if row is not None else None)
+            if row is None:
+                await conn.execute(insert(table).values(key=key, data=dict(data),
+                                                        source="console", created_at=at,
+                                                        updated_at=at))
+            else:
+                await conn.execute(update(table).where(table.c.key == key)
+                                   .values(data=dict(data), updated_at=at))
+            await _audit(conn, None, entry)
+        return Document(kind, key, dict(data), "console", at)
+
+    async def delete_document(self, kind: DocumentKind, key: str,
+                              entry: AuditEntry) -> Document:
+        table = t.DOCUMENTS[kind]
+        async with self._tx(change=True) as conn:
+            row = (await conn.execute(select(table).where(table.c.key == key))).first()
+            if row is None:
+                raise RecordMissing(key)
+            if row.source == "config":
+                raise RecordConflict("provisioned")
+            await conn.execute(delete(table).where(table.c.key == key))
+            await _audit(conn, None, entry)
+        return _document(kind, row)
+
+    # -- facilitators --------------------------------------------------------------
+
+    async def invite_facilitator(self, name: str, admin: bool, invite_hash: str,
+                                 expires_at: float, entry: AuditEntry) -> FacilitatorRecord:
+        at = stamp(entry.at)
+        try:
+            async with self._tx(change=True) as conn:
+                await conn.execute(insert(t.facilitators).values(
+                    name=name, admin=admin, source="console", passphrase_hash=None,
+                    invite_hash=invite_hash, invite_expires_at=expires_at,
+                    # A name used before gets none of its old sessions back.
+                    not_before=at, created_at=at, updated_at=at))
+                await _audit(conn, None, entry)
+        except IntegrityError:
+            raise RecordConflict("exists") from None
+        return FacilitatorRecord(name, admin, "console", None, at, at, expires_at)
+
+    async def invite_of(self, invite_hash: str, now: float) -> FacilitatorRecord | None:
+        async with self._read() as conn:
+            row = (await conn.execute(select(t.facilitators).where(and_(
+                t.facilitators.c.invite_hash == invite_hash,
+                t.facilitators.c.invite_expires_at > now)))).first()
+        return _facilitator(row) if row is not None else None
+
+    async def accept_invite(self, invite_hash: str, passphrase_hash: str,
+                            now: float) -> FacilitatorRecord | None:
+        async with self._tx(change=True) as conn:
+            row = (await conn.execute(select(t.facilitators).where(and_(
+                t.facilitators.c.invite_hash == invite_hash,
+                t.facilitators.c.invite_expires_at > now)).with_for_update())).first()
+            if row is None:
+                return None
+            at = stamp(now, row.updated_at)
+            # Used once: the hash goes with the first passphrase.
+            await conn.execute(update(t.facilitators).where(t.facilitators.c.name == row.name)
+                               .values(passphrase_hash=passphrase_hash, invite_hash=None,
+                                       invite_expires_at=None, updated_at=at))
+        return FacilitatorRecord(row.name, row.admin, row.source, passphrase_hash,
+                                 row.not_before, at)
+
+    async def delete_facilitator(self, name: str, entry: AuditEntry) -> None:
+        async with self._tx(change=True) as conn:
+            row = (await conn.execute(select(t.facilitators)
+                                      .where(t.facilitators.c.name == name))).first()
+            if row is None:
+                raise RecordMissing(name)
+            if row.source == "config":
+                raise RecordConflict("provisioned")
+            await conn.execute(delete(t.facilitators).where(t.facilitators.c.name == name))
+            await _audit(conn, None, entry)
+
+    async def revoke_sessions(self, name: str, now: float) -> None:
+        async with self._tx(change=True) as conn:
+            row = (await conn.execute(select(t.facilitators)
+                                      .where(t.facilitators.c.name == name))).first()
+            if row is None:
+                raise RecordMissing(name)
+            # Tokens carry their issue time in whole seconds or finer: anything issued
+            # up to now is older than this.
+            await conn.execute(update(t.facilitators).where(t.facilitators.c.name == name)
+                               .values(not_before=max(now, row.not_before),
+                                       updated_at=stamp(now, row.updated_at)))
+
+    # -- bans -----------------------------------------------------------------------
+
+    async def add_ban(self, ban: Ban, now: float) -> None:
+        async with self._tx(change=False) as conn:
+            await conn.execute(insert(t.bans).values(
+                ban_id=ban.ban_id, room=ban.room, device_hash=ban.device_hash,
+                handle=ban.handle, until=ban.until, reason=ban.reason, by=ban.by,
+                created_at=now))
+
+    async def remove_ban(self, ban_id: str) -> Ban | None:
+        async with self._tx(change=False) as conn:
+            row = (await conn.execute(select(t.bans).where(t.bans.c.ban_id == ban_id))).first()
+            if row is None:
+                return None
+            await conn.execute(delete(t.bans).where(t.bans.c.ban_id == ban_id))
+        return _ban(row)
+
+    async def bans(self, room_id: str, now: float) -> list[Ban]:
+        async with self._read() as conn:
+            rows = (await conn.execute(select(t.bans).where(
+                _in_force(room_id, now)).order_by(t.bans.c.created_at))).all()
+        return [_ban(row) for row in rows]
+
+    async def banned(self, room_id: str, device_hash: str, now: float) -> bool:
+        async with self._read() as conn:
+            found = await conn.scalar(select(t.bans.c.ban_id).where(
+                and_(t.bans.c.device_hash == device_hash, _in_force(room_id, now))).limit(1))
+        return found is not None
+
+    # -- audit -----------------------------------------------------------------------
+
+    async def add_audit(self, room_id: str | None, entry: AuditEntry) -> None:
+        async with self._tx(change=False) as conn:
+            await _audit(conn, room_id, entry)
+
+    async def audit(self, room_id: str | None, now: float, limit: int = 500
+                    ) -> list[AuditEntry]:
+        room = t.audit.c.room.is_(None) if room_id is None else t.audit.c.room == room_id
+        async with self._read() as conn:
+            rows = (await conn.execute(
+                select(t.audit).where(and_(room, t.audit.c.at >= now - RETENTION_S))
+                .order_by(t.audit.c.at.desc(), t.audit.c.id).limit(limit))).all()
+        return [AuditEntry(id=row.id, at=row.at, actor=row.actor, action=row.action,
+                           target=row.target, reason=row.reason, detail=dict(row.detail or {}))
+                for row in rows]
+
+    async def prune(self, now: float) -> int:
+        async with self._tx(change=False) as conn:
+            old = await conn.execute(delete(t.audit).where(t.audit.c.at < now - RETENTION_S))
+            ended = await conn.execute(delete(t.bans).where(and_(t.bans.c.until.is_not(None),
+                                                                 t.bans.c.until <= now)))
+        return int(old.rowcount or 0) + int(ended.rowcount or 0)
+
+    async def count(self, kind: DocumentKind) -> int:
+        async with self._read() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(t.DOCUMENTS[kind]))
+                       or 0)
+
+
+def _in_force(room_id: str, now: float) -> Any:
+    return and_(or_(t.bans.c.room == room_id, t.bans.c.room.is_(None)),
+                or_(t.bans.c.until.is_(None), t.bans.c.until > now))
+
+
+async def _audit(conn: AsyncConnection, room_id: str | None, entry: AuditEntry) -> None:
+    await conn.execute(insert(t.audit).values(
+        id=entry.id, room=room_id, at=entry.at, actor=entry.actor, action=entry.action,
+        target=entry.target, reason=entry.reason, detail=dict(entry.detail)))
+
+
+async def _provision_documents(conn: AsyncConnection, kind: DocumentKind,
+                               items: list[tuple[str, Mapping[str, Any]]], now: float) -> bool:
+    table = t.DOCUMENTS[kind]
+    existing = {row.key: row for row in (await conn.execute(select(table))).all()}
+    declared = {key: dict(data) for key, data in items}
+    changed = False
+    for key, data in declared.items():
+        row = existing.get(key)
+        if row is None:
+            at = stamp(now)
+            await conn.execute(insert(table).values(key=key, data=data, source="config",
+                                                    created_at=at, updated_at=at))
+            changed = True
+        elif row.source != "config" or not _same(row.data, data):
+            await conn.execute(update(table).where(table.c.key == key).values(
+                data=data, source="config", updated_at=stamp(now, row.updated_at)))
+            changed = True
+    for key, row in existing.items():
+        if row.source == "config" and key not in declared:
+            await conn.execute(delete(table).where(table.c.key == key))
+            changed = True
+    return changed
+
+
+async def _provision_facilitators(conn: AsyncConnection,
+                                  declared: Any, now: float) -> bool:
+    existing = {row.name: row for row in (await conn.execute(select(t.facilitators))).all()}
+    names = set()
+    changed = False
+    for name, passphrase_hash, admin in declared:
+        names.add(name)
+        row = existing.get(name)
+        if row is None:
+            at = stamp(now)
+            await conn.execute(insert(t.facilitators).values(
+                name=name, admin=admin, source="config", passphrase_hash=passphrase_hash,
+                not_before=0.0, created_at=at, updated_at=at))
+            changed = True
+        elif (row.source, row.passphrase_hash, row.admin) != ("config", passphrase_hash, admin):
+            await conn.execute(update(t.facilitators).where(t.facilitators.c.name == name)
+                               .values(source="config", passphrase_hash=passphrase_hash,
+                                       admin=admin, invite_hash=None, invite_expires_at=None,
+                                       updated_at=stamp(now, row.updated_at)))
+            changed = True
+    for name, row in existing.items():
+        if row.source == "config" and name not in names:
+            await conn.execute(delete(t.facilitators).where(t.facilitators.c.name == name))
+            changed = True
+    return changed
+
+
+def _document(kind: DocumentKind, row: Any) -> Document:
+    source: Source = row.source
+    return Document(kind, row.key, dict(row.data), source, row.updated_at)
+
+
+def _facilitator(row: Any) -> FacilitatorRecord:
+    return FacilitatorRecord(name=row.name, admin=bool(row.admin), source=row.source,
+                             passphrase_hash=row.passphrase_hash, not_before=row.not_before,
+                             updated_at=row.updated_at, invite_expires_at=row.invite_expires_at)
+
+
+def _ban(row: Any) -> Ban:
+    return Ban(ban_id=row.ban_id, room=row.room, device_hash=row.device_hash,
+               handle=row.handle, until=row.until, reason=row.reason, by=row.by)
