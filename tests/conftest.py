@@ -101,6 +101,22 @@ async def connect(server: Served) -> AsyncIterator[ClientFactory]:
 
 
 @pytest.fixture
+async def clients() -> AsyncIterator[ClientFactory]:
+    """`await clients(url, device=..., token=...)`: clients of any server, closed at
+    teardown (for tests with several servers)."""
+    made: list[Client] = []
+
+    async def make(url: str, **kwargs: Any) -> Client:
+        client = Client()
+        made.append(client)
+        return await client.connect(url, **kwargs)
+
+    yield make
+    for client in made:
+        await client.close()
+
+
+@pytest.fixture
 def server_process(tmp_path: Path) -> Iterator[StartProcess]:
     """`server_process(config, env=...)`: a real `peer-rooms serve`, stopped at teardown."""
     started: list[LiveServer] = []

@@ -275,7 +275,7 @@ class SqlRecords:
         async with self._read() as conn:
             rows = (await conn.execute(
                 select(t.audit).where(and_(room, t.audit.c.at >= now - RETENTION_S))
-                .order_by(t.audit.c.at.desc(), t.audit.c.id).limit(limit))).all()
+                .order_by(t.audit.c.at.desc(), t.audit.c.n.desc()).limit(limit))).all()
         return [AuditEntry(id=row.id, at=row.at, actor=row.actor, action=row.action,
                            target=row.target, reason=row.reason, detail=dict(row.detail or {}))
                 for row in rows]

@@ -66,7 +66,9 @@ bans = Table(
 
 audit = Table(
     "audit", metadata,
-    Column("id", String(32), primary_key=True),
+    # Insertion order: entries of the same instant still read back in the order made.
+    Column("n", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
     Column("room", String(64), nullable=True),  # NULL: the site's own entries
     Column("at", Float, nullable=False),
     Column("actor", String(64), nullable=False),

@@ -58,6 +58,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.sessions: dict[str, SocketSession] = {}
         self._per_device: Counter[str] = Counter()
         self._closing: set[asyncio.Task[None]] = set()
+        rooms.on_catalog_change.append(self.recheck_staff)
 
     # -- connection ---------------------------------------------------------------
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
@@ -84,6 +85,16 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.metrics.connections.inc()
         if device.new_token is not None:
             await self.emit("welcome", {"device": device.new_token}, to=sid)
+
+    async def recheck_staff(self) -> None:
+        """After a records change: a facilitator deleted or revoked anywhere loses
+        every socket here at once, not at their next event."""
+        for sid, session in list(self.sessions.items()):
+            if session.facilitator is None:
+                continue
+            if await self.rooms.facilitator_of(session.token) is None:
+                log.info("staff session ended by an admin; closing its connection")
+                await self.disconnect(sid)
 
     async def on_disconnect(self, sid: str, *reason: object) -> None:
         session = self.sessions.pop(sid, None)

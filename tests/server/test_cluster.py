@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +26,6 @@ def processes(server_process: StartProcess, fresh_redis: RedisServer) -> Process
         return [server_process(config) for _ in range(count)]
 
     return start
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[Callable[..., Awaitable[Client]]]:
-    made: list[Client] = []
-
-    async def make(url: str, **kwargs: Any) -> Client:
-        client = Client()
-        made.append(client)
-        return await client.connect(url, **kwargs)
-
-    yield make
-    for client in made:
-        await client.close()
 
 
 def texts(client: Client) -> list[str]:

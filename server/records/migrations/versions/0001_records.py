@@ -56,7 +56,8 @@ def upgrade() -> None:
     op.create_index("ix_bans_device", "bans", ["device_hash"])
     op.create_table(
         "audit",
-        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("n", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", sa.String(32), nullable=False, unique=True),
         sa.Column("room", sa.String(64), nullable=True),
         sa.Column("at", sa.Float, nullable=False),
         sa.Column("actor", sa.String(64), nullable=False),
