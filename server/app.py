@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -14,7 +15,9 @@ from aiohttp import web
 from server.bus.base import Bus
 from server.bus.local import LocalBus
 from server.bus.redis import RedisBus
+from server.config.reader import ConfigError
 from server.config.settings import Settings
+from server.config.startup import reread
 from server.keys import METRICS, NAMESPACE, ROOMS, SETTINGS, SIO, TEMPLATES
 from server.models.envelope import Envelope
 from server.models.errors import StoreUnavailable
@@ -134,14 +137,26 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     await rooms.provision(app[SETTINGS])
     await bus.start()
     await _start_rooms(rooms)
+    reloads: set[asyncio.Task[None]] = set()
+    loop = asyncio.get_running_loop()
+    path = app[SETTINGS].config_path
+    if path is not None:
+        def on_hangup() -> None:
+            task = asyncio.create_task(_reload(rooms, path))
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        loop.add_signal_handler(signal.SIGHUP, on_hangup)
     tasks = [asyncio.create_task(_every(BEAT_S, rooms.liveness.tick), name="liveness"),
              asyncio.create_task(_every(TICK_S, rooms.scheduler.tick), name="scheduler"),
              asyncio.create_task(_every(POLL_S, rooms.refresh), name="records"),
              asyncio.create_task(_every(PRUNE_S, rooms.prune), name="prune")]
     yield
-    for task in tasks:
+    if path is not None:
+        loop.remove_signal_handler(signal.SIGHUP)
+    for task in [*tasks, *reloads]:
         task.cancel()
-    for task in tasks:
+    for task in [*tasks, *reloads]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     try:
@@ -153,6 +168,22 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     await bus.close()
     await rooms.core.store.close()
     await records.close()
+
+
+async def _reload(rooms: Rooms, path: str) -> None:
+    """SIGHUP: the file's provisioned records again, no connection dropped. Other keys
+    (secret, ports, databases, limits) take a restart."""
+    try:
+        fresh = reread(rooms.core.settings, path)
+        await rooms.provision(fresh)
+    except (ConfigError, OSError) as exc:
+        log.error("SIGHUP: config not applied, still serving the last good one: %s", exc)
+        return
+    except StoreUnavailable:
+        log.error("SIGHUP: records database unreachable; config not applied")
+        return
+    log.info("SIGHUP: config re-read: %d rooms, %d facilitators from the file",
+             len(fresh.rooms), len(fresh.facilitators))
 
 
 async def _start_rooms(rooms: Rooms) -> None:

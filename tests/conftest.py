@@ -23,6 +23,7 @@ from tests.helpers import (
     start_process,
     stop_process,
 )
+from tests.postgres import PostgresDatabase
 from tests.redis_server import RedisServer
 
 
@@ -33,6 +34,24 @@ def redis_server() -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_session() -> Iterator[PostgresDatabase]:
+    """One PostgreSQL database for the session's records contract tests (each empties it)."""
+    database = PostgresDatabase()
+    database.create()
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+def postgres() -> Iterator[PostgresDatabase]:
+    """A PostgreSQL database of this test's own, dropped after it."""
+    database = PostgresDatabase()
+    database.create()
+    yield database
+    database.drop()
 
 
 @pytest.fixture

@@ -49,6 +49,15 @@ def startup(config_path: str | None, *, host: str | None = None, port: int | Non
     return Startup(replace(settings, **overrides), clock, passphrase)  # type: ignore[arg-type]
 
 
+def reread(current: Settings, path: str, env: Mapping[str, str] | None = None) -> Settings:
+    """The config file again (SIGHUP): its provisioned records replace the old ones;
+    what a process was started with stays (address, secret, databases, limits)."""
+    fresh = load_settings(path, os.environ if env is None else env)
+    return replace(current, facilitators=fresh.facilitators, rooms=fresh.rooms,
+                   formats=fresh.formats, resources=fresh.resources,
+                   config_mtime=fresh.config_mtime)
+
+
 def log_level(env: Mapping[str, str] | None = None) -> str:
     return (os.environ if env is None else env).get("LOG_LEVEL", "INFO")
 

@@ -95,6 +95,9 @@ def build_catalog(snapshot: Snapshot, settings: Settings) -> Catalog:
         except ConfigError as exc:
             log.warning("room record %s left out: %s", room_id, exc)
             continue
+        if room.id != room_id:
+            log.warning("room record %s left out: it names another id", room_id)
+            continue
         declared = settings.room(room.id)
         if declared is not None and declared.open_at_start and doc.source == "config":
             room = replace(room, open_at_start=True)  # the demo meeting

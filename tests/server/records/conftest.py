@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,19 +14,11 @@ from server.records.sql import SqlRecords
 from tests.postgres import PostgresDatabase
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresDatabase]:
-    database = PostgresDatabase()
-    database.create()
-    yield database
-    database.drop()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def records_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return sqlite_url(tmp_path)
-    database: PostgresDatabase = request.getfixturevalue("postgres")
+    database: PostgresDatabase = request.getfixturevalue("postgres_session")
     return database.url
 
 
