@@ -43,6 +43,7 @@ class Document:
     data: Mapping[str, Any]
     source: Source
     updated_at: float  # epoch seconds, whole milliseconds, strictly rising per record
+    revision: int = 0  # 0 when made, +1 per edit
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ an admin made, writes its site audit entry: nothing half-saves.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Mapping
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import StaticPool
 
 from moderation.audit import RETENTION_S, AuditEntry
 from server.models.errors import StoreUnavailable
@@ -49,6 +51,10 @@ def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 class SqlRecords:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # An in-memory SQLite database is one connection shared by every task: they
+        # take turns, or one task's transaction would run inside another's.
+        self._turns: asyncio.Lock | contextlib.nullcontext[None] = (
+            asyncio.Lock() if isinstance(engine.pool, StaticPool) else contextlib.nullcontext())
 
     async def open(self) -> None:
         await migrate(self.engine)
@@ -59,7 +65,7 @@ class SqlRecords:
     @contextlib.asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:
         try:
-            async with self.engine.connect() as conn:
+            async with self._turns, self.engine.connect() as conn:
                 yield conn
         except (OperationalError, InterfaceError, OSError) as exc:
             raise StoreUnavailable("records database unreachable") from exc
@@ -72,7 +78,7 @@ class SqlRecords:
     async def _tx(self, *, change: bool) -> AsyncIterator[AsyncConnection]:
         """One writing transaction; a `change` to the catalog raises the counter."""
         try:
-            async with self.engine.connect() as conn:
+            async with self._turns, self.engine.connect() as conn:
                 await conn.execution_options(**{WRITE_OPTION: True})
                 async with conn.begin():
                     yield conn
@@ -128,7 +134,7 @@ class SqlRecords:
             async with self._tx(change=True) as conn:
                 await conn.execute(insert(table).values(key=key, data=dict(data),
                                                         source="console", created_at=at,
-                                                        updated_at=at))
+                                                        updated_at=at, revision=0))
                 await _audit(conn, None, entry)
         except IntegrityError:
             raise RecordConflict("exists") from None
@@ -151,12 +157,14 @@ class SqlRecords:
             if row is None:
                 await conn.execute(insert(table).values(key=key, data=dict(data),
                                                         source="console", created_at=at,
-                                                        updated_at=at))
+                                                        updated_at=at, revision=0))
             else:
                 await conn.execute(update(table).where(table.c.key == key)
-                                   .values(data=dict(data), updated_at=at))
+                                   .values(data=dict(data), updated_at=at,
+                                           revision=row.revision + 1))
             await _audit(conn, None, entry)
-        return Document(kind, key, dict(data), "console", at)
+        return Document(kind, key, dict(data), "console", at,
+                        row.revision + 1 if row is not None else 0)
 
     async def delete_document(self, kind: DocumentKind, key: str,
                               entry: AuditEntry) -> Document:
@@ -315,11 +323,12 @@ async def _provision_documents(conn: AsyncConnection, kind: DocumentKind,
         if row is None:
             at = stamp(now)
             await conn.execute(insert(table).values(key=key, data=data, source="config",
-                                                    created_at=at, updated_at=at))
+                                                    created_at=at, updated_at=at, revision=0))
             changed = True
         elif row.source != "config" or not _same(row.data, data):
             await conn.execute(update(table).where(table.c.key == key).values(
-                data=data, source="config", updated_at=stamp(now, row.updated_at)))
+                data=data, source="config", updated_at=stamp(now, row.updated_at),
+                revision=row.revision + 1))
             changed = True
     for key, row in existing.items():
         if row.source == "config" and key not in declared:
@@ -357,7 +366,7 @@ async def _provision_facilitators(conn: AsyncConnection,
 
 def _document(kind: DocumentKind, row: Any) -> Document:
     source: Source = row.source
-    return Document(kind, row.key, dict(row.data), source, row.updated_at)
+    return Document(kind, row.key, dict(row.data), source, row.updated_at, row.revision)
 
 
 def _facilitator(row: Any) -> FacilitatorRecord:

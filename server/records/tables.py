@@ -28,6 +28,8 @@ def _documents(name: str) -> Table:
         Column("source", String(8), nullable=False),
         Column("created_at", Float, nullable=False),
         Column("updated_at", Float, nullable=False),
+        # 0 when made, +1 per edit: the calendar's SEQUENCE for a room.
+        Column("revision", Integer, nullable=False, default=0),
     )
 
 

@@ -30,6 +30,7 @@ from server.config.settings import (
     Settings,
 )
 from server.records.base import Declared, FacilitatorRecord, Snapshot
+from server.rooms.feeds import Edit
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,14 @@ class Catalog:
 
     def names(self) -> list[str]:
         return [name for name in self.facilitators if self.facilitator(name)]
+
+    def edits(self) -> dict[str, Edit]:
+        """Each room record's last edit and revision (the feeds' LAST-MODIFIED,
+        SEQUENCE and `updated`)."""
+        if self.snapshot is None:
+            return {}
+        return {key: Edit(doc.updated_at, doc.revision)
+                for key, doc in self.snapshot.rooms.items()}
 
     def edited(self) -> float | None:
         """When a room or format record last changed: the feeds' edit time."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -59,6 +59,14 @@ _CONFERENCE_NOTES = ("A text-only meeting in your web browser: no account, no ca
 
 
 @dataclass(frozen=True)
+class Edit:
+    """A room record's last edit (epoch seconds) and its revision count."""
+
+    at: float
+    revision: int
+
+
+@dataclass(frozen=True)
 class Series:
     room: RoomConfig
     weekly: WeeklyTime
@@ -66,7 +74,8 @@ class Series:
 
 
 def meetings_ics(settings: Settings, base_url: str, now: float, edited: float | None = None,
-                 *, rooms: Sequence[RoomConfig] | None = None) -> bytes:
+                 *, rooms: Sequence[RoomConfig] | None = None,
+                 edits: Mapping[str, Edit] | None = None) -> bytes:
     """An RFC 5545 calendar of every weekly meeting slot, with VTIMEZONEs."""
     series = list(_series(settings, rooms))
     calendar = Calendar()
@@ -95,15 +104,22 @@ def meetings_ics(settings: Settings, base_url: str, now: float, edited: float | 
     stamp = _utc(edited) if edited is not None else datetime.combine(SERIES_EPOCH, time(),
                                                                       UTC)
     for one in series:
-        calendar.add_component(_event(one, _room_url(base_url, one.room), stamp,
-                                      _utc(edited) if edited is not None else None))
+        edit = (edits or {}).get(one.room.id)
+        if edit is None:
+            calendar.add_component(_event(one, _room_url(base_url, one.room), stamp,
+                                          _utc(edited) if edited is not None else None))
+        else:
+            # The room's own record: its last edit, and how many there have been.
+            calendar.add_component(_event(one, _room_url(base_url, one.room),
+                                          _utc(edit.at), _utc(edit.at), edit.revision))
     ical: bytes = calendar.to_ical()
     return ical
 
 
 def meeting_guide_json(settings: Settings, base_url: str, now: float,
                        edited: float | None = None, *,
-                       rooms: Sequence[RoomConfig] | None = None) -> list[dict[str, object]]:
+                       rooms: Sequence[RoomConfig] | None = None,
+                       edits: Mapping[str, Edit] | None = None) -> list[dict[str, object]]:
     """The meetings in the code4recovery Meeting Guide format, one item per slot.
 
     Slots whose `until` has passed at `now` are left out: a meeting finder lists
@@ -143,8 +159,10 @@ def meeting_guide_json(settings: Settings, base_url: str, now: float,
         item["conference_url_notes"] = _CONFERENCE_NOTES
         # The room page is the meeting's page here: what it is, when, and the way in.
         item["url"] = url
-        if edited is not None:
-            item["updated"] = f"{_utc(edited):%Y-%m-%d %H:%M:%S}"
+        edit = (edits or {}).get(room.id)
+        changed = edit.at if edit is not None else edited
+        if changed is not None:
+            item["updated"] = f"{_utc(changed):%Y-%m-%d %H:%M:%S}"
         address = room.formatted_address or settings.feeds.formatted_address
         if address:
             item["formatted_address"] = address
@@ -172,7 +190,8 @@ def _main_zone(series: list[Series]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None  # ties: the first configured
 
 
-def _event(one: Series, url: str, stamp: datetime, modified: datetime | None) -> Event:
+def _event(one: Series, url: str, stamp: datetime, modified: datetime | None,
+           sequence: int = 0) -> Event:
     room, weekly = one.room, one.weekly
     event = Event()
     event.add("uid", f"{room.id}-{_DAY_NAMES[weekly.weekday]}-{weekly.hour:02d}"
@@ -180,7 +199,7 @@ def _event(one: Series, url: str, stamp: datetime, modified: datetime | None) ->
     event.add("dtstamp", stamp)
     if modified is not None:
         event.add("last-modified", modified)
-    event.add("sequence", 0)
+    event.add("sequence", sequence)
     event.add("summary", room.title)
     # A zoneinfo datetime is written as local time with TZID: the wall time
     # stays fixed across DST, as the meeting's does.

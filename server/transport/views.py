@@ -152,7 +152,7 @@ async def meetings_ics(request: web.Request) -> web.Response:
     rooms = request.app[ROOMS]
     edited = rooms.catalog.edited()
     body = feeds.meetings_ics(request.app[SETTINGS], _base_url(request), rooms.now(), edited,
-                              rooms=rooms.catalog.rooms)
+                              rooms=rooms.catalog.rooms, edits=rooms.catalog.edits())
     return _feed_response(request, body, "text/calendar; charset=utf-8", edited,
                           {"Content-Disposition": 'inline; filename="meetings.ics"'})
 
@@ -161,7 +161,8 @@ async def meetings_json(request: web.Request) -> web.Response:
     rooms = request.app[ROOMS]
     edited = rooms.catalog.edited()
     items = feeds.meeting_guide_json(request.app[SETTINGS], _base_url(request), rooms.now(),
-                                     edited, rooms=rooms.catalog.rooms)
+                                     edited, rooms=rooms.catalog.rooms,
+                                     edits=rooms.catalog.edits())
     body = json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
     # Meeting finders fetch this from their own origin.
     return _feed_response(request, body, "application/json; charset=utf-8", edited,

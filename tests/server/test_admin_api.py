@@ -258,3 +258,30 @@ async def test_the_site_audit_says_who_changed_what_newest_first(api: Api) -> No
         (FACILITATOR, "room.delete", "thursday-night"),
         (FACILITATOR, "room.update", "thursday-night"),
         (FACILITATOR, "room.create", "thursday-night")]
+
+
+async def test_feeds_follow_each_room_records_edits(api: Api) -> None:
+    from datetime import UTC, datetime
+
+    from icalendar import Calendar
+
+    async def feeds() -> tuple[dict[str, Any], dict[str, str]]:
+        async with api.http.get(f"{api.url}/api/meetings.ics") as response:
+            calendar = Calendar.from_ical(await response.read())
+        async with api.http.get(f"{api.url}/api/meetings.json") as response:
+            updated = {i["slug"]: i["updated"] for i in await response.json()}
+        return {str(e["UID"]).split("-")[0]: e for e in calendar.walk("VEVENT")}, updated
+
+    _, created = await api.call("POST", "/api/admin/rooms", MEETING)
+    events, _ = await feeds()
+    assert int(events["thursday"]["SEQUENCE"]) == 0
+    before_other = events["tuesday"].decoded("LAST-MODIFIED")
+    _, edited = await api.call("PUT", "/api/admin/rooms/thursday-night",
+                               {**created, "weekly": ["thu 20:30"]})
+    events, updated = await feeds()
+    thursday = events["thursday"]
+    assert int(thursday["SEQUENCE"]) == 1
+    at = datetime.fromisoformat(edited["updated_at"].replace("Z", "+00:00"))
+    assert thursday.decoded("LAST-MODIFIED") == at.replace(microsecond=0).astimezone(UTC)
+    assert events["tuesday"].decoded("LAST-MODIFIED") == before_other  # not edited
+    assert updated["thursday-night-thu-2030"] == f"{at:%Y-%m-%d %H:%M:%S}"

@@ -24,6 +24,7 @@ def _documents(name: str) -> None:
         sa.Column("source", sa.String(8), nullable=False),
         sa.Column("created_at", sa.Float, nullable=False),
         sa.Column("updated_at", sa.Float, nullable=False),
+        sa.Column("revision", sa.Integer, nullable=False),
     )
 
 
