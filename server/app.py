@@ -150,6 +150,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     tasks = [asyncio.create_task(_every(BEAT_S, rooms.liveness.tick), name="liveness"),
              asyncio.create_task(_every(TICK_S, rooms.scheduler.tick), name="scheduler"),
              asyncio.create_task(_every(POLL_S, rooms.refresh), name="records"),
+             # A session ended by a logout anywhere loses its idle sockets here too.
+             asyncio.create_task(_every(BEAT_S, app[NAMESPACE].recheck_staff), name="staff"),
              asyncio.create_task(_every(PRUNE_S, rooms.prune), name="prune")]
     yield
     if path is not None:

@@ -123,6 +123,24 @@ async def test_logout_ends_the_session_token_everywhere(serve: ServeFn, backend:
     assert await refusal(server.url, {"device": None, "token": fresh}) is None
 
 
+async def test_logout_closes_idle_staff_sockets_on_every_process(
+        serve: ServeFn, backend: str, clients: ClientFactory) -> None:
+    server = await serve()
+    others = [await serve()] if backend else []
+    cookie = await _session_cookie(server)
+    sockets = [await clients(where.url, token=cookie) for where in [server, *others]]
+    for socket in sockets:
+        await socket.ok("join", {"room": "open-circle"})
+    async with aiohttp.ClientSession() as http, http.post(
+            server.url + "/logout", headers={**_origin(server),
+                                             "Cookie": f"peer_rooms_session={cookie}"},
+            allow_redirects=False) as response:
+        assert response.status == 303
+    for socket in sockets:
+        # Idle: no event of its own would have found the ended session.
+        await socket.wait_for("__disconnect__")
+
+
 async def test_revoke_facilitator_ends_all_their_tokens(
         serve: ServeFn, backend: str, clock: Clock) -> None:
     server = await serve()
