@@ -130,7 +130,7 @@ async def test_two_processes_on_redis_and_postgresql_share_records(
         async with http.get(link) as page:
             assert page.status == 200
         passphrase = "a long enough passphrase"
-        async with http.post(link, data={"passphrase": passphrase, "confirm": passphrase},
+        async with http.post(link, data={"passphrase": passphrase, "passphrase_again": passphrase},
                              headers={"Origin": b.url}, allow_redirects=False) as done:
             assert done.status in (302, 303), await done.text()
     robin = await login(a.url, "Robin", passphrase)
