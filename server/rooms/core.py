@@ -183,6 +183,8 @@ class RoomCore:
         if revoke:
             await self.store.revoke_member(room.id, member.id, self.settings.limits.token_ttl_s)
         removed = await self.store.remove_member(room.id, member.id)
+        # A private check-in ends with the membership (DESIGN §3), however it ended.
+        await self.store.close_private(room.id, [member.id])
         if removed is None:
             return
         await self.publish_presence(room.id, left=member.id)

@@ -10,6 +10,7 @@ from moderation.handles import check_handle, handle_key
 from moderation.permissions import check_join
 from moderation.ratelimit import BucketRule, rate_denial
 from moderation.roles import Role, is_staff
+from moderation.timefmt import iso_utc
 from server.config.settings import RoomConfig
 from server.models.live import Member, Waiting
 from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
@@ -105,6 +106,7 @@ class Joining:
         if request.resume is not None and resumed is not None:
             messages = await core.store.messages_after(room.id, request.resume.last_seq, now)
             missed = [m.to_wire() for m in messages if m.seq <= seq]
+        await self._tell_mute(member)
         return await self.answer(room, member, seq, missed)
 
     async def current(self, room_id: str, member_id: str) -> dict[str, Any] | None:
@@ -121,7 +123,18 @@ class Joining:
         room = self.core.config(person.room)
         member = await self.lobby.seat(person, seat)
         seq = await self.core.store.latest_seq(room.id)
+        await self._tell_mute(member)
         return await self.answer(room, member, seq, [])
+
+    async def _tell_mute(self, member: Member) -> None:
+        """A mute follows the device, so someone who comes back muted is told again
+        (`moderated muted` with its end) and their page can show it before they type."""
+        core = self.core
+        mute = await core.store.get_mute(member.room, [member.id, member.device_hash],
+                                         core.clock())
+        if mute is not None:
+            await core.tell_member(member, "moderated", {
+                "action": "muted", "until": iso_utc(mute.until) if mute.until else None})
 
     async def answer(self, room: RoomConfig, member: Member, seq: int,
                      missed: list[dict[str, Any]]) -> dict[str, Any]:

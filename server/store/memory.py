@@ -53,6 +53,7 @@ class MemoryStore:
         self._held: dict[str, dict[str, HeldMessage]] = {}
         self._audit: defaultdict[str, list[AuditEntry]] = defaultdict(list)
         self._waiting: dict[str, dict[str, Waiting]] = {}
+        self._private: dict[str, dict[str, float]] = {}  # room → member id → opened at
         self._claims: ExpiringMap[str, bool] = ExpiringMap(live_entries)
         self._revoked_tokens: dict[str, float] = {}  # token id → expires_at
         self._not_before: dict[str, tuple[float, float]] = {}  # name → (cut-off, expires_at)
@@ -107,6 +108,7 @@ class MemoryStore:
         self._held.pop(room_id, None)
         self._posted.pop(room_id, None)
         self._waiting.pop(room_id, None)
+        self._private.pop(room_id, None)
         if not self._members.get(room_id):
             self._members.pop(room_id, None)
         self._mutes = {k: m for k, m in self._mutes.items() if k[0] != room_id}
@@ -126,6 +128,7 @@ class MemoryStore:
             "held": len(self._held.get(room_id, {})),
             "audit": len(self._audit.get(room_id, [])),
             "waiting": len(self._waiting.get(room_id, {})),
+            "private": len(self._private.get(room_id, {})),
         }
         return {name: size for name, size in sizes.items() if size}
 
@@ -322,3 +325,25 @@ class MemoryStore:
     async def audit(self, room_id: str, now: float) -> list[AuditEntry]:
         self._audit[room_id] = retained(self._audit[room_id], now)
         return list(self._audit[room_id])
+
+    async def open_private(self, room_id: str, member_id: str, now: float) -> bool:
+        lines = self._private.setdefault(room_id, {})
+        if member_id in lines:
+            return False
+        lines[member_id] = now
+        return True
+
+    async def private_open(self, room_id: str, member_id: str) -> bool:
+        return member_id in self._private.get(room_id, {})
+
+    async def close_private(self, room_id: str, member_ids: list[str]) -> None:
+        lines = self._private.get(room_id)
+        if lines is None:
+            return
+        for member_id in member_ids:
+            lines.pop(member_id, None)
+        if not lines:
+            del self._private[room_id]
+
+    async def private_lines(self, room_id: str) -> list[str]:
+        return list(self._private.get(room_id, {}))
