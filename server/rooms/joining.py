@@ -193,12 +193,15 @@ class Joining:
         return Member(member_id, room.id, handle, Role(role), caller.device_hash,
                       core.process_id, now, facilitator=claims.get("fac"))
 
-    async def leave(self, room_id: object, member_id: str | None) -> None:
+    async def leave(self, room_id: object, member_id: str | None, *,
+                    dropped: bool = False) -> None:
+        """End a membership; `dropped` (the connection went away, no `leave`) keeps
+        the person's place in the queue and their share for a `resume`."""
         core = self.core
         room = core.config(room_id)
         if member_id is None:
             return
         member = await core.store.get_member(room.id, member_id)
         if member is not None:
-            await core.evict(room, member, revoke=False)
+            await core.evict(room, member, revoke=False, keep_place=dropped)
 

@@ -102,7 +102,7 @@ class Rooms:
                 pass  # the room is gone from config: nothing to leave
         for room_id, member_id in memberships.items():
             try:
-                await self.joining.leave(room_id, member_id)
+                await self.joining.leave(room_id, member_id, dropped=True)
             except StoreUnavailable:
                 core.pending_leaves.add((room_id, member_id))
             except Refused:
