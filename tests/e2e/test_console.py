@@ -6,6 +6,7 @@
 3. Remove and ban ask once, then offer Undo for 10 seconds.
 4. A reload mid-share restores the log (each message once, in order) and the share.
 5. A muted member who leaves and comes back sees the mute banner and a disabled Send.
+6. After a server restart one's earlier messages stay one's own (no Report button).
 
 DOM hooks (web/templates/room.html): `#console` with `#lobby`, `#alerts`, `#held`,
 `#lines`; `#queue`; `#act-bar`; `#checkin`; `#mute-banner`; `#notices`.
@@ -13,11 +14,13 @@ DOM hooks (web/templates/room.html): `#console` with `#lobby`, `#alerts`, `#held
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.e2e.pages import assert_clean, join, message, new_page, say, sign_in
-from tests.helpers import LiveServer, StartProcess, base_config
+from tests.helpers import LiveServer, StartProcess, base_config, start_process, stop_process
 
 pytestmark = pytest.mark.e2e
 
@@ -242,3 +245,39 @@ def test_a_muted_member_who_comes_back_sees_the_mute(
     expect(banner).to_contain_text("muted you until")
     expect(send).to_be_disabled()
     assert_clean(member, watch)
+
+
+def test_after_a_server_restart_earlier_messages_stay_ones_own(
+        browser: Browser, people: list[BrowserContext], tmp_path: Path) -> None:
+    # A new secret, as the demo makes at every start: the old seat can't be resumed, so
+    # the page is seated afresh under a new member id, and what it wrote stays its own.
+    config = base_config(limits={"joins_per_minute": 1000, "connections_per_device": 50})
+    first = start_process(config, tmp_path)
+    try:
+        writer, watch = new_page(browser, people)
+        writer.goto(f"{first.url}/rooms/{ROOM}")
+        join(writer, "River")
+        reader, _ = new_page(browser, people)
+        reader.goto(f"{first.url}/rooms/{ROOM}")
+        join(reader, "Lake")
+        say(writer, "mine from before")
+        say(reader, "theirs from before")
+        expect(message(writer, "theirs from before")).to_have_count(1)
+    finally:
+        stop_process(first)
+    expect(writer.locator("#connection")).to_be_visible()
+    second = start_process({**config, "secret_key": "another-secret-key-0123456789"},
+                           tmp_path, port=first.port)
+    try:
+        expect(writer.locator("#connection")).to_be_hidden(timeout=30_000)
+        expect(writer.get_by_label("Message", exact=True)).to_be_visible()
+        say(writer, "mine after")
+        for text in ("mine from before", "mine after"):
+            expect(message(writer, text)).to_have_count(1)
+            expect(message(writer, text).get_by_role("button", name="Report")).to_have_count(0)
+        expect(message(writer, "theirs from before").get_by_role(
+            "button", name="Report")).to_have_count(1)
+        # The console shows the failed reconnection attempts; nothing else went wrong.
+        assert watch.csp_reports(writer) == [] and watch.page_errors == []
+    finally:
+        stop_process(second)

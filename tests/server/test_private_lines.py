@@ -214,3 +214,19 @@ async def test_a_muted_member_who_rejoins_is_told_the_mute(sam: Client,
     assert note == {"room": ROOM, "action": "muted", "until": answer["until"]}
     # Nobody else hears of it.
     assert not [n for n in sam.seen("moderated")]
+
+
+async def test_blocked_terms_apply_to_a_reply_and_a_hold_term_reaches_staff(
+        serve: ServeFn, connect: ClientFactory) -> None:
+    served = await serve(moderation={"blocked_terms": [
+        {"term": "casino", "action": "hold"}, {"term": "scam", "action": "block"}]})
+    staff = await connect(served.url, token=await login(served.url))
+    await staff.ok("join", {"room": ROOM})
+    river_client = await connect(served.url)
+    river = (await river_client.ok("join", {"room": ROOM, "handle": "River"}))["member"]
+    await staff.ok("mod", private(river["id"], "hi"))
+    assert await river_client.error("send", reply("this is a scam", "1")) == "blocked"
+    # Held words wait for staff in the room; on the line staff are the only readers.
+    answer = await river_client.ok("send", reply("I lost it all at the casino", "2"))
+    await staff.wait_for("private", lambda p: p["id"] == answer["message"]["id"])
+    assert staff.seen("held") == []
