@@ -57,6 +57,7 @@ def test_a_crisis_alert_is_handled_through_a_private_check_in_without_scrolling(
     expect(facilitator.locator("#alert-live")).to_contain_text("Crisis alert: River")
     expect(facilitator.locator("#alert-live")).to_have_attribute("aria-live", "assertive")
     expect(member.locator("#support-panel")).to_be_visible()
+    expect(member.locator("#console")).to_be_hidden()  # staff only
     for part in ("#queue-heading", "#lobby-list-heading", "#alerts", "#held-heading",
                  "#lines-heading"):
         in_view(facilitator, facilitator.locator(part))
