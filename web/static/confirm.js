@@ -19,8 +19,15 @@ export function createConfirm({ announce }) {
   function hide() {
     if (current) window.clearTimeout(current.timer);
     current = null;
+    // Keyboard focus must not fall to the page's start when the bar goes away.
+    const hadFocus = bar.contains(document.activeElement);
     bar.hidden = true;
     text.textContent = "";
+    if (hadFocus) {
+      const heading = $("members-heading");
+      heading.tabIndex = -1;
+      heading.focus();
+    }
   }
 
   /** Whatever is on the bar ends now: an undo window closes and its action runs. */
