@@ -186,11 +186,21 @@ def meeting_server(server_process: StartProcess) -> LiveServer:
 def test_a_reload_mid_share_restores_the_log_and_the_share(
         browser: Browser, people: list[BrowserContext], meeting_server: LiveServer) -> None:
     server = meeting_server
-    host, _ = new_page(browser, people)
+    host, host_watch = new_page(browser, people, **DESKTOP)
     sign_in(host, server, "/rooms/tuesday-night")
     join(host)
     host.get_by_role("button", name="Open meeting").click()
     expect(host.locator("#status-text")).to_have_text("Meeting · Open")
+    # A pinned text makes the room's head taller; the console still fits the screen.
+    host.get_by_label("Pinned text").fill("Welcome. Please keep shares to about three "
+                                          "minutes, and remember: what is said here stays here.")
+    host.get_by_role("button", name="Pin", exact=True).click()
+    expect(host.locator("#pinned")).to_be_visible()
+    host.evaluate("window.scrollTo(0, 0)")
+    for part in ("#queue-heading", "#lobby-list-heading", "#alerts-heading",
+                 "#held-heading", "#lines-heading", "#console"):
+        expect(host.locator(part)).to_be_in_viewport()
+        in_view(host, host.locator(part))
     member, watch = new_page(browser, people)
     member.goto(f"{server.url}/rooms/tuesday-night")
     join(member, "River")
@@ -217,6 +227,7 @@ def test_a_reload_mid_share_restores_the_log_and_the_share(
     say(member, "five")
     expect(log).to_have_count(5)
     assert_clean(member, watch)
+    assert_clean(host, host_watch)
 
 
 def test_a_muted_member_who_comes_back_sees_the_mute(

@@ -23,6 +23,19 @@ export function createStaff(ctx) {
     $("console-badge").textContent = n ? `(${n})` : "";
     $("console-jump").setAttribute("aria-label", n ? `Console, ${n} waiting for you` : "Console");
   }
+  // On a wide screen the console keeps to the viewport below the room's title, which
+  // a pinned text makes taller: its height follows where it starts (CSSOM, not a style
+  // attribute, so the CSP allows it).
+  function fitConsole() {
+    const node = $("console");
+    if (node.hidden || window.getComputedStyle(node).position !== "sticky") {
+      node.style.removeProperty("max-height");
+      return;
+    }
+    const top = node.getBoundingClientRect().top + window.scrollY;
+    node.style.maxHeight = `${Math.max(240, window.innerHeight - top - 8)}px`;
+  }
+  window.addEventListener("resize", fitConsole);
   $("console-jump").addEventListener("click", () => {
     $("console").scrollIntoView({ block: "start" });
     $("console-heading").focus();
@@ -309,6 +322,7 @@ export function createStaff(ctx) {
   // ---- room state -------------------------------------------------------
 
   function onRoomState(room) {
+    window.requestAnimationFrame(fitConsole); // the pinned text may have changed
     state.locked = Boolean(room.locked);
     state.paused = Boolean(room.paused);
     const lock = $("lock-button");
@@ -357,6 +371,7 @@ export function createStaff(ctx) {
       $("console").hidden = !visible;
       $("console-jump").hidden = !visible;
       $("chat-section").classList.toggle("staff-view", visible);
+      fitConsole();
     },
     memberAction,
     onAlert(alert) { ctx.alerts.onAlert(alert); },
