@@ -130,6 +130,15 @@ def _waiting(payload: Mapping[str, Any], base: ModRequest) -> ModRequest:
     return _replace(base, waiting_id=_id(payload, "member_id"))
 
 
+def _private(payload: Mapping[str, Any], base: ModRequest) -> ModRequest:
+    # The text is only type-checked here: the domain cleans it like any message, so an
+    # over-long one answers `too_long` and a blank one `empty`, as `send` does.
+    text = payload.get("text")
+    if not isinstance(text, str):
+        raise _Bad("text must be a string")
+    return _replace(base, member_id=_id(payload, "member_id"), text=text)
+
+
 def _pin(payload: Mapping[str, Any], base: ModRequest) -> ModRequest:
     return _replace(base, text=_text(payload, "text", MAX_PIN_LEN, blank_ok=True))
 
@@ -151,6 +160,7 @@ _PARSERS: dict[str, Callable[[Mapping[str, Any], ModRequest], ModRequest]] = {
     "phase": _phase,
     "next_share": _next_share,
     "pin": _pin,
+    "private": _private,
     # bans, open, close, end_share, audit take no fields.
 }
 

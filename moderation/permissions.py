@@ -12,12 +12,13 @@ from moderation.roles import Role, is_staff
 MOD_ACTIONS: frozenset[str] = frozenset({
     "mute", "unmute", "remove", "ban", "unban", "bans", "delete", "lock",
     "slow_mode", "pause", "admit", "approve", "reject", "open", "close", "phase",
-    "next_share", "end_share", "pin", "promote", "audit",
+    "next_share", "end_share", "pin", "promote", "audit", "private",
 })
 
 # Actions that name a member (``member_id``); the caller looks up that member's role.
 # (``admit`` names someone in the lobby, who has no role yet.)
-TARGETED_ACTIONS: frozenset[str] = frozenset({"mute", "unmute", "remove", "ban", "promote"})
+TARGETED_ACTIONS: frozenset[str] = frozenset({"mute", "unmute", "remove", "ban", "promote",
+                                             "private"})
 
 # Only a host may use these on a facilitator, so co-facilitators cannot silence,
 # eject or out-rank each other.
@@ -47,6 +48,9 @@ def check_mod(actor: Role | None, action: str, target: Role | None = None) -> De
         return Denial("forbidden", "Only the meeting's host can do that to a facilitator.")
     if action == "promote" and is_staff(target):
         return Denial("bad_request", "That person is already staff.")
+    if action == "private" and is_staff(target):
+        # Staff already see every private line; a line is for checking in with a member.
+        return Denial("bad_request", "Private check-ins are with members, not staff.")
     return None
 
 

@@ -177,21 +177,26 @@ class RoomCore:
         await self.bus.publish(Envelope(room_id, event, {"room": room_id, **data}, to="staff"))
 
     async def evict(self, room: RoomConfig, member: Member, *, revoke: bool,
-                    disconnect: bool = False) -> None:
+                    disconnect: bool = False, keep_place: bool = False) -> None:
         """End a membership everywhere: sockets leave, presence and queue forget it.
 
         `revoke` also refuses the member's resume token, so a removed member cannot
-        walk back in under the same identity.
+        walk back in under the same identity. `keep_place` (a dropped connection)
+        leaves their hand in the queue and their share running, so a reload or a
+        phone's dropped tab resumes into both; `next_share` skips anyone not back.
         """
         await self.bus.publish(Envelope(room.id, DETACH, {"disconnect": disconnect}, to="member",
                                         member_id=member.id, process=member.process))
         if revoke:
             await self.store.revoke_member(room.id, member.id, self.settings.limits.token_ttl_s)
         removed = await self.store.remove_member(room.id, member.id)
+        # A private check-in ends with the membership (DESIGN §3), however it ended.
+        await self.store.close_private(room.id, [member.id])
         if removed is None:
             return
         await self.publish_presence(room.id, left=member.id)
-        await self.drop_from_queue(room, member.id)
+        if not keep_place:
+            await self.drop_from_queue(room, member.id)
 
     async def drop_from_queue(self, room: RoomConfig, member_id: str) -> None:
         def drop(runtime: RoomRuntime) -> RoomRuntime:

@@ -10,6 +10,7 @@ from moderation.handles import check_handle, handle_key
 from moderation.permissions import check_join
 from moderation.ratelimit import BucketRule, rate_denial
 from moderation.roles import Role, is_staff
+from moderation.timefmt import iso_utc
 from server.config.settings import RoomConfig
 from server.models.live import Member, Waiting
 from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
@@ -104,6 +105,7 @@ class Joining:
         if request.resume is not None and resumed is not None:
             messages = await core.store.messages_after(room.id, request.resume.last_seq, now)
             missed = [m.to_wire() for m in messages if m.seq <= seq]
+        await self._tell_mute(member)
         return await self.answer(room, member, seq, missed)
 
     async def current(self, room_id: str, member_id: str) -> dict[str, Any] | None:
@@ -120,7 +122,18 @@ class Joining:
         room = self.core.config(person.room)
         member = await self.lobby.seat(person, seat)
         seq = await self.core.store.latest_seq(room.id)
+        await self._tell_mute(member)
         return await self.answer(room, member, seq, [])
+
+    async def _tell_mute(self, member: Member) -> None:
+        """A mute follows the device, so someone who comes back muted is told again
+        (`moderated muted` with its end) and their page can show it before they type."""
+        core = self.core
+        mute = await core.store.get_mute(member.room, [member.id, member.device_hash],
+                                         core.clock())
+        if mute is not None:
+            await core.tell_member(member, "moderated", {
+                "action": "muted", "until": iso_utc(mute.until) if mute.until else None})
 
     async def answer(self, room: RoomConfig, member: Member, seq: int,
                      missed: list[dict[str, Any]]) -> dict[str, Any]:
@@ -179,12 +192,15 @@ class Joining:
         return Member(member_id, room.id, handle, Role(role), caller.device_hash,
                       core.process_id, now, facilitator=claims.get("fac"))
 
-    async def leave(self, room_id: object, member_id: str | None) -> None:
+    async def leave(self, room_id: object, member_id: str | None, *,
+                    dropped: bool = False) -> None:
+        """End a membership; `dropped` (the connection went away, no `leave`) keeps
+        the person's place in the queue and their share for a `resume`."""
         core = self.core
         room = core.config(room_id)
         if member_id is None:
             return
         member = await core.store.get_member(room.id, member_id)
         if member is not None:
-            await core.evict(room, member, revoke=False)
+            await core.evict(room, member, revoke=False, keep_place=dropped)
 

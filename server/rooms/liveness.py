@@ -76,7 +76,8 @@ class Liveness:
         for room in core.catalog.rooms:
             for member in await core.store.members(room.id):
                 if member.process == dead:
-                    await core.evict(room, member, revoke=False)
+                    # Their connections dropped with the process: places kept for a resume.
+                    await core.evict(room, member, revoke=False, keep_place=True)
                     removed += 1
             for person in await core.store.waiting(room.id):
                 if person.process == dead:
@@ -90,7 +91,7 @@ class Liveness:
             room = core.catalog.room(room_id)
             member = await core.store.get_member(room_id, member_id) if room else None
             if room is not None and member is not None and member_id not in core.local_members:
-                await core.evict(room, member, revoke=False)
+                await core.evict(room, member, revoke=False, keep_place=True)
             core.pending_leaves.discard((room_id, member_id))
         for room_id, waiting_id in list(core.pending_lobby_leaves):
             if core.catalog.room(room_id) is not None:

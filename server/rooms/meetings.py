@@ -77,7 +77,12 @@ class Meetings:
         if chosen is not None and await core.store.get_member(room.id, chosen) is None:
             raise refuse("not_found", "That person is no longer in the room.")
 
+        # A dropped connection keeps its place for a resume (RoomCore.evict); whoever
+        # is not back by their turn is passed over and leaves the queue.
+        present = {m.id for m in await core.store.members(room.id)}
+
         def call(runtime: RoomRuntime) -> RoomRuntime:
+            runtime = replace(runtime, queue=tuple(m for m in runtime.queue if m in present))
             sharer = chosen or self._first_in_line(runtime, first_time_first=fmt.first_time_first)
             if sharer is None:
                 raise refuse("not_found", "Nobody has their hand raised.")

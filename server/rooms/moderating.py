@@ -17,16 +17,22 @@ from server.models.live import Ban, Member, Message, Mute
 from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
 from server.rooms.meetings import Meetings
 from server.rooms.posting import Posting
+from server.rooms.private_lines import PrivateLines
 
 # A handler may name the audit target (a message's writer) under this answer key;
 # `act` takes it out before answering.
 AUDIT_TARGET = "_audit_target"
+# A handler sets this answer key when its call is not an entry (a private line that was
+# already open: the log records that a line was opened, once).
+NOT_AUDITED = "_not_audited"
 
 class Moderating:
-    def __init__(self, core: RoomCore, posting: Posting, meetings: Meetings) -> None:
+    def __init__(self, core: RoomCore, posting: Posting, meetings: Meetings,
+                 private: PrivateLines) -> None:
         self.core = core
         self.posting = posting
         self.meetings = meetings
+        self.private = private
 
     async def act(self, caller: Caller, payload: object, member_id: str | None) -> dict[str, Any]:
         """Run one `mod` request for the caller and return the answer's fields."""
@@ -48,11 +54,17 @@ class Moderating:
             denial = check_not_self(actor.id, request.member_id)
         if denial is not None:
             raise Refused(denial)
-        handler = getattr(self, f"_{request.action}")
-        answer: dict[str, Any] = await handler(room, request, target, actor_name)
+        if request.action == "private":
+            answer, opened = await self.private.write(room, actor, self._need(target),
+                                                      request.text)
+            if not opened:
+                answer[NOT_AUDITED] = True
+        else:
+            handler = getattr(self, f"_{request.action}")
+            answer = await handler(room, request, target, actor_name)
         # A message action's target is the message's writer, so the log can name them.
         author = answer.pop(AUDIT_TARGET, None)
-        if request.action not in NOT_RECORDED:
+        if request.action not in NOT_RECORDED and not answer.pop(NOT_AUDITED, False):
             await core.record(room.id, actor=actor_name, action=request.action,
                               target=author or request.member_id or request.waiting_id
                               or request.message_id or request.ban_id,

@@ -72,7 +72,7 @@ class Posting:
             await self._refuse_screened(room, member, text, verdict.action, verdict.pii, now)
             if verdict.crisis:
                 # A blocked message can still be a cry for help: support never waits.
-                await self._support(room, member, None)
+                await self._support(room, member, None, text)
             assert verdict.denial is not None
             raise Refused(verdict.denial)
 
@@ -81,7 +81,7 @@ class Posting:
         message = Message(new_id(), room.id, 0, member.to_wire(), text, now)
         posted = await self.post(room, message, idempotency_key)
         if posted.created and verdict.crisis:
-            await self._support(room, member, posted.id)
+            await self._support(room, member, posted.id, text)
         return {"message": {"id": posted.id, "seq": posted.seq}}
 
     async def post(self, room: RoomConfig, message: Message, idempotency_key: str) -> Posted:
@@ -125,11 +125,14 @@ class Posting:
         elif pii is not None:
             await core.tell_staff(room.id, "alert", {"kind": "pii", "member_id": member.id})
 
-    async def _support(self, room: RoomConfig, member: Member, message_id: str | None) -> None:
+    async def _support(self, room: RoomConfig, member: Member, message_id: str | None,
+                       text: str) -> None:
         core = self.core
         resources = [r.to_wire() for r in core.catalog.crisis_resources]
         await core.tell_member(member, "support", {"resources": resources})
-        alert = {"kind": "crisis", "member_id": member.id}
+        # `text`: staff need the words to judge how urgent it is (DESIGN §3 alert.text),
+        # also when the message itself was blocked and never reached the room.
+        alert = {"kind": "crisis", "member_id": member.id, "text": text}
         if message_id is not None:
             alert["message_id"] = message_id
         await core.tell_staff(room.id, "alert", alert)

@@ -23,6 +23,7 @@ from server.rooms.logins import Logins
 from server.rooms.meetings import Meetings
 from server.rooms.moderating import Moderating
 from server.rooms.posting import Posting
+from server.rooms.private_lines import PrivateLines
 from server.rooms.schedule import next_start_iso, occurrences
 from server.rooms.scheduler import Scheduler
 from server.rooms.tokens import Tokens
@@ -51,7 +52,8 @@ class Rooms:
         self.joining = Joining(self.core, self.lobby)
         self.posting = Posting(self.core)
         self.meetings = Meetings(self.core, self.lobby)
-        self.moderating = Moderating(self.core, self.posting, self.meetings)
+        self.private = PrivateLines(self.core)
+        self.moderating = Moderating(self.core, self.posting, self.meetings, self.private)
         self.liveness = Liveness(self.core, self.lobby)
         self.scheduler = Scheduler(self.core, self.meetings)
         self.admin = Admin(self.core, self.meetings, lambda: self.refresh(force=True))
@@ -110,7 +112,7 @@ class Rooms:
                 pass  # the room is gone from config: nothing to leave
         for room_id, member_id in memberships.items():
             try:
-                await self.joining.leave(room_id, member_id)
+                await self.joining.leave(room_id, member_id, dropped=True)
             except StoreUnavailable:
                 core.pending_leaves.add((room_id, member_id))
             except Refused:

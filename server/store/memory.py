@@ -50,6 +50,7 @@ class MemoryStore:
         self._posted: dict[str, ExpiringMap[str, tuple[str, int]]] = {}
         self._held: dict[str, dict[str, HeldMessage]] = {}
         self._waiting: dict[str, dict[str, Waiting]] = {}
+        self._private: dict[str, dict[str, float]] = {}  # room → member id → opened at
         self._claims: ExpiringMap[str, bool] = ExpiringMap(live_entries)
         self._revoked_tokens: dict[str, float] = {}  # token id → expires_at
         self._not_before: dict[str, tuple[float, float]] = {}  # name → (cut-off, expires_at)
@@ -104,6 +105,7 @@ class MemoryStore:
         self._held.pop(room_id, None)
         self._posted.pop(room_id, None)
         self._waiting.pop(room_id, None)
+        self._private.pop(room_id, None)
         if not self._members.get(room_id):
             self._members.pop(room_id, None)
         self._mutes = {k: m for k, m in self._mutes.items() if k[0] != room_id}
@@ -122,6 +124,7 @@ class MemoryStore:
             "posted": len(self._posted.get(room_id, ())),
             "held": len(self._held.get(room_id, {})),
             "waiting": len(self._waiting.get(room_id, {})),
+            "private": len(self._private.get(room_id, {})),
         }
         return {name: size for name, size in sizes.items() if size}
 
@@ -298,3 +301,25 @@ class MemoryStore:
     async def take_held(self, room_id: str, held_id: str) -> HeldMessage | None:
         held = self._held.get(room_id)
         return held.pop(held_id, None) if held is not None else None
+
+    async def open_private(self, room_id: str, member_id: str, now: float) -> bool:
+        lines = self._private.setdefault(room_id, {})
+        if member_id in lines:
+            return False
+        lines[member_id] = now
+        return True
+
+    async def private_open(self, room_id: str, member_id: str) -> bool:
+        return member_id in self._private.get(room_id, {})
+
+    async def close_private(self, room_id: str, member_ids: list[str]) -> None:
+        lines = self._private.get(room_id)
+        if lines is None:
+            return
+        for member_id in member_ids:
+            lines.pop(member_id, None)
+        if not lines:
+            del self._private[room_id]
+
+    async def private_lines(self, room_id: str) -> list[str]:
+        return list(self._private.get(room_id, {}))

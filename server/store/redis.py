@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import cast
 
 import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from moderation.ratelimit import Bucket
 from server.models import redis_names as names
@@ -26,6 +24,8 @@ from server.models.wire import SEQ_PLACEHOLDER, encode_message_envelope
 from server.store import codec
 from server.store import redis_scripts as scripts
 from server.store.base import Posted
+from server.store.redis_private import RedisPrivateLines
+from server.store.redis_private import unavailable_on_error as _unavailable_on_error
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +49,7 @@ def _ttl_ms(expires_at: float, now: float) -> int:
     return max(1, int((expires_at - now) * 1000) + 1000)
 
 
-@contextmanager
-def _unavailable_on_error() -> Iterator[None]:
-    try:
-        yield
-    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-        raise StoreUnavailable(type(exc).__name__) from exc
-
-
-class RedisStore:
+class RedisStore(RedisPrivateLines):
     publishes_messages = True
 
     def __init__(self, client: aioredis.Redis, *, process_id: str, buffer_messages: int = 500,

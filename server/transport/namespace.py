@@ -174,6 +174,9 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_send(self, sid: str, payload: object = None, *_: object) -> dict[str, Any]:
         async def run(session: SocketSession) -> dict[str, Any]:
+            if isinstance(payload, dict) and payload.get("to") is not None:
+                # A reply on a private check-in line, never a room message.
+                return await self.rooms.private.reply(payload, _member_of(session, payload))
             answer = await self.rooms.posting.send(payload, _member_of(session, payload))
             self.metrics.messages.inc()
             return answer

@@ -59,6 +59,9 @@ def bad(payload: object, field: str) -> None:
         ({"action": "close"}, {}),
         ({"action": "end_share"}, {}),
         ({"action": "audit", "member_id": "ignored"}, {"member_id": None}),
+        # The text is kept as sent: the domain cleans and bounds it (too_long, empty).
+        ({"action": "private", "member_id": "m1", "text": " How are you? "},
+         {"member_id": "m1", "text": " How are you? "}),
     ],
 )
 def test_happy_paths(payload: dict[str, Any], expected: dict[str, Any]) -> None:
@@ -71,7 +74,7 @@ def test_happy_paths(payload: dict[str, Any], expected: dict[str, Any]) -> None:
 def test_every_action_has_a_happy_path_above() -> None:
     covered = {"mute", "unmute", "remove", "promote", "admit", "ban", "unban", "delete",
                "approve", "reject", "lock", "pause", "slow_mode", "phase", "next_share",
-               "pin", "bans", "open", "close", "end_share", "audit"}
+               "pin", "bans", "open", "close", "end_share", "audit", "private"}
     assert covered == MOD_ACTIONS
 
 
@@ -149,6 +152,9 @@ def test_bad_action(action: object) -> None:
         ({"action": "pin", "text": None}, "text"),
         ({"action": "pin", "text": 1}, "text"),
         ({"action": "pin", "text": "x" * 2001}, "text"),
+        ({"action": "private", "text": "hi"}, "member_id"),
+        ({"action": "private", "member_id": "m"}, "text"),
+        ({"action": "private", "member_id": "m", "text": 5}, "text"),
     ],
 )
 def test_bad_fields(payload: dict[str, Any], field: str) -> None:

@@ -31,9 +31,16 @@ def test_roles_are_wire_strings() -> None:
 
 
 def test_action_sets() -> None:
-    assert len(MOD_ACTIONS) == 21
+    assert len(MOD_ACTIONS) == 22
     assert TARGETED_ACTIONS <= MOD_ACTIONS
-    assert {"mute", "unmute", "remove", "ban", "promote"} == TARGETED_ACTIONS
+    assert {"mute", "unmute", "remove", "ban", "promote", "private"} == TARGETED_ACTIONS
+
+
+@pytest.mark.parametrize("actor", [FAC, HOST])
+def test_private_lines_are_with_members_only(actor: Role) -> None:
+    assert check_mod(actor, "private", MEMBER) is None
+    assert code(check_mod(actor, "private", FAC)) == "bad_request"
+    assert code(check_mod(MEMBER, "private", MEMBER)) == "forbidden"
 
 
 @pytest.mark.parametrize("actor", [None, MEMBER])

@@ -298,3 +298,27 @@ async def test_scheduled_transitions_happen_once_across_two_processes(
     assert [e["action"] for e in entries if e["actor"] == "schedule"] == \
         ["lobby", "open", "closed"]
 
+
+
+async def test_a_private_check_in_reaches_staff_and_the_member_on_other_processes(
+        processes: Processes, clients: Callable[..., Awaitable[Client]]) -> None:
+    a, b = processes(2)
+    sam = await clients(a.url, token=await login(a.url))
+    await sam.ok("join", {"room": ROOM})
+    alex = await clients(b.url, token=await login(b.url, "Alex", "another long passphrase"))
+    await alex.ok("join", {"room": ROOM})
+    river_client = await clients(b.url)
+    river = (await river_client.ok("join", {"room": ROOM, "handle": "River"}))["member"]
+    opened = await sam.ok("mod", {"room": ROOM, "action": "private", "member_id": river["id"],
+                                  "text": "How are you doing?"})
+    for client in (sam, alex, river_client):
+        await client.wait_for("private", lambda p: p["id"] == opened["message"]["id"])
+    answer = await river_client.ok("send", {"room": ROOM, "text": "better now",
+                                            "client_id": "1", "to": "staff"})
+    for client in (sam, alex):
+        await client.wait_for("private", lambda p: p["id"] == answer["message"]["id"])
+    # The line ends with the membership, whichever process holds it.
+    await river_client.ok("leave", {"room": ROOM})
+    await river_client.ok("join", {"room": ROOM, "handle": "River"})
+    assert await river_client.error("send", {"room": ROOM, "text": "hello?", "client_id": "2",
+                                             "to": "staff"}) == "forbidden"

@@ -23,7 +23,9 @@ function scrollToLatest() {
 }
 
 function permissionsFor(msg) {
-  const own = Boolean(state.me && msg.member && msg.member.id === state.me.id);
+  // Our earlier ids count too: after a server restart the seat may be a new one, and
+  // what we wrote before is still ours (no Report button on it).
+  const own = Boolean(msg.member && (state.ownIds.has(msg.member.id) || (state.me && msg.member.id === state.me.id)));
   return { own, canDelete: isStaff(), canReport: Boolean(state.me) && !own && !isStaff() };
 }
 

@@ -10,7 +10,7 @@ const UNAVAILABLE_RETRIES = 5;
 
 const compose = $("compose");
 
-function uuid() {
+export function uuid() {
   if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
   // randomUUID needs a secure context; getRandomValues does not.
   const b = crypto.getRandomValues(new Uint8Array(16));

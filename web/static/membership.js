@@ -81,12 +81,17 @@ export function createMembership({ chatlog, showStage, endMembership, enterLobby
     const wasIn = state.stage === "in";
     state.me = answer.member;
     state.memberToken = answer.member_token;
+    if (!resumed) state.seenFrom = Number(answer.seq) || 0;
+    if (state.me && state.me.id) state.ownIds.add(state.me.id);
     state.handle = answer.member?.handle || state.handle;
     state.blocked = false;
     $("open-room-button").hidden = true;
 
     const roomSeq = Number(answer.seq) || 0;
-    if (resumed && roomSeq < state.lastSeq) restartNumbering();
+    if (resumed && roomSeq < state.lastSeq) {
+      restartNumbering();
+      state.seenFrom = 0; // the room counts from 1 again (a restart with no shared store)
+    }
     state.members = new Map((answer.members || []).map((m) => [m.id, m]));
     if (state.me && !state.members.has(state.me.id)) state.members.set(state.me.id, state.me);
     state.memberCount = state.members.size;

@@ -4,8 +4,26 @@
 import { updateSendButton } from "./compose.js";
 import { socket } from "./connection.js";
 import { announce } from "./notices.js";
-import { formatWhen } from "./render.js";
+import { formatWhen, serverNow, serverTimeKnown } from "./render.js";
 import { $, ROOM, state } from "./state.js";
+
+// The end is the server's time: judged by the server's clock (render.js), never the
+// device's, which may be off by days. Until a server reading has arrived (a `moderated`
+// can come before the join's answer), look again shortly rather than guess.
+function watchMuteEnd(until) {
+  const end = Date.parse(until);
+  if (!Number.isFinite(end)) return;
+  const ms = serverTimeKnown() ? end - serverNow() : 1000;
+  state.muteTimer = window.setTimeout(() => {
+    if (state.mutedUntil !== until) return;
+    if (serverTimeKnown() && serverNow() >= end) {
+      setMuted(null);
+      announce("You can send messages again.");
+    } else {
+      watchMuteEnd(until);
+    }
+  }, Math.min(Math.max(0, ms) + 500, 60_000));
+}
 
 function setMuted(until) {
   window.clearTimeout(state.muteTimer);
@@ -19,10 +37,7 @@ function setMuted(until) {
     banner.textContent = until
       ? `A facilitator has muted you until ${formatWhen(until)}. You can still read along.`
       : "A facilitator has muted you until they unmute you. You can still read along.";
-    const ms = until ? Date.parse(until) - Date.now() : NaN;
-    if (Number.isFinite(ms)) {
-      state.muteTimer = window.setTimeout(() => { setMuted(null); announce("You can send messages again."); }, Math.max(0, ms) + 500);
-    }
+    if (until) watchMuteEnd(until);
   }
   updateSendButton();
 }

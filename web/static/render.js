@@ -224,7 +224,8 @@ function memberControls(member) {
       el("div", { className: "inline-controls" },
         el("label", {}, "Ban from ", scope), el("label", {}, "for ", days),
         button("ban", "Ban", "button-danger")),
-      el("div", { className: "actions" }, button("promote", "Make co-facilitator")),
+      el("div", { className: "actions" },
+        button("private", "Check in privately"), button("promote", "Make co-facilitator")),
     ),
   );
 }

@@ -21,7 +21,11 @@ export function restoreSession() {
   if (!saved) return;
   state.me = saved.member;
   state.memberToken = saved.member_token;
-  state.lastSeq = Number(saved.last_seq) || 0;
+  // The page starts empty, so a reload asks for everything since the seat began (the
+  // server's buffer permitting), not just what came after the last message seen.
+  state.seenFrom = Number(saved.seen_from) || 0;
+  state.lastSeq = state.seenFrom;
+  state.ownIds = new Set(Array.isArray(saved.own_ids) ? saved.own_ids : [saved.member.id]);
   state.handle = saved.handle || saved.member.handle;
 }
 
@@ -29,6 +33,7 @@ export function saveSession() {
   if (!state.me || !state.memberToken) return;
   storageSet("sessionStorage", MEMBER_KEY, JSON.stringify({
     member: state.me, member_token: state.memberToken, last_seq: state.lastSeq, handle: state.handle,
+    seen_from: state.seenFrom, own_ids: [...state.ownIds].slice(-20),
   }));
 }
 

@@ -7,19 +7,39 @@ import { el, formatFull, formatWhen, phaseLabel, timeElement } from "./render.js
 
 const $ = (id) => document.getElementById(id);
 
-const ALERT_LABELS = {
-  crisis: "Crisis words",
-  report: "Report",
-  pii: "Personal information",
-};
-
 /**
  * ctx: {kind, mod(action, fields) -> Promise<answer>, announce(text),
- *       memberHandle(id) -> string|null, focusMessage(id) -> bool}
+ *       memberHandle(id) -> string|null, alerts: {onAlert(alert)} (alerts.js),
+ *       lines: {open(memberId)} (private.js), confirm: {ask, offerUndo} (confirm.js)}
  */
 export function createStaff(ctx) {
   const panel = $("staff-panel");
-  const state = { locked: false, paused: false, slow: 0, held: new Map(), alerts: 0 };
+  const state = { locked: false, paused: false, slow: 0, held: new Map(), alerts: 0, waiting: 0, visible: false };
+
+  // On a phone the console is below the chat: one tap brings it up, with a count of
+  // what waits there.
+  function refreshBadge() {
+    const n = state.alerts + state.held.size + state.waiting;
+    $("console-badge").textContent = n ? `(${n})` : "";
+    $("console-jump").setAttribute("aria-label", n ? `Console, ${n} waiting for you` : "Console");
+  }
+  // On a wide screen the console keeps to the viewport below the room's title, which
+  // a pinned text makes taller: its height follows where it starts (CSSOM, not a style
+  // attribute, so the CSP allows it).
+  function fitConsole() {
+    const node = $("console");
+    if (node.hidden || window.getComputedStyle(node).position !== "sticky") {
+      node.style.removeProperty("max-height");
+      return;
+    }
+    const top = node.getBoundingClientRect().top + window.scrollY;
+    node.style.maxHeight = `${Math.max(240, window.innerHeight - top - 8)}px`;
+  }
+  window.addEventListener("resize", fitConsole);
+  $("console-jump").addEventListener("click", () => {
+    $("console").scrollIntoView({ block: "start" });
+    $("console-heading").focus();
+  });
 
   if (ctx.kind !== "meeting") {
     // Drop-in rooms are always open and have no format to run.
@@ -34,6 +54,7 @@ export function createStaff(ctx) {
     const n = $(listId).children.length;
     $(emptyId).hidden = n > 0;
     if (countId) setCount(countId, n);
+    refreshBadge();
   }
 
   async function run(action, fields, done) {
@@ -140,14 +161,16 @@ export function createStaff(ctx) {
       case "unmute":
         return run("unmute", { member_id: memberId }, () => { closeMenu(); ctx.announce(`${handle} is unmuted.`); });
       case "remove":
-        return run("remove", { member_id: memberId }, () => ctx.announce(`${handle} was removed.`));
+        return confirmRemove(memberId, handle, li.querySelector("summary"));
       case "ban": {
         const fields = { member_id: memberId, scope: field("scope") || "room" };
         const days = field("days");
         if (days) fields.days = Number(days);
-        return run("ban", fields, () =>
-          ctx.announce(`${handle} is banned from ${fields.scope === "all" ? "all rooms" : "this room"}.`));
+        return confirmBan(fields, handle, li.querySelector("summary"));
       }
+      case "private":
+        closeMenu();
+        return ctx.lines.open(memberId);
       case "call":
         return callToShare(memberId);
       case "promote":
@@ -157,36 +180,39 @@ export function createStaff(ctx) {
     }
   }
 
-  // ---- alerts -------------------------------------------------------------
+  // ---- remove and ban: ask once, then 10 seconds to undo --------------------
 
-  function onAlert(alert) {
-    const handle = ctx.memberHandle(alert.member_id) || "a member";
-    const label = ALERT_LABELS[alert.kind] || "Alert";
-    const li = el("li", { className: `staff-item alert alert-${alert.kind}`, dataset: { kind: alert.kind, memberId: alert.member_id || "", messageId: alert.message_id || "" } },
-      el("span", { className: "staff-item-title" }, `${label}: ${handle}`),
-      " ",
-      timeElement(new Date().toISOString(), "muted"),
-      // Reports carry the reporter's reason (DESIGN leaves extra fields open).
-      typeof alert.reason === "string" && alert.reason
-        ? el("p", { className: "alert-reason" }, `Reason: ${alert.reason}`)
-        : null);
-    const actions = el("div", { className: "actions" });
-    if (alert.message_id) {
-      actions.append(el("button", { type: "button", on: { click: () => {
-        if (!ctx.focusMessage(alert.message_id)) ctx.announce("That message is no longer shown.");
-      } } }, "Show message"));
-    }
-    actions.append(el("button", { type: "button", className: "button-quiet", on: { click: () => {
-      li.remove();
-      refreshEmpty("alerts", "alerts-empty", "alerts-count");
-      $("alerts-heading").focus();
-    } } }, "Dismiss"));
-    li.append(actions);
-    $("alerts").prepend(li);
-    refreshEmpty("alerts", "alerts-empty", "alerts-count");
-    ctx.announce(alert.kind === "crisis"
-      ? `${handle} may be struggling. They have been shown crisis resources.`
-      : `${label} alert about ${handle}.`);
+  // A removal can't be taken back once done (the person may rejoin, but as someone
+  // new), so it waits out the undo window before it is sent; "Remove now" skips it.
+  function confirmRemove(memberId, handle, returnTo) {
+    ctx.confirm.ask(`Remove ${handle} from the room? They can come back as someone new.`,
+      `Yes, remove ${handle}`, () => {
+        let undone = false;
+        ctx.confirm.offerUndo(`${handle} will be removed in 10 seconds.`, {
+          undoLabel: "Undo", nowLabel: "Remove now",
+          onUndo: () => { undone = true; ctx.announce(`${handle} was not removed.`); },
+          onExpire: () => {
+            if (undone) return;
+            run("remove", { member_id: memberId }, () => ctx.announce(`${handle} was removed from the room.`));
+          },
+        });
+      }, { returnTo });
+  }
+
+  // A ban acts at once (a troll is gone now); Undo lifts it with its ban_id. Their
+  // seat has ended either way: after an undo they may join again as someone new.
+  function confirmBan(fields, handle, returnTo) {
+    const where = fields.scope === "all" ? "all rooms" : "this room";
+    const length = fields.days ? `for ${fields.days === 1 ? "1 day" : `${fields.days} days`}` : "with no end date";
+    ctx.confirm.ask(`Ban ${handle} from ${where} ${length}?`, `Yes, ban ${handle}`, () =>
+      run("ban", fields, (answer) => {
+        ctx.announce(`${handle} is banned from ${where} ${length} and was removed.`);
+        ctx.confirm.offerUndo(`${handle} is banned from ${where}.`, {
+          undoLabel: "Undo ban",
+          onUndo: () => run("unban", { ban_id: answer.ban_id }, () =>
+            ctx.announce(`The ban on ${handle} is lifted. They were removed, and can join again as someone new.`)),
+        });
+      }), { returnTo });
   }
 
   // ---- held messages ---------------------------------------------------
@@ -235,6 +261,8 @@ export function createStaff(ctx) {
         "Admit", el("span", { className: "visually-hidden" }, ` ${person.handle}`)))));
     refreshEmpty("lobby", "lobby-empty", "lobby-count");
     $("admit-all-button").hidden = waitingNow.length < 2;
+    state.waiting = waitingNow.length;
+    refreshBadge();
     if (hadFocus && !list.contains(document.activeElement)) {
       (list.querySelector("button") || $("lobby-list-heading")).focus();
     }
@@ -294,6 +322,7 @@ export function createStaff(ctx) {
   // ---- room state -------------------------------------------------------
 
   function onRoomState(room) {
+    window.requestAnimationFrame(fitConsole); // the pinned text may have changed
     state.locked = Boolean(room.locked);
     state.paused = Boolean(room.paused);
     const lock = $("lock-button");
@@ -336,9 +365,18 @@ export function createStaff(ctx) {
   }
 
   return {
-    show(visible) { panel.hidden = !visible; },
+    show(visible) {
+      state.visible = visible;
+      panel.hidden = !visible;
+      $("console").hidden = !visible;
+      $("console-jump").hidden = !visible;
+      $("chat-section").classList.toggle("staff-view", visible);
+      fitConsole();
+    },
     memberAction,
-    onAlert,
+    onAlert(alert) { ctx.alerts.onAlert(alert); },
+    // The alerts list counts for the phone's console button.
+    setAlertCount(n) { state.alerts = n; refreshBadge(); },
     onHeld,
     onLobby,
     onRoomState,

@@ -17,6 +17,8 @@ export const state = {
   memberToken: null,
   handle: "",
   lastSeq: 0,
+  seenFrom: 0, // the room's seq when this seat began: a reload replays from here
+  ownIds: new Set(), // every member id this tab has been (a restart may bring a new one)
   members: new Map(), // id -> member
   memberCount: 0,
   messages: new Map(), // id -> {msg, li}

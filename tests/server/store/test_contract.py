@@ -142,7 +142,9 @@ async def test_forget_room_keeps_only_seq_runtime_and_revocations(store: Store) 
     await store.put_bucket("msg:m1", Bucket(1.0, NOW), 60, room_id="r")
     await store.put_bucket("join:dev", Bucket(1.0, NOW), 60)
     await store.revoke_member("r", "m1", 60)
+    await store.open_private("r", "m1", NOW)
     await store.forget_room("r")
+    assert not await store.private_open("r", "m1")
     assert await store.messages_after("r", 0, NOW) == []
     assert await store.take_held("r", "h1") is None
     assert await store.get_mute("r", ["m1"], NOW) is None
@@ -214,3 +216,21 @@ async def test_other_rooms_locks_do_not_contend(store: Store) -> None:
     async with store.room_lock("r"), store.room_lock("other"):
         entered = True
     assert entered
+
+
+async def test_private_lines_open_once_close_and_stay_per_room(store: Store) -> None:
+    assert not await store.private_open("r", "m1")
+    assert await store.open_private("r", "m1", NOW)
+    assert not await store.open_private("r", "m1", NOW + 1)  # already open: continued
+    assert await store.open_private("r", "m2", NOW)
+    assert await store.private_open("r", "m1")
+    assert not await store.private_open("other", "m1")
+    assert sorted(await store.private_lines("r")) == ["m1", "m2"]
+    await store.close_private("r", ["m1", "nobody"])
+    await store.close_private("r", [])
+    assert not await store.private_open("r", "m1")
+    assert await store.private_lines("r") == ["m2"]
+    await store.close_private("r", ["m2"])
+    assert await store.private_lines("r") == []
+    if isinstance(store, MemoryStore):
+        assert "private" not in store.footprint("r")

@@ -1,0 +1,66 @@
+"""A dropped connection keeps its place: hand in the queue, share running, mute told,
+so a reload resumes into all of it; whoever is not back by their turn is passed over."""
+
+from __future__ import annotations
+
+from tests.helpers import ClientFactory, Served, login
+
+ROOM = "open-circle"
+
+
+async def test_a_reload_mid_share_resumes_the_share_and_the_queue(
+        server: Served, connect: ClientFactory) -> None:
+    staff = await connect(token=await login(server.url))
+    await staff.ok("join", {"room": ROOM})
+    a = await connect()
+    device = (await a.wait_for("welcome"))["device"]
+    joined = await a.ok("join", {"room": ROOM, "handle": "River"})
+    river = joined["member"]["id"]
+    b = await connect()
+    lake = (await b.ok("join", {"room": ROOM, "handle": "Lake"}))["member"]["id"]
+    await a.ok("hand", {"room": ROOM, "raised": True})
+    await b.ok("hand", {"room": ROOM, "raised": True})
+    share = (await staff.ok("mod", {"room": ROOM, "action": "next_share"}))["share"]
+    assert share["member_id"] == river
+    await a.ok("send", {"room": ROOM, "text": "my share", "client_id": "1"})
+    await b.ok("hand", {"room": ROOM, "raised": False})
+    await b.ok("hand", {"room": ROOM, "raised": True})
+
+    await a.close()  # the tab reloads
+    await staff.wait_for("presence", lambda p: p.get("left") == river)
+    back = await connect(device=device)
+    answer = await back.ok("join", {"room": ROOM, "handle": "River", "resume": {
+        "member_token": joined["member_token"], "last_seq": 0}})
+    assert answer["member"]["id"] == river
+    assert answer["room"]["share"] == share
+    assert answer["room"]["queue"] == [lake]
+    assert [m["text"] for m in answer["missed"]] == ["my share"]
+
+
+async def test_someone_not_back_by_their_turn_is_passed_over(
+        server: Served, connect: ClientFactory) -> None:
+    staff = await connect(token=await login(server.url))
+    await staff.ok("join", {"room": ROOM})
+    a = await connect()
+    river = (await a.ok("join", {"room": ROOM, "handle": "River"}))["member"]["id"]
+    b = await connect()
+    lake = (await b.ok("join", {"room": ROOM, "handle": "Lake"}))["member"]["id"]
+    await a.ok("hand", {"room": ROOM, "raised": True})
+    await b.ok("hand", {"room": ROOM, "raised": True})
+    await a.close()
+    await staff.wait_for("presence", lambda p: p.get("left") == river)
+    share = (await staff.ok("mod", {"room": ROOM, "action": "next_share"}))["share"]
+    assert share["member_id"] == lake
+    state = await staff.wait_for("room_state", lambda s: s["share"] is not None)
+    assert state["queue"] == []
+
+
+async def test_leaving_on_purpose_gives_up_the_place(server: Served,
+                                                     connect: ClientFactory) -> None:
+    staff = await connect(token=await login(server.url))
+    await staff.ok("join", {"room": ROOM})
+    a = await connect()
+    await a.ok("join", {"room": ROOM, "handle": "River"})
+    await a.ok("hand", {"room": ROOM, "raised": True})
+    await a.ok("leave", {"room": ROOM})
+    await staff.wait_for("room_state", lambda s: s["queue"] == [])
