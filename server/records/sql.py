@@ -6,6 +6,7 @@ an admin made, writes its site audit entry: nothing half-saves.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Mapping
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import StaticPool
 
 from moderation.audit import RETENTION_S, AuditEntry
 from server.models.errors import StoreUnavailable
@@ -49,6 +51,13 @@ def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 class SqlRecords:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # An in-memory database is one connection shared by all (StaticPool): two tasks
+        # using it at once would share one transaction, and one's rollback (a read's
+        # end) would undo the other's write. They take turns.
+        self._turns = asyncio.Lock() if isinstance(engine.pool, StaticPool) else None
+
+    def _turn(self) -> contextlib.AbstractAsyncContextManager[object]:
+        return self._turns if self._turns is not None else contextlib.nullcontext()
 
     async def open(self) -> None:
         await migrate(self.engine)
@@ -59,7 +68,7 @@ class SqlRecords:
     @contextlib.asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:
         try:
-            async with self.engine.connect() as conn:
+            async with self._turn(), self.engine.connect() as conn:
                 yield conn
         except (OperationalError, InterfaceError, OSError) as exc:
             raise StoreUnavailable("records database unreachable") from exc
@@ -72,7 +81,7 @@ class SqlRecords:
     async def _tx(self, *, change: bool) -> AsyncIterator[AsyncConnection]:
         """One writing transaction; a `change` to the catalog raises the counter."""
         try:
-            async with self.engine.connect() as conn:
+            async with self._turn(), self.engine.connect() as conn:
                 await conn.execution_options(**{WRITE_OPTION: True})
                 async with conn.begin():
                     yield conn
