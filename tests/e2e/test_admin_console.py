@@ -156,6 +156,27 @@ def test_console_on_a_phone_creates_and_deletes_a_room(
     page.get_by_role("button", name="Save room").click()
     expect(page.get_by_role("status")).to_have_text("Night Owls was created.")
 
+    # Someone else saves it while this form is open: 409 stale, and a way to reload.
+    page.get_by_role("button", name="Edit Night Owls").click()
+    page.get_by_label("Description").fill("Late-night drop-in")
+    changed = page.request.put(f"{admin_server.url}/api/admin/rooms/night-owls",
+                               headers={"Origin": admin_server.url},
+                               data={"id": "night-owls", "title": "Night Owls", "kind": "drop-in",
+                                     "capacity": 20})
+    assert changed.ok, changed.text()
+    page.get_by_role("button", name="Save room").click()
+    alert = page.locator("#admin-error")
+    expect(alert).to_be_focused()
+    expect(alert).to_contain_text("Someone changed this record")
+    page.get_by_role("button", name="Reload the latest").click()
+    expect(page.get_by_label("Capacity")).to_have_value("20")
+    expect(page.get_by_label("Description")).to_have_value("")
+    expect(alert).to_be_hidden()
+    page.get_by_role("button", name="Cancel").click()
+    assert watch.console_errors == [
+        "Failed to load resource: the server responded with a status of 409 (Conflict)"]
+    watch.console_errors.clear()
+
     # Delete asks first, inline (no browser dialog), with focus on the confirmation.
     page.get_by_role("button", name="Delete Night Owls").click()
     confirm = page.get_by_role("button", name="Delete Night Owls for good")
