@@ -188,4 +188,17 @@ def test_console_on_a_phone_creates_and_deletes_a_room(
     expect(page.get_by_role("status")).to_have_text("Night Owls was deleted.")
     expect(page.locator("#room-list li[data-room-id='night-owls']")).to_have_count(0)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    # A new format, copied from the built-in one, is then a room's choice.
+    page.get_by_role("button", name="New format").click()
+    expect(page.get_by_label("Format name")).to_be_focused()
+    page.get_by_label("Format name").fill("quiet-hour")
+    page.get_by_label("Minutes per share").fill("5")
+    page.get_by_role("button", name="Save format").click()
+    expect(page.get_by_role("status")).to_have_text("Format quiet-hour was saved.")
+    expect(page.locator("#format-list li[data-format='quiet-hour']")).to_contain_text(
+        "5 min shares")
+    page.get_by_role("button", name="New room").click()
+    expect(page.get_by_label("Format", exact=True).locator("option[value='quiet-hour']")
+           ).to_have_count(1)
     assert_clean(page, watch)

@@ -13,6 +13,7 @@ export function createFormats(ctx) {
   const form = $("format-form");
   let editing = null;
   let opener = null;
+  let known = [];
 
   function describe(fmt) {
     const phases = fmt.phases.map((p) => `${p.name}${p.chat ? "" : " (no chat)"}`).join(" → ");
@@ -36,6 +37,7 @@ export function createFormats(ctx) {
     const answer = await api("GET", "/api/admin/formats");
     list.removeAttribute("aria-busy");
     if (!answer.ok) { showProblem(answer.error); return; }
+    known = answer.data;
     list.replaceChildren(...answer.data.map(item));
   }
 
@@ -54,19 +56,22 @@ export function createFormats(ctx) {
     return name.input;
   }
 
-  function open(fmt, button) {
+  // A new format starts as a copy of the built-in one; `fresh` marks it unsaved.
+  function open(fmt, button, fresh = false) {
     clearProblem();
     clearFieldErrors(form);
-    editing = fmt;
+    editing = { ...fmt, fresh };
     opener = button;
-    $("format-form-heading").textContent = `Edit format ${fmt.name}`;
+    $("format-form-heading").textContent = fresh ? "New format" : `Edit format ${fmt.name}`;
+    $("format-name-field").hidden = !fresh;
+    $("format-name").value = fresh ? "" : fmt.name;
     $("format-share").value = fmt.share_minutes;
     $("format-hold").checked = fmt.hold_chat_during_share;
     $("format-first").checked = fmt.first_time_first;
     $("format-phases").replaceChildren();
     for (const phase of fmt.phases) addPhase(phase);
     form.hidden = false;
-    $("format-share").focus();
+    (fresh ? $("format-name") : $("format-share")).focus();
   }
 
   function close() {
@@ -87,13 +92,23 @@ export function createFormats(ctx) {
     const body = { share_minutes: Number($("format-share").value), phases,
       hold_chat_during_share: $("format-hold").checked, first_time_first: $("format-first").checked,
       updated_at: editing.updated_at };
-    const answer = await api("PUT", `/api/admin/formats/${encodeURIComponent(editing.name)}`, body);
+    const name = editing.fresh ? $("format-name").value.trim() : editing.name;
+    if (editing.fresh && !name) {
+      showFormError(form, { field: "name", message: "Give the format a name." });
+      return;
+    }
+    if (editing.fresh && known.some((f) => f.name === name)) {
+      showFormError(form, { field: "name", message: "A format by this name already exists." });
+      return;
+    }
+    if (editing.fresh) body.updated_at = null;
+    const answer = await api("PUT", `/api/admin/formats/${encodeURIComponent(name)}`, body);
     if (!answer.ok) {
       if (answer.error.code === "invalid") showFormError(form, answer.error);
       else showProblem(answer.error, answer.error.code === "stale" ? load : null);
       return;
     }
-    announce(`Format ${editing.name} was saved.`);
+    announce(`Format ${name} was saved.`);
     form.hidden = true;
     editing = null;
     await load();
@@ -102,6 +117,10 @@ export function createFormats(ctx) {
   });
 
   $("format-phase-add").addEventListener("click", () => addPhase().focus());
+  $("format-new").addEventListener("click", (e) => {
+    const base = known.find((f) => f.name === "default") || known[0];
+    if (base) open(base, e.currentTarget, true);
+  });
   $("format-cancel").addEventListener("click", close);
   form.addEventListener("keydown", (e) => { if (e.key === "Escape") close(); });
   return { load };

@@ -75,10 +75,9 @@ export function showFormError(form, error) {
   }
   const id = `field-error-${++errorIds}`;
   const message = el("p", { className: "field-error", id, text: readable(error) });
-  const target = node.matches("fieldset") ? node : node;
   if (node.matches("fieldset")) node.querySelector("legend").after(message);
   else node.after(message);
-  const control = focusable(target) || target;
+  const control = focusable(node) || node;
   control.setAttribute("aria-invalid", "true");
   const described = control.getAttribute("aria-describedby");
   control.setAttribute("aria-describedby", described ? `${id} ${described}` : id);
@@ -95,11 +94,15 @@ function readable(error) {
 /** Replace `actions` (a container) by "text [confirm] [keep]" until one is chosen. */
 export function confirmInline(actions, text, confirmLabel, onConfirm) {
   const saved = [...actions.childNodes];
-  const restore = () => { actions.replaceChildren(...saved); saved[saved.length - 1]?.focus?.(); };
+  const restore = (focus) => {
+    actions.replaceChildren(...saved);
+    if (focus) saved[saved.length - 1]?.focus?.();
+  };
+  // On a refusal focus stays on the alert that says why.
   const yes = el("button", { type: "button", className: "button-danger", text: confirmLabel,
-    on: { click: async () => { yes.disabled = true; if (!(await onConfirm())) restore(); } } });
+    on: { click: async () => { yes.disabled = true; if (!(await onConfirm())) restore(false); } } });
   const no = el("button", { type: "button", className: "button-quiet", text: "Keep it",
-    on: { click: restore } });
+    on: { click: () => restore(true) } });
   actions.replaceChildren(el("span", { className: "confirm-text", text }), yes, no);
   yes.focus();
 }
