@@ -201,4 +201,13 @@ def test_console_on_a_phone_creates_and_deletes_a_room(
     page.get_by_role("button", name="New room").click()
     expect(page.get_by_label("Format", exact=True).locator("option[value='quiet-hour']")
            ).to_have_count(1)
+
+    # Resources: a row removed, the rest renumbered, the list saved whole.
+    page.get_by_role("button", name="Remove resource 2").click()
+    expect(page.get_by_label("Resource 2 name")).to_be_focused()
+    expect(page.get_by_label("Resource 2 name")).to_have_value("Crisis Text Line")
+    expect(page.get_by_label("Resource 3 name")).to_have_count(0)
+    page.get_by_role("button", name="Save resources").click()
+    expect(page.get_by_role("status")).to_have_text("The resources were saved.")
+    assert len(page.request.get(f"{admin_server.url}/api/admin/resources").json()["resources"]) == 2
     assert_clean(page, watch)

@@ -51,12 +51,27 @@ export function createFormats(ctx) {
     name.input.classList.add("phase-name");
     chat.input.classList.add("phase-chat");
     pin.input.classList.add("phase-pin");
-    row.append(name.wrap, chat.wrap, pin.wrap, removeButton(row, `Remove phase ${i + 1}`));
+    row.append(name.wrap, chat.wrap, pin.wrap, removeButton(row, `Remove phase ${i + 1}`, renumber));
     list.append(row);
     return name.input;
   }
 
   // A new format starts as a copy of the built-in one; `fresh` marks it unsaved.
+  function currentPhases() {
+    return [...$("format-phases").children].map((row) => {
+      const pin = row.querySelector(".phase-pin").value.trim();
+      return { name: row.querySelector(".phase-name").value.trim(),
+        chat: row.querySelector(".phase-chat").checked, ...(pin ? { pin } : {}) };
+    });
+  }
+
+  // Labels and field names follow the rows' order, so "phases[1]" is row 2.
+  function renumber() {
+    const phases = currentPhases();
+    $("format-phases").replaceChildren();
+    for (const phase of phases) addPhase(phase);
+  }
+
   function open(fmt, button, fresh = false) {
     clearProblem();
     clearFieldErrors(form);
@@ -84,11 +99,7 @@ export function createFormats(ctx) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearProblem();
-    const phases = [...$("format-phases").children].map((row) => {
-      const pin = row.querySelector(".phase-pin").value.trim();
-      return { name: row.querySelector(".phase-name").value.trim(),
-        chat: row.querySelector(".phase-chat").checked, ...(pin ? { pin } : {}) };
-    });
+    const phases = currentPhases();
     const body = { share_minutes: Number($("format-share").value), phases,
       hold_chat_during_share: $("format-hold").checked, first_time_first: $("format-first").checked,
       updated_at: editing.updated_at };

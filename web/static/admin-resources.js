@@ -29,9 +29,28 @@ export function createResources(ctx) {
     crisis.input.dataset.key = "crisis";
     crisis.input.disabled = readOnly;
     row.append(crisis.wrap);
-    if (!readOnly) row.append(removeButton(row, `Remove resource ${i + 1}`));
+    if (!readOnly) row.append(removeButton(row, `Remove resource ${i + 1}`, renumber));
     list.append(row);
     return row.querySelector("input");
+  }
+
+  function currentRows() {
+    return [...$("resource-rows").children].map((row) => {
+      const item = {};
+      for (const input of row.querySelectorAll("input")) {
+        const key = input.dataset.key;
+        if (key === "crisis") item.crisis = input.checked;
+        else item[key] = input.value.trim() || null;
+      }
+      return item;
+    });
+  }
+
+  // Labels and field names follow the rows' order, so "resources[1].url" is row 2.
+  function renumber() {
+    const items = currentRows();
+    $("resource-rows").replaceChildren();
+    for (const item of items) addRow(item);
   }
 
   async function load() {
@@ -51,15 +70,7 @@ export function createResources(ctx) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearProblem();
-    const resources = [...$("resource-rows").children].map((row) => {
-      const item = {};
-      for (const input of row.querySelectorAll("input")) {
-        const key = input.dataset.key;
-        if (key === "crisis") item.crisis = input.checked;
-        else item[key] = input.value.trim() || null;
-      }
-      return item;
-    });
+    const resources = currentRows();
     const answer = await api("PUT", "/api/admin/resources",
       { resources, updated_at: current ? current.updated_at : null });
     if (!answer.ok) {

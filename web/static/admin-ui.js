@@ -125,15 +125,17 @@ export function rowInput(label, props = {}) {
   return { wrap, input };
 }
 
-/** A "Remove" button for a row, keeping focus in the list after it goes. */
+/** A "Remove" button for a row; focus goes to the row now in its place (or the
+ *  section's first button when none is left). `after(list)` may rebuild the rows. */
 export function removeButton(row, label, after) {
   return el("button", { type: "button", className: "button-quiet", text: "Remove",
     "aria-label": label, on: { click: () => {
       const list = row.parentElement;
-      const next = row.nextElementSibling || row.previousElementSibling;
+      const index = [...list.children].indexOf(row);
       row.remove();
       if (after) after(list);
-      (next?.querySelector("input") || list?.parentElement?.querySelector("button"))?.focus();
+      const next = list.children[Math.min(index, list.children.length - 1)];
+      (next?.querySelector("input") || list.parentElement?.querySelector("button"))?.focus();
     } } });
 }
 
