@@ -232,10 +232,10 @@ class Admin:
     async def remove_facilitator(self, actor: str, name: str) -> None:
         await self.core.records.delete_facilitator(
             name, self._entry(actor, "facilitator.delete", name))
+        await self._applied()
         # Their sessions end on every process as the catalog reloads; the shared
         # store's revocation covers the moment between.
         await self.core.revoke_facilitator(name)
-        await self._applied()
 
     async def invited(self, token: str) -> str | None:
         """The name an unused, unexpired invite is for."""

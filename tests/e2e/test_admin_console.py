@@ -130,6 +130,17 @@ def test_invite_a_facilitator_and_create_a_meeting(
     assert [(m["day"], m["time"], m["timezone"], m["types"]) for m in ours] == [
         (5, "19:00", "America/Chicago", ["O", "D"])]
 
+    # Revoked: their session ends at once.
+    admin.goto(f"{server.url}/admin")
+    expect(admin.locator(f"#facilitator-list li[data-name='{INVITED}']")).to_contain_text(
+        "Facilitator")
+    admin.get_by_role("button", name=f"Revoke for {INVITED}").click()
+    admin.get_by_role("button", name=f"Revoke for {INVITED} now").click()
+    expect(admin.get_by_role("status")).to_have_text(f"{INVITED} can no longer sign in.")
+    expect(admin.locator(f"#facilitator-list li[data-name='{INVITED}']")).to_have_count(0)
+    guest.goto(f"{server.url}/")
+    expect(guest.get_by_role("link", name="Facilitator sign in")).to_be_visible()
+
     assert_clean(admin, admin_watch)
     # The used link's 410 and the non-admin's 403, as Chromium logs a page's status.
     assert guest_watch.console_errors == [
