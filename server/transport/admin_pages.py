@@ -17,6 +17,9 @@ from server.rooms.admin import MIN_PASSPHRASE, Invalid
 from server.transport.security import same_origin
 from server.transport.views import _facilitator, _page
 
+# The invite link is a secret, and the console is one person's: neither is kept.
+NO_STORE = {"Cache-Control": "no-store"}
+
 
 async def admin_console(request: web.Request) -> web.Response:
     name = await _facilitator(request)
@@ -24,7 +27,7 @@ async def admin_console(request: web.Request) -> web.Response:
         raise web.HTTPSeeOther(f"/login?next={quote(request.path, safe='/')}")
     if not request.app[ROOMS].admin.is_admin(name):
         return await _page(request, "admin_forbidden.html", status=403)
-    return await _page(request, "admin.html")
+    return await _page(request, "admin.html", headers=NO_STORE)
 
 
 async def invite_form(request: web.Request) -> web.Response:
@@ -36,8 +39,8 @@ async def invite_form(request: web.Request) -> web.Response:
 
 async def _invite_page(request: web.Request, name: str, status: int = 200,
                        error: str | None = None) -> web.Response:
-    return await _page(request, "invite.html", status=status, invited=name, error=error,
-                       min_length=MIN_PASSPHRASE)
+    return await _page(request, "invite.html", status=status, headers=NO_STORE, invited=name,
+                       error=error, min_length=MIN_PASSPHRASE)
 
 
 async def _gone(request: web.Request) -> web.Response:

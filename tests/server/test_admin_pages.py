@@ -71,6 +71,7 @@ async def test_invite_link_sets_a_passphrase_once(serve: ServeFn) -> None:
         async with http.get(served.url + path) as response:
             assert response.status == 200
             assert "Welcome, Jo" in await response.text()
+            assert response.headers["Cache-Control"] == "no-store"
         form = {"passphrase": NEW_PASSPHRASE, "passphrase_again": NEW_PASSPHRASE}
         async with http.post(served.url + path, data=form,
                              headers={"Origin": "https://evil.example"}) as response:
