@@ -63,8 +63,13 @@ async def room_page(request: web.Request) -> web.Response:
 
 
 async def login_form(request: web.Request) -> web.Response:
+    # After an invite link: the passphrase is set, the name is filled in.
+    invited = request.query.get("invited") == "1"
     return await _page(request, "login.html", error=None,
-                       next=_safe_next(request.query.get("next")))
+                       next=_safe_next(request.query.get("next")),
+                       name=request.query.get("name", "") if invited else "",
+                       notice="Your passphrase is set. Sign in with it now." if invited
+                       else None)
 
 
 def _safe_next(target: object) -> str:
@@ -221,3 +226,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     add_admin_routes(app)
+    # Imported here: the admin pages render through this module's `_page`.
+    from server.transport.admin_pages import add_admin_pages
+
+    add_admin_pages(app)
