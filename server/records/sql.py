@@ -35,6 +35,9 @@ from server.records.base import (
 from server.records.database import WRITE_OPTION, migrate
 
 
+CLOCK_MARGIN_S = 120.0  # how far behind another process's clock may run
+
+
 def stamp(now: float, previous: float | None = None) -> float:
     """`now` in whole milliseconds (what the wire shows), after `previous`, so an
     edit time read back from the API always names exactly one version."""
@@ -189,12 +192,15 @@ class SqlRecords:
                 await conn.execute(insert(t.facilitators).values(
                     name=name, admin=admin, source="console", passphrase_hash=None,
                     invite_hash=invite_hash, invite_expires_at=expires_at,
-                    # A name used before gets none of its old sessions back.
-                    not_before=at, created_at=at, updated_at=at))
+                    # A name used before gets none of its old sessions back (the shared
+                    # store's revocation covers them too); the margin lets a process
+                    # whose clock runs a little behind accept the new person's login.
+                    not_before=at - CLOCK_MARGIN_S, created_at=at, updated_at=at))
                 await _audit(conn, None, entry)
         except IntegrityError:
             raise RecordConflict("exists") from None
-        return FacilitatorRecord(name, admin, "console", None, at, at, expires_at)
+        return FacilitatorRecord(name, admin, "console", None, at - CLOCK_MARGIN_S, at,
+                                 expires_at)
 
     async def invite_of(self, invite_hash: str, now: float) -> FacilitatorRecord | None:
         async with self._read() as conn:

@@ -133,7 +133,14 @@ async def test_two_processes_on_redis_and_postgresql_share_records(
         async with http.post(link, data={"passphrase": passphrase, "passphrase_again": passphrase},
                              headers={"Origin": b.url}, allow_redirects=False) as done:
             assert done.status in (302, 303), await done.text()
-    robin = await login(a.url, "Robin", passphrase)
+    robin = await login(b.url, "Robin", passphrase)  # where the page sends them
+
+    async def known_on_a() -> None:
+        # A learns of the passphrase from the records within its next poll.
+        while await refusal(a.url, {"token": robin}) is not None:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(known_on_a(), WAIT_S)
     sockets = [await clients(s.url, token=robin) for s in (a, b)]
     for socket in sockets:
         await socket.ok("join", {"room": "open-circle"})
