@@ -34,7 +34,6 @@ from server.records.base import (
 )
 from server.records.database import WRITE_OPTION, migrate
 
-
 CLOCK_MARGIN_S = 120.0  # how far behind another process's clock may run
 
 
