@@ -324,7 +324,7 @@ class RedisStore:
         envelope = self.envelope_for(message)
         keys = [names.room_key(room_id, p)
                 for p in ("seq", "buffer", "messages", "ages", "posted", "posted_at")]
-        args: list[str | int | float] = [
+        args: list[str | bytes | int | float] = [
             stored, envelope, names.room_channel(room_id), message.id, now,
             self._buffer_messages, self._buffer_seconds, _IDEMPOTENCY_TTL_S,
             self.highest_seq.get(room_id, 0), idempotency_key, self._idempotency_keys]
@@ -334,7 +334,7 @@ class RedisStore:
         self.saw_seq(room_id, int(seq))
         return Posted(message_id, int(seq), bool(created))
 
-    def envelope_for(self, message: Message) -> str:
+    def envelope_for(self, message: Message) -> bytes:
         """The bus envelope for a message, with the seq left for the script to fill."""
         return encode_message_envelope(message, self.process_id)
 

@@ -22,7 +22,8 @@ if seq <= floor then
 end
 local s = tostring(seq)
 local stored = (string.gsub(ARGV[1], '"__SEQ__"', s, 1))
-local envelope = (string.gsub(ARGV[2], '"__SEQ__"', s, 1))
+-- The envelope holds the seq twice (its header, then the packet sockets get).
+local envelope = (string.gsub(ARGV[2], '"__SEQ__"', s, 2))
 redis.call('HSET', KEYS[3], ARGV[4], stored)
 redis.call('ZADD', KEYS[2], seq, ARGV[4])
 redis.call('ZADD', KEYS[4], now, ARGV[4])
