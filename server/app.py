@@ -81,7 +81,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     store: Store
     bus: Bus
     if settings.redis_url:
-        redis_store = RedisStore(redis_client(settings.redis_url), process_id=process_id,
+        redis_store = RedisStore(redis_client(settings.redis_url,
+                                              on_round_trip=metrics.redis_round_trips.inc),
+                                 process_id=process_id,
                                  buffer_messages=settings.limits.buffer_messages,
                                  buffer_seconds=settings.limits.buffer_seconds,
                                  on_lock_overrun=metrics.lock_overruns.inc,

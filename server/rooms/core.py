@@ -104,7 +104,10 @@ class RoomCore:
         return RoomRuntime(status="closed")
 
     async def runtime(self, room: RoomConfig) -> RoomRuntime:
-        runtime = await self.store.get_runtime(room.id)
+        return self.runtime_from(room, await self.store.get_runtime(room.id))
+
+    def runtime_from(self, room: RoomConfig, runtime: RoomRuntime | None) -> RoomRuntime:
+        """The runtime as read from the store (None: lost or never written)."""
         if runtime is None:
             return self.known_runtime.get(room.id) or self.initial_runtime(room)
         self.known_runtime[room.id] = runtime
@@ -259,7 +262,11 @@ class RoomCore:
         has put its members back that is `StoreUnavailable` (the client retries),
         never "not a member".
         """
-        member = await self.store.get_member(room_id, member_id)
+        return await self.stored_or_lost(member_id,
+                                         await self.store.get_member(room_id, member_id))
+
+    async def stored_or_lost(self, member_id: str, member: Member | None) -> Member | None:
+        """`lookup`'s rule for a membership already read from the store."""
         if member is None and member_id in self.local_members and (
                 self.repairing or not await self.store.intact()):
             raise StoreUnavailable("membership not re-registered yet")
