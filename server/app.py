@@ -141,6 +141,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         await asyncio.wait_for(app[SIO].shutdown(), 5.0)
     except TimeoutError:
         log.warning("engine.io did not stop in time; stopping anyway")
+    await rooms.core.presence.close()
     await bus.close()
     await rooms.core.store.close()
 

@@ -18,6 +18,7 @@ from server.config.settings import Format, Phase, RoomConfig, Settings
 from server.models.envelope import DETACH, Envelope
 from server.models.errors import StoreUnavailable
 from server.models.live import Member, RoomRuntime
+from server.rooms.presence import PresenceBatcher
 from server.rooms.tokens import Tokens
 from server.store.base import Store
 
@@ -68,6 +69,7 @@ class RoomCore:
         # Leaves that failed because the store was down, retried by the liveness beat.
         self.pending_leaves: set[tuple[str, str]] = set()        # (room, member id)
         self.pending_lobby_leaves: set[tuple[str, str]] = set()  # (room, waiting id)
+        self.presence = PresenceBatcher(bus.publish, store.member_count)
         # True from the moment the store is found to have lost its state until this
         # process has put its members back (set by `Liveness`).
         self.repairing = False
@@ -161,10 +163,10 @@ class RoomCore:
             # People waiting in the lobby see the room open (and the pinned welcome).
             await self.bus.publish(Envelope(room.id, "room_state", state, to="lobby"))
 
-    async def publish_presence(self, room_id: str, **change: Any) -> None:
-        count = await self.store.member_count(room_id)
-        await self.bus.publish(Envelope(room_id, "presence", {"room": room_id, **change,
-                                                              "count": count}))
+    async def publish_presence(self, room_id: str, *, joined: dict[str, Any] | None = None,
+                               left: str | None = None) -> None:
+        """Tell the room a member joined (or changed) or left; a storm is coalesced."""
+        await self.presence.change(room_id, joined=joined, left=left)
 
     async def tell_member(self, member: Member, event: str, data: dict[str, Any]) -> None:
         await self.bus.publish(Envelope(member.room, event, {"room": member.room, **data},
