@@ -20,7 +20,8 @@ from typing import IO, Literal
 
 import aiohttp
 
-Kind = Literal["peer-rooms", "baseline"]
+Kind = Literal["peer-rooms", "baseline", "node"]
+NODE_DIR = Path(__file__).resolve().parent / "node"
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
@@ -161,11 +162,16 @@ class ProcessGroup:
             args = ["-m", "server", "serve", "--config", str(config), "--port", str(port)]
             if redis_url:
                 env["REDIS_URL"] = redis_url
+        elif kind == "node":
+            args = [str(NODE_DIR / "server.js"), "--port", str(port)]
+            if redis_url:
+                args += ["--redis", redis_url]
         else:
             args = ["-m", "bench.baseline", "--port", str(port)]
             if redis_url:
                 args += ["--redis", redis_url]
-        started = await self._start(name, [sys.executable, *args], ready=b"Running on", env=env)
+        program = (shutil.which("node") or "node") if kind == "node" else sys.executable
+        started = await self._start(name, [program, *args], ready=b"Running on", env=env)
         return Server(kind, f"http://127.0.0.1:{port}", started)
 
     async def _start(self, name: str, argv: list[str], *, ready: bytes,
