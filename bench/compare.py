@@ -37,6 +37,7 @@ from bench.processes import NODE_DIR, ROOT, Kind, ProcessGroup, cpu_seconds, rss
 from bench.stats import caption, table
 
 KINDS: tuple[Kind, ...] = ("peer-rooms", "baseline", "node")
+CHOICES: tuple[Kind, ...] = (*KINDS, "peer-rooms-uvloop")
 TEXT_LENGTH = 120
 
 
@@ -117,7 +118,8 @@ async def redis_costs(kind: Kind, workdir: Path) -> dict[str, Any]:
         finally:
             await client.aclose()
     acked = result["acked"]
-    return {"round_trips": trips / acked if kind == "peer-rooms" and acked else None,
+    ours = kind.startswith("peer-rooms")
+    return {"round_trips": trips / acked if ours and acked else None,
             "commands": calls / acked if acked else float("nan")}
 
 
@@ -199,7 +201,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each load")
-    parser.add_argument("--only", nargs="+", choices=KINDS, help="some implementations")
+    parser.add_argument("--only", nargs="+", choices=CHOICES,
+                        help="some implementations (peer-rooms-uvloop: on uvloop)")
     raise SystemExit(asyncio.run(_main(parser.parse_args())))
 
 

@@ -20,7 +20,7 @@ from typing import IO, Literal
 
 import aiohttp
 
-Kind = Literal["peer-rooms", "baseline", "node"]
+Kind = Literal["peer-rooms", "baseline", "node", "peer-rooms-uvloop"]
 NODE_DIR = Path(__file__).resolve().parent / "node"
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 20.0
@@ -158,8 +158,9 @@ class ProcessGroup:
         port = free_port()
         # Our choices of port, host and Redis, whatever the calling shell has set.
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "PORT", "HOST")}
-        if kind == "peer-rooms":
-            args = ["-m", "server", "serve", "--config", str(config), "--port", str(port)]
+        if kind in ("peer-rooms", "peer-rooms-uvloop"):
+            module = "server" if kind == "peer-rooms" else "bench.uvloop_server"
+            args = ["-m", module, "serve", "--config", str(config), "--port", str(port)]
             if redis_url:
                 env["REDIS_URL"] = redis_url
         elif kind == "node":
