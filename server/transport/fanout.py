@@ -101,18 +101,28 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
             return
         sent = Broadcast(payload)
         queued: list[str] = []
-        for _sid, eio_sid in self.get_participants(namespace, room):
-            fast = self.websockets.get(eio_sid)
+        fast_sockets = self.websockets.by_sid
+        limit = self.send_buffer_bytes - len(payload)
+        # The per-recipient work: a lookup, the idle test, one write of shared bytes.
+        for eio_sid in self._recipients(namespace, room):
+            fast = fast_sockets.get(eio_sid)
             if fast is not None and fast.idle():
-                if fast.buffered() + len(payload) > self.send_buffer_bytes:
+                if fast.transport.get_write_buffer_size() > limit:
                     self._too_slow(fast, eio_sid)
                 else:
-                    fast.write(sent.frame)
+                    fast.transport.write(sent.frame)
                     self.direct += 1
             else:
                 queued.append(eio_sid)
         for eio_sid in queued:
             await self._queue(eio_sid, sent)
+
+    def _recipients(self, namespace: str, room: Any) -> list[str]:
+        if room is None or isinstance(room, str):
+            # One room (a sid is a room too): its sid → eio sid map, copied.
+            members = self.rooms[namespace].get(room)
+            return list(members.values()) if members is not None else []
+        return [eio_sid for _, eio_sid in self.get_participants(namespace, room)]
 
     async def _queue(self, eio_sid: str, sent: Broadcast) -> None:
         socket = self.server.eio.sockets.get(eio_sid)

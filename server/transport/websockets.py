@@ -31,7 +31,9 @@ class FastSocket:
                 or self.response.closed or self.transport.is_closing():
             return False
         queue = socket.queue
-        return queue.empty() and any(not getter.done() for getter in queue._getters)
+        # A getter leaves the list when woken or cancelled: one there is still waiting.
+        getters = queue._getters
+        return not queue._queue and len(getters) == 1 and not getters[0].done()
 
     def buffered(self) -> int:
         return self.transport.get_write_buffer_size()
@@ -58,6 +60,11 @@ class WebSockets:
 
     def get(self, eio_sid: str) -> FastSocket | None:
         return self._by_sid.get(eio_sid)
+
+    @property
+    def by_sid(self) -> dict[str, FastSocket]:
+        """The live mapping, for the fan-out's per-recipient loop (read only)."""
+        return self._by_sid
 
     def add(self, eio_sid: str, fast: FastSocket) -> None:
         self._by_sid[eio_sid] = fast
