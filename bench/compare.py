@@ -12,7 +12,10 @@ Columns (each implementation starts fresh processes for each part):
   Redis round trips per accepted send (peer-rooms counts its own, /metrics; its
   liveness beat adds ~0.01) and, from INFO commandstats, the EVALSHA + PUBLISH calls
   per send (the post script for peer-rooms; the others publish once per emit and send
-  nothing else, so that is also their round trips).
+  nothing else, so that is also their round trips);
+- 3 processes on one Redis (peer-rooms' per-room channels, AsyncRedisManager,
+  @socket.io/redis-adapter), members of each room spread over the three, 10k
+  deliveries/s offered: the three servers' CPU us per delivery, loss, p99.
 The load client is bench/node/load.js (socket.io-client), needing `node` and
 `npm ci --prefix bench/node`; without node the Python swarm is not a substitute (it
 saturates before the servers do), so the command stops and says so.
@@ -81,6 +84,26 @@ async def fanout(kind: Kind, workdir: Path, seconds: float) -> dict[str, Any]:
     return out
 
 
+async def cluster(kind: Kind, workdir: Path, seconds: float) -> dict[str, Any]:
+    """Three processes on one Redis, every room's members spread over all three."""
+    rooms = [f"c{i:02d}" for i in range(50)]
+    async with ProcessGroup(workdir) as group:
+        url = await group.redis()
+        servers = await group.servers(kind, 3, config=write_config(workdir, rooms),
+                                      redis_url=url)
+        spec = {"rooms": [{"room": r, "urls": [s.url for s in servers], "members": 10,
+                           "senders": 1} for r in rooms], "text_length": TEXT_LENGTH}
+        async with NodeSwarm(spec, workdir) as swarm:
+            await swarm.step("join", timeout_s=120)
+            cpu = sum(cpu_seconds(s.pid) for s in servers)
+            result = await swarm.step(f"soak {seconds} 20", timeout_s=seconds + 60)
+            cpu = sum(cpu_seconds(s.pid) for s in servers) - cpu
+    delivered, expected = result["deliveries"], result["sent"] * 10
+    return {"cpu_us": cpu / delivered * 1e6 if delivered else float("nan"),
+            "loss": 1 - delivered / expected if expected else float("nan"),
+            "p99": result["latency_ms"]["p99"]}
+
+
 async def joins(kind: Kind, workdir: Path) -> dict[str, Any]:
     rooms = [f"j{i:03d}" for i in range(100)]
     async with ProcessGroup(workdir) as group:
@@ -145,18 +168,20 @@ async def _round_trips(url: str) -> float:
 HEADERS = ["implementation", "cpu us/delivery 10k", "cpu us/delivery 30k",
            "delivered/s 10k", "delivered/s 30k", "loss 30k", "p50 / p99 ms 10k",
            "p50 / p99 ms 30k", "KB/member (2,000)", "2,000 joins s", "500 joins s",
-           "redis round trips / scripts+publishes per send"]
+           "redis round trips / scripts+publishes per send",
+           "3 processes: cpu us/delivery, loss, p99 ms (10k)"]
 
 
 def _row(kind: Kind, fan: dict[Any, Any], join: dict[str, Any],
-         costs: dict[str, Any]) -> list[object]:
+         costs: dict[str, Any], three: dict[str, Any]) -> list[object]:
     trips = costs["round_trips"]
     return [kind, fan[10_000]["cpu_us"], fan[30_000]["cpu_us"], fan[10_000]["per_s"],
             fan[30_000]["per_s"], f"{fan[30_000]['loss'] * 100:.1f} %",
             f"{fan[10_000]['p50']:.1f} / {fan[10_000]['p99']:.1f}",
             f"{fan[30_000]['p50']:.1f} / {fan[30_000]['p99']:.1f}",
             join["kb_per_member"], join["join_2000_s"], join["join_500_s"],
-            f"{'-' if trips is None else f'{trips:.2f}'} / {costs['commands']:.2f}"]
+            f"{'-' if trips is None else f'{trips:.2f}'} / {costs['commands']:.2f}",
+            f"{three['cpu_us']:.1f}, {three['loss'] * 100:.1f} %, {three['p99']:.1f}"]
 
 
 async def run(workdir: Path, seconds: float, kinds: tuple[Kind, ...]) -> str:
@@ -168,7 +193,8 @@ async def run(workdir: Path, seconds: float, kinds: tuple[Kind, ...]) -> str:
         fan = await fanout(kind, _dir(part, "fanout"), seconds)
         join = await joins(kind, _dir(part, "joins"))
         costs = await redis_costs(kind, _dir(part, "redis"))
-        rows.append(_row(kind, fan, join, costs))
+        three = await cluster(kind, _dir(part, "cluster"), seconds)
+        rows.append(_row(kind, fan, join, costs, three))
         for offered in (10_000, 30_000):
             if fan[offered]["errors"]:
                 notes.append(f"  ! {kind} at {offered:,}/s: errors {fan[offered]['errors']}")
@@ -176,7 +202,9 @@ async def run(workdir: Path, seconds: float, kinds: tuple[Kind, ...]) -> str:
              f"{TEXT_LENGTH}-character texts, websocket, open loop for {seconds:.0f} s at 10k "
              "and 30k deliveries/s offered, the same Node socket.io-client load for all; "
              "joins and KB/member: 2,000 members in rooms of 20, 500 in one room; redis: one "
-             "process on Redis, per acknowledged send")
+             "process on Redis, per acknowledged send; 3 processes: one Redis, the same 50 "
+             "rooms with members spread over all three, 10k deliveries/s offered, CPU of "
+             "the three servers")
     return "\n".join([caption(title), "", table(HEADERS, rows), *notes])
 
 
