@@ -137,12 +137,14 @@ async def redis_costs(kind: Kind, workdir: Path) -> dict[str, Any]:
                 calls, trips = await _commands(client), await _round_trips(server.url)
                 result = await swarm.step("soak 5 10", timeout_s=60)
                 calls = await _commands(client) - calls
-                trips = await _round_trips(server.url) - trips
+                after = await _round_trips(server.url)
         finally:
             await client.aclose()
     acked = result["acked"]
-    ours = kind.startswith("peer-rooms")
-    return {"round_trips": trips / acked if ours and acked else None,
+    per_send = None
+    if trips is not None and after is not None and acked:
+        per_send = (after - trips) / acked
+    return {"round_trips": per_send,
             "commands": calls / acked if acked else float("nan")}
 
 
@@ -155,14 +157,15 @@ async def _commands(client: aioredis.Redis) -> int:
                          "cmdstat_spublish"))
 
 
-async def _round_trips(url: str) -> float:
+async def _round_trips(url: str) -> float | None:
+    """peer-rooms' own count (None for a server that does not keep one)."""
     async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as response:
         if response.status != 200:
-            return 0.0
+            return None
         for line in (await response.text()).splitlines():
             if line.startswith("peer_rooms_redis_round_trips_total "):
                 return float(line.split()[1])
-    return 0.0
+    return None
 
 
 HEADERS = ["implementation", "cpu us/delivery 10k", "cpu us/delivery 30k",
