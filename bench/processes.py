@@ -20,7 +20,8 @@ from typing import IO, Literal
 
 import aiohttp
 
-Kind = Literal["peer-rooms", "baseline"]
+Kind = Literal["peer-rooms", "baseline", "node", "peer-rooms-uvloop"]
+NODE_DIR = Path(__file__).resolve().parent / "node"
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
@@ -157,15 +158,21 @@ class ProcessGroup:
         port = free_port()
         # Our choices of port, host and Redis, whatever the calling shell has set.
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "PORT", "HOST")}
-        if kind == "peer-rooms":
-            args = ["-m", "server", "serve", "--config", str(config), "--port", str(port)]
+        if kind in ("peer-rooms", "peer-rooms-uvloop"):
+            module = "server" if kind == "peer-rooms" else "bench.uvloop_server"
+            args = ["-m", module, "serve", "--config", str(config), "--port", str(port)]
             if redis_url:
                 env["REDIS_URL"] = redis_url
+        elif kind == "node":
+            args = [str(NODE_DIR / "server.js"), "--port", str(port)]
+            if redis_url:
+                args += ["--redis", redis_url]
         else:
             args = ["-m", "bench.baseline", "--port", str(port)]
             if redis_url:
                 args += ["--redis", redis_url]
-        started = await self._start(name, [sys.executable, *args], ready=b"Running on", env=env)
+        program = (shutil.which("node") or "node") if kind == "node" else sys.executable
+        started = await self._start(name, [program, *args], ready=b"Running on", env=env)
         return Server(kind, f"http://127.0.0.1:{port}", started)
 
     async def _start(self, name: str, argv: list[str], *, ready: bytes,

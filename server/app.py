@@ -88,7 +88,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     store: Store
     bus: Bus
     if settings.redis_url:
-        redis_store = RedisStore(redis_client(settings.redis_url), process_id=process_id,
+        redis_store = RedisStore(redis_client(settings.redis_url,
+                                              on_round_trip=metrics.redis_round_trips.inc),
+                                 process_id=process_id,
                                  buffer_messages=settings.limits.buffer_messages,
                                  buffer_seconds=settings.limits.buffer_seconds,
                                  on_lock_overrun=metrics.lock_overruns.inc,
@@ -167,6 +169,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         await asyncio.wait_for(app[SIO].shutdown(), 5.0)
     except TimeoutError:
         log.warning("engine.io did not stop in time; stopping anyway")
+    await rooms.core.presence.close()
     await bus.close()
     await rooms.core.store.close()
     await records.close()

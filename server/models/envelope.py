@@ -22,6 +22,9 @@ class Envelope:
     to: Audience = "room"
     member_id: str | None = None
     process: str | None = None  # the process holding the member's sockets, when known
+    # The event already encoded as a Socket.IO packet (`wire.event_packet`), when it
+    # arrived that way from another process: sockets get these bytes as they are.
+    packet: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_control(self) -> bool:

@@ -20,6 +20,7 @@ from server.models.errors import StoreUnavailable
 from server.models.live import Member, RoomRuntime
 from server.records.base import Records
 from server.rooms.catalog import Catalog
+from server.rooms.presence import PresenceBatcher
 from server.rooms.tokens import Tokens
 from server.store.base import Store
 
@@ -73,6 +74,7 @@ class RoomCore:
         # Leaves that failed because the store was down, retried by the liveness beat.
         self.pending_leaves: set[tuple[str, str]] = set()        # (room, member id)
         self.pending_lobby_leaves: set[tuple[str, str]] = set()  # (room, waiting id)
+        self.presence = PresenceBatcher(bus.publish, store.member_count)
         # True from the moment the store is found to have lost its state until this
         # process has put its members back (set by `Liveness`).
         self.repairing = False
@@ -109,7 +111,10 @@ class RoomCore:
         return RoomRuntime(status="closed")
 
     async def runtime(self, room: RoomConfig) -> RoomRuntime:
-        runtime = await self.store.get_runtime(room.id)
+        return self.runtime_from(room, await self.store.get_runtime(room.id))
+
+    def runtime_from(self, room: RoomConfig, runtime: RoomRuntime | None) -> RoomRuntime:
+        """The runtime as read from the store (None: lost or never written)."""
         if runtime is None:
             return self.known_runtime.get(room.id) or self.initial_runtime(room)
         self.known_runtime[room.id] = runtime
@@ -163,10 +168,10 @@ class RoomCore:
             # People waiting in the lobby see the room open (and the pinned welcome).
             await self.bus.publish(Envelope(room.id, "room_state", state, to="lobby"))
 
-    async def publish_presence(self, room_id: str, **change: Any) -> None:
-        count = await self.store.member_count(room_id)
-        await self.bus.publish(Envelope(room_id, "presence", {"room": room_id, **change,
-                                                              "count": count}))
+    async def publish_presence(self, room_id: str, *, joined: dict[str, Any] | None = None,
+                               left: str | None = None) -> None:
+        """Tell the room a member joined (or changed) or left; a storm is coalesced."""
+        await self.presence.change(room_id, joined=joined, left=left)
 
     async def tell_member(self, member: Member, event: str, data: dict[str, Any]) -> None:
         await self.bus.publish(Envelope(member.room, event, {"room": member.room, **data},
@@ -276,7 +281,11 @@ class RoomCore:
         has put its members back that is `StoreUnavailable` (the client retries),
         never "not a member".
         """
-        member = await self.store.get_member(room_id, member_id)
+        return await self.stored_or_lost(member_id,
+                                         await self.store.get_member(room_id, member_id))
+
+    async def stored_or_lost(self, member_id: str, member: Member | None) -> Member | None:
+        """`lookup`'s rule for a membership already read from the store."""
         if member is None and member_id in self.local_members and (
                 self.repairing or not await self.store.intact()):
             raise StoreUnavailable("membership not re-registered yet")

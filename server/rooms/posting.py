@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from moderation.decisions import bad_request
 from moderation.filters import screen, validate_text
 from moderation.permissions import check_hand, check_post
-from moderation.ratelimit import BucketRule, rate_denial, slow_denial
+from moderation.ratelimit import BucketRule, consume, rate_denial, slow_denial
 from moderation.roles import is_staff
 from server.config.settings import RoomConfig
 from server.models.envelope import Envelope
+from server.models.errors import StoreUnavailable
 from server.models.live import HeldMessage, Member, Message, RoomRuntime
 from server.rooms.core import Refused, RoomCore, new_id, refuse
-from server.store.base import Posted
+from server.store.base import BucketMoved, BucketTake, Posted, SendSnapshot
 
 MAX_CLIENT_ID = 64
 MAX_REASON = 500
+_SNAPSHOT_TRIES = 3
 
 
 def _field(payload: object, name: str, kind: type, what: str) -> Any:
@@ -37,9 +40,39 @@ class Posting:
         self._post_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def send(self, payload: object, member_id: str | None) -> dict[str, Any]:
+        """Post a member's message: one snapshot read, pure rules, one atomic post."""
         core = self.core
         room = core.config(payload.get("room") if isinstance(payload, dict) else None)
-        member = await core.member(room, member_id)
+        for _ in range(_SNAPSHOT_TRIES):
+            now = core.clock()
+            member, snapshot = await self._snapshot(room, member_id, now)
+            try:
+                return await self._send(room, payload, member, snapshot, now)
+            except BucketMoved:
+                continue  # another send of this member took a token meanwhile
+        raise StoreUnavailable("rate bucket kept moving")
+
+    async def _snapshot(self, room: RoomConfig, member_id: str | None,
+                        now: float) -> tuple[Member, SendSnapshot]:
+        core = self.core
+        if not member_id:
+            raise refuse("not_member", "Please join the room first.")
+        # The socket's membership is held here, so its device is known before the read.
+        held = core.local_members.get(member_id)
+        mute_keys = [member_id, held.device_hash] if held else [member_id]
+        snapshot = await core.store.send_snapshot(
+            room.id, member_id, mute_keys, [f"msg:{member_id}", f"slow:{member_id}"], now)
+        member = await core.stored_or_lost(member_id, snapshot.member)
+        if member is None:
+            raise refuse("not_member", "Please join the room first.")
+        if held is None or held.device_hash != member.device_hash:
+            mute = await core.store.get_mute(room.id, [member.id, member.device_hash], now)
+            snapshot = replace(snapshot, mute=mute)
+        return member, snapshot
+
+    async def _send(self, room: RoomConfig, payload: object, member: Member,
+                    snapshot: SendSnapshot, now: float) -> dict[str, Any]:
+        core = self.core
         client_id = _field(payload, "client_id", str, "a string")
         if not 1 <= len(client_id) <= MAX_CLIENT_ID:
             raise Refused(bad_request(f"client_id must be 1 to {MAX_CLIENT_ID} characters."))
@@ -48,9 +81,8 @@ class Posting:
             raise Refused(text)
 
         idempotency_key = f"{member.id}:{client_id}"
-        now = core.clock()
-        runtime = await core.runtime(room)
-        mute = await core.store.get_mute(room.id, [member.id, member.device_hash], now)
+        runtime = core.runtime_from(room, snapshot.runtime)
+        mute = snapshot.mute
         phase = core.phase_of(room, runtime)
         denial = check_post(
             role=member.role, paused=runtime.paused,
@@ -76,44 +108,47 @@ class Posting:
             assert verdict.denial is not None
             raise Refused(verdict.denial)
 
-        if not is_staff(member.role):
-            await self._limit(room, member, runtime.slow_mode)
+        takes = [] if is_staff(member.role) else self._limit(snapshot, runtime.slow_mode, now)
         message = Message(new_id(), room.id, 0, member.to_wire(), text, now)
-        posted = await self.post(room, message, idempotency_key)
+        posted = await self.post(room, message, idempotency_key, takes)
         if posted.created and verdict.crisis:
             await self._support(room, member, posted.id, text)
         return {"message": {"id": posted.id, "seq": posted.seq}}
 
-    async def post(self, room: RoomConfig, message: Message, idempotency_key: str) -> Posted:
+    async def post(self, room: RoomConfig, message: Message, idempotency_key: str,
+                   takes: Sequence[BucketTake] = ()) -> Posted:
         """Store and publish one message; a repeated idempotency key publishes nothing."""
         core = self.core
         if core.store.publishes_messages:
             # Stored and published in one atomic step (in seq order by construction):
             # no per-room lock, so one process's senders don't queue behind each other.
             return await core.store.post_message(room.id, message, idempotency_key,
-                                                 core.clock())
+                                                 core.clock(), takes)
         async with self._post_locks[room.id]:
             posted = await core.store.post_message(room.id, message, idempotency_key,
-                                                   core.clock())
+                                                   core.clock(), takes)
             if posted.created:
                 stored = replace(message, seq=posted.seq)
                 await core.bus.publish(Envelope(room.id, "message", stored.to_wire()))
         return posted
 
-    async def _limit(self, room: RoomConfig, member: Member, slow_mode: int) -> None:
-        core = self.core
-        limits = core.settings.limits
-        wait = await core.token_wait(f"msg:{member.id}",
-                                     BucketRule(limits.message_burst, limits.message_interval_s),
-                                     room_id=room.id)
+    def _limit(self, snapshot: SendSnapshot, slow_mode: int, now: float) -> list[BucketTake]:
+        """The tokens this message takes (pure: the post script stores them)."""
+        limits = self.core.settings.limits
+        message_bucket, slow_bucket = snapshot.buckets
+        rule = BucketRule(limits.message_burst, limits.message_interval_s)
+        state, wait = consume(message_bucket.bucket, rule, now)
         if wait:
             raise Refused(rate_denial(wait))
+        takes = [BucketTake(message_bucket, state, rule.burst * rule.interval_s + 60)]
         if slow_mode:
             # Slow mode is a bucket of one that refills every `slow_mode` seconds.
-            wait = await core.token_wait(f"slow:{member.id}", BucketRule(1, slow_mode),
-                                         room_id=room.id)
+            slow = BucketRule(1, slow_mode)
+            state, wait = consume(slow_bucket.bucket, slow, now)
             if wait:
                 raise Refused(slow_denial(wait))
+            takes.append(BucketTake(slow_bucket, state, slow.burst * slow.interval_s + 60))
+        return takes
 
     async def _refuse_screened(self, room: RoomConfig, member: Member, text: str, action: str,
                                pii: str | None, now: float) -> None:

@@ -7,8 +7,9 @@ second process would need to know lives here, not in a process's memory.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from moderation.ratelimit import Bucket
@@ -22,6 +23,41 @@ class Posted:
     id: str
     seq: int
     created: bool
+
+
+@dataclass(frozen=True)
+class BucketRead:
+    """A rate bucket as a snapshot saw it (`None`: no bucket yet, a full one)."""
+
+    key: str
+    bucket: Bucket | None
+    # What the store saw, handed back with a take so the store can tell whether the
+    # bucket moved since (opaque to the domain).
+    version: object = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class BucketTake:
+    """Store `new` for a bucket read as `read`, only if it has not moved since."""
+
+    read: BucketRead
+    new: Bucket
+    ttl_s: float
+
+
+class BucketMoved(Exception):
+    """A bucket changed between the snapshot and the post (another send of the same
+    member): nothing was stored; read a fresh snapshot and decide again."""
+
+
+@dataclass(frozen=True)
+class SendSnapshot:
+    """Everything a `send` decides on, read in one step."""
+
+    member: Member | None
+    runtime: RoomRuntime | None
+    mute: Mute | None
+    buckets: tuple[BucketRead, ...]
 
 
 class Store(Protocol):
@@ -86,9 +122,16 @@ class Store(Protocol):
     async def token_revoked(self, token_id: str, name: str, issued_at: float,
                             now: float) -> bool: ...
 
-    # One atomic step: idempotency check, next seq, append to the capped buffer.
+    # One read for a `send`: the member, the runtime, the first mute in force among
+    # `mute_keys`, and the room's rate buckets named by `bucket_keys`.
+    async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
+                            bucket_keys: list[str], now: float) -> SendSnapshot: ...
+
+    # One atomic step: take the rate tokens (`BucketMoved` if a bucket moved since it
+    # was read; then nothing is stored), idempotency check, next seq, append to the
+    # capped buffer (and publish, when `publishes_messages`).
     async def post_message(self, room_id: str, message: Message, idempotency_key: str,
-                           now: float) -> Posted: ...
+                           now: float, takes: Sequence[BucketTake] = ()) -> Posted: ...
     async def messages_after(self, room_id: str, seq: int, now: float) -> list[Message]: ...
     async def get_message(self, room_id: str, message_id: str) -> Message | None: ...
     async def delete_message(self, room_id: str, message_id: str) -> Message | None: ...

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from moderation.ratelimit import Bucket
 from server.models.live import HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
-from server.store.base import Posted
+from server.store.base import BucketMoved, BucketRead, BucketTake, Posted, SendSnapshot
 from server.store.expiring import ExpiringMap
 
 _IDEMPOTENCY_TTL_S = 15 * 60
@@ -234,9 +234,31 @@ class MemoryStore:
         self._revocations_high_water = max(
             _REVOCATIONS_SWEEP, 2 * (len(self._revoked_tokens) + len(self._not_before)))
 
+    async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
+                            bucket_keys: list[str], now: float) -> SendSnapshot:
+        clock = time.monotonic()
+        reads = []
+        for key in bucket_keys:
+            bucket = self._buckets.get((room_id, key), clock)
+            reads.append(BucketRead(key, bucket, version=bucket))
+        mute = await self.get_mute(room_id, mute_keys, now)
+        return SendSnapshot(self._members.get(room_id, {}).get(member_id),
+                            self._runtime.get(room_id), mute, tuple(reads))
+
+    def _take(self, room_id: str, takes: Sequence[BucketTake]) -> None:
+        clock = time.monotonic()
+        # The version is the very object the snapshot read: anything else means a
+        # write came between.
+        if any(self._buckets.get((room_id, t.read.key), clock) is not t.read.version
+               for t in takes):
+            raise BucketMoved()
+        for take in takes:
+            self._buckets.put((room_id, take.read.key), take.new, clock + take.ttl_s, clock)
+
     async def post_message(self, room_id: str, message: Message, idempotency_key: str,
-                           now: float) -> Posted:
+                           now: float, takes: Sequence[BucketTake] = ()) -> Posted:
         # No await inside: on one event loop this whole method is one atomic step.
+        self._take(room_id, takes)
         window = self._posted.get(room_id)
         if window is None:
             window = self._posted[room_id] = ExpiringMap(self._idempotency_keys)

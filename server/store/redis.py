@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import cast
 
@@ -23,11 +23,14 @@ from server.models.live import HeldMessage, Member, Message, Mute, RoomRuntime, 
 from server.models.wire import SEQ_PLACEHOLDER, encode_message_envelope
 from server.store import codec
 from server.store import redis_scripts as scripts
-from server.store.base import Posted
+from server.store.base import BucketMoved, BucketRead, BucketTake, Posted, SendSnapshot
+from server.store.redis_client import redis_client
 from server.store.redis_private import RedisPrivateLines
 from server.store.redis_private import unavailable_on_error as _unavailable_on_error
 
 log = logging.getLogger(__name__)
+
+__all__ = ["RedisStore", "redis_client"]
 
 _IDEMPOTENCY_TTL_S = 15 * 60
 # The slowest critical section is a join: a few Redis calls (each at most the client's
@@ -287,24 +290,52 @@ class RedisStore(RedisPrivateLines):
         not_before, until = (float(x) for x in text.split(","))
         return until > now and issued_at <= not_before
 
+    async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
+                            bucket_keys: list[str], now: float) -> SendSnapshot:
+        """One round trip: a pipeline of HGET, GET, MGET (mutes), MGET (buckets)."""
+        with _unavailable_on_error():
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.hget(names.room_key(room_id, "members"), member_id)
+                pipe.get(names.room_key(room_id, "runtime"))
+                pipe.mget([names.room_key(room_id, f"mute:{k}") for k in mute_keys])
+                if bucket_keys:
+                    pipe.mget([self._bucket_key(k, room_id) for k in bucket_keys])
+                member, runtime, mutes, *raw_buckets = await pipe.execute()
+        mute = next((m for m in (codec.mute_from_json(raw) for raw in mutes if raw)
+                     if m.active(now)), None)
+        raw = raw_buckets[0] if raw_buckets else []
+        reads = tuple(BucketRead(key, codec.bucket_from_json(value) if value else None,
+                                 version=value)
+                      for key, value in zip(bucket_keys, raw, strict=True))
+        return SendSnapshot(codec.member_from_json(member) if member else None,
+                            codec.runtime_from_json(runtime) if runtime else None, mute, reads)
+
     async def post_message(self, room_id: str, message: Message, idempotency_key: str,
-                           now: float) -> Posted:
+                           now: float, takes: Sequence[BucketTake] = ()) -> Posted:
         stored = codec.message_to_json(message).replace(f'"seq":{message.seq}',
                                                         f'"seq":{SEQ_PLACEHOLDER}', 1)
         envelope = self.envelope_for(message)
         keys = [names.room_key(room_id, p)
                 for p in ("seq", "buffer", "messages", "ages", "posted", "posted_at")]
-        args: list[str | int | float] = [
+        args: list[str | bytes | int | float] = [
             stored, envelope, names.room_channel(room_id), message.id, now,
             self._buffer_messages, self._buffer_seconds, _IDEMPOTENCY_TTL_S,
-            self.highest_seq.get(room_id, 0), idempotency_key, self._idempotency_keys]
+            self.highest_seq.get(room_id, 0), idempotency_key, self._idempotency_keys,
+            len(takes)]
+        for take in takes:
+            keys.append(self._bucket_key(take.read.key, room_id))
+            version = take.read.version
+            args += [version if isinstance(version, bytes) else b"",
+                     codec.bucket_to_json(take.new), max(1, int(take.ttl_s * 1000))]
         with _unavailable_on_error():
             created, answer = await self._post(keys=keys, args=args)
+        if created == -1:
+            raise BucketMoved()
         message_id, seq = answer.decode().rsplit(":", 1)
         self.saw_seq(room_id, int(seq))
         return Posted(message_id, int(seq), bool(created))
 
-    def envelope_for(self, message: Message) -> str:
+    def envelope_for(self, message: Message) -> bytes:
         """The bus envelope for a message, with the seq left for the script to fill."""
         return encode_message_envelope(message, self.process_id)
 
@@ -361,8 +392,4 @@ class RedisStore(RedisPrivateLines):
         raw = await self._hpop(names.room_key(room_id, "held"), held_id)
         return codec.held_from_json(raw) if raw else None
 
-def redis_client(url: str) -> aioredis.Redis:
-    """A client that fails fast: a member waiting on a dead Redis gets `unavailable`."""
-    return aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=1.0,
-                             health_check_interval=5, retry_on_timeout=False)
 

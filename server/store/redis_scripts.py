@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 # KEYS: seq, buffer (zset seq→id), messages (hash id→json), ages (zset ts→id),
-#       posted (hash idempotency key→"id:seq"), posted_at (zset ts→idempotency key)
+#       posted (hash idempotency key→"id:seq"), posted_at (zset ts→idempotency key),
+#       then one key per rate bucket to take a token from
 # ARGV: stored json, envelope json, channel, id, now, max count, max age, idem ttl, floor,
-#       idempotency key, max idempotency keys
+#       idempotency key, max idempotency keys, bucket count, then per bucket: the value
+#       the snapshot read ("" for none), the new value, its ttl in ms
+# Returns {1, "id:seq"} (posted), {0, "id:seq"} (a repeated idempotency key), or
+# {-1, ""}: a bucket moved since the snapshot, nothing was done.
 POST = """
+local buckets = tonumber(ARGV[12] or '0')
+for i = 1, buckets do
+  local seen = redis.call('GET', KEYS[6 + i]) or ''
+  if seen ~= ARGV[10 + 3 * i] then return {-1, ''} end
+end
+for i = 1, buckets do
+  redis.call('SET', KEYS[6 + i], ARGV[11 + 3 * i], 'PX', ARGV[12 + 3 * i])
+end
 local now = tonumber(ARGV[5])
 local idem_ttl = tonumber(ARGV[8])
 local seen = redis.call('HGET', KEYS[5], ARGV[10])
@@ -22,7 +34,8 @@ if seq <= floor then
 end
 local s = tostring(seq)
 local stored = (string.gsub(ARGV[1], '"__SEQ__"', s, 1))
-local envelope = (string.gsub(ARGV[2], '"__SEQ__"', s, 1))
+-- The envelope holds the seq twice (its header, then the packet sockets get).
+local envelope = (string.gsub(ARGV[2], '"__SEQ__"', s, 2))
 redis.call('HSET', KEYS[3], ARGV[4], stored)
 redis.call('ZADD', KEYS[2], seq, ARGV[4])
 redis.call('ZADD', KEYS[4], now, ARGV[4])

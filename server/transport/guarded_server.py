@@ -10,14 +10,21 @@ and a packet that cannot be decoded closes that one connection with one log line
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import socket
 from typing import Any
 
 import socketio
+from aiohttp.web import WebSocketResponse
 from engineio.async_drivers.aiohttp import WebSocket
 from socketio import packet
 
 from moderation.decisions import bad_request
+from server.transport.fanout import DEFAULT_SEND_BUFFER, FanoutManager
+from server.transport.json_packet import OrjsonPacket
+from server.transport.websockets import FastSocket, WebSockets
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +37,20 @@ RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "message"
 _EIO_TYPES = frozenset("0123456")
 
 
+# The kernel's send buffer for one websocket. Linux would grow it to tcp_wmem's
+# maximum (4 MiB here) for a peer that stopped reading; fixed, it bounds what one
+# socket holds in the kernel beside the fan-out's own limit (and still moves ~2.5 MB/s
+# at a 100 ms round trip, far beyond any room's traffic).
+KERNEL_SEND_BUFFER = 256 * 1024
+
+
+def _bound_kernel_buffer(transport: Any) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
+
+
 def is_reserved(event: str) -> bool:
     return event in RESERVED_EVENTS or event.startswith("!")
 
@@ -40,7 +61,40 @@ class GuardedWebSocket(WebSocket):  # type: ignore[misc]
     engine.io decodes a frame outside its error handling, so an empty frame or an
     unknown packet type raised out of the request with a traceback. Returning None
     is engine.io's "the client went away": it closes this one connection.
+
+    While its handler runs the socket is in `websockets`, so the fan-out can write
+    pre-framed broadcasts to it. No permessage-deflate (Node's socket.io does not
+    offer it either): each frame would be compressed per socket, and framing once
+    is the point.
     """
+
+    def __init__(self, handler: Any, server: Any, *, websockets: WebSockets) -> None:
+        super().__init__(handler, server)
+        self._websockets = websockets
+        self._fast: FastSocket | None = None
+
+    async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
+        request = environ["aiohttp.request"]
+        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size,
+                                       compress=False)
+        await self._sock.prepare(request)
+        self.environ = environ
+        sid = self.handler.__self__.sid
+        transport = request.transport
+        if transport is not None:
+            _bound_kernel_buffer(transport)
+            self._fast = FastSocket(self.handler.__self__, self._sock, transport)
+            self._websockets.add(sid, self._fast)
+        try:
+            await self.handler(self)
+        finally:
+            self._websockets.discard(sid, self._fast)
+        return self._sock
+
+    async def send(self, message: str | bytes) -> None:
+        await super().send(message)
+        if self._fast is not None:
+            self._fast.wrote(len(message))
 
     async def wait(self) -> str | bytes | None:
         data: str | bytes = await super().wait()
@@ -56,10 +110,13 @@ class GuardedWebSocket(WebSocket):  # type: ignore[misc]
 
 
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *, send_buffer_bytes: int = DEFAULT_SEND_BUFFER, **kwargs: Any) -> None:
+        self.websockets = WebSockets()
+        self.fanout = FanoutManager(self.websockets, send_buffer_bytes)
+        super().__init__(client_manager=self.fanout, serializer=OrjsonPacket, **kwargs)
         # The driver table is engine.io's own extension point for its transports.
-        self.eio._async = {**self.eio._async, "websocket": GuardedWebSocket}
+        self.eio._async = {**self.eio._async, "websocket": functools.partial(
+            GuardedWebSocket, websockets=self.websockets)}
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         if not isinstance(data, str) or data[:1] in (str(packet.BINARY_EVENT),

@@ -21,7 +21,9 @@ class Metrics:
         self.bus_lag = Histogram("peer_rooms_bus_lag_seconds",
                                  "Delay between publish and local delivery",
                                  registry=self.registry)
-
+        self.redis_round_trips = Counter("peer_rooms_redis_round_trips",
+                                         "Commands or pipelines sent to Redis",
+                                         registry=self.registry)
         self.lock_overruns = Counter("peer_rooms_room_lock_overruns",
                                      "Room locks whose lease ended before release",
                                      registry=self.registry)

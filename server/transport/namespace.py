@@ -249,6 +249,10 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             channel = waiting_name(envelope.room, envelope.member_id)
         else:
             channel = room_name(envelope.room)
+        if envelope.packet is not None:
+            # Encoded once by the process that published it: sent as it came.
+            await self.server.manager.broadcast(envelope.packet, self.namespace, channel)
+            return
         if not envelope.is_control:
             await self.emit(envelope.event, envelope.data, room=channel)
             return

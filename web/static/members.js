@@ -40,24 +40,38 @@ export function createMembers({ staff, refreshMessageActions }) {
     if (li) staff.memberAction(li, button.dataset.action);
   });
 
-  socket.on("presence", (data) => {
-    if (!data || data.room !== ROOM || state.stage !== "in") return;
-    if (data.joined) {
-      state.members.set(data.joined.id, data.joined);
-      if (state.me && data.joined.id === state.me.id) {
-        // A role change (promotion) arrives as our own presence.
-        const becameStaff = !isStaff() && isStaffRole(data.joined.role);
-        state.me = data.joined;
-        saveSession();
-        refreshMessageActions();
-        staff.show(isStaff());
-        if (becameStaff) announce("You are now a co-facilitator of this room.");
-      }
+  function joined(member) {
+    state.members.set(member.id, member);
+    if (state.me && member.id === state.me.id) {
+      // A role change (promotion) arrives as our own presence.
+      const becameStaff = !isStaff() && isStaffRole(member.role);
+      state.me = member;
+      saveSession();
+      refreshMessageActions();
+      staff.show(isStaff());
+      if (becameStaff) announce("You are now a co-facilitator of this room.");
     }
-    if (data.left) state.members.delete(data.left);
+  }
+
+  function counted(data) {
     if (typeof data.count === "number") state.memberCount = data.count;
     else state.memberCount = state.members.size;
     renderMembers();
+  }
+
+  socket.on("presence", (data) => {
+    if (!data || data.room !== ROOM || state.stage !== "in") return;
+    if (data.joined) joined(data.joined);
+    if (data.left) state.members.delete(data.left);
+    counted(data);
+  });
+
+  // Several presence changes at once (a join storm): each member once, left first.
+  socket.on("presence_batch", (data) => {
+    if (!data || data.room !== ROOM || state.stage !== "in") return;
+    for (const id of data.left || []) state.members.delete(id);
+    for (const member of data.joined || []) joined(member);
+    counted(data);
   });
 
   return { renderMembers };

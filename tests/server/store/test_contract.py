@@ -234,3 +234,39 @@ async def test_private_lines_open_once_close_and_stay_per_room(store: Store) -> 
     assert await store.private_lines("r") == []
     if isinstance(store, MemoryStore):
         assert "private" not in store.footprint("r")
+
+
+async def test_send_snapshot_reads_member_runtime_mute_and_buckets(store: Store) -> None:
+    empty = await store.send_snapshot("r", "m1", ["m1", "dev-m1"], ["msg:m1", "slow:m1"], NOW)
+    assert empty.member is None and empty.runtime is None and empty.mute is None
+    assert [(b.key, b.bucket) for b in empty.buckets] == [("msg:m1", None), ("slow:m1", None)]
+    await store.put_member(member("m1"))
+    await store.put_runtime("r", RoomRuntime(slow_mode=30))
+    await store.set_mute("r", ["dev-m1"], Mute(NOW + 60), NOW)
+    await store.put_bucket("msg:m1", Bucket(2.0, NOW), 60, room_id="r")
+    full = await store.send_snapshot("r", "m1", ["m1", "dev-m1"], ["msg:m1", "slow:m1"], NOW)
+    assert full.member == member("m1") and full.runtime == RoomRuntime(slow_mode=30)
+    assert full.mute == Mute(NOW + 60)
+    assert [b.bucket for b in full.buckets] == [Bucket(2.0, NOW), None]
+    later = await store.send_snapshot("r", "m1", ["m1", "dev-m1"], [], NOW + 61)
+    assert later.mute is None and later.buckets == ()
+
+
+async def test_a_post_takes_tokens_only_from_buckets_that_did_not_move(store: Store) -> None:
+    from server.store.base import BucketMoved, BucketTake
+
+    read = (await store.send_snapshot("r", "m1", ["m1"], ["msg:m1"], NOW)).buckets[0]
+    posted = await store.post_message("r", message("a"), "k1", NOW,
+                                      [BucketTake(read, Bucket(4.0, NOW), 60)])
+    assert posted.created and posted.seq == 1
+    assert await store.get_bucket("msg:m1", "r") == Bucket(4.0, NOW)
+    # The same read again: the bucket has moved since, so nothing is stored.
+    with pytest.raises(BucketMoved):
+        await store.post_message("r", message("b"), "k2", NOW,
+                                 [BucketTake(read, Bucket(4.0, NOW), 60)])
+    assert await store.latest_seq("r") == 1
+    assert await store.get_bucket("msg:m1", "r") == Bucket(4.0, NOW)
+    fresh = (await store.send_snapshot("r", "m1", ["m1"], ["msg:m1"], NOW)).buckets[0]
+    posted = await store.post_message("r", message("b"), "k2", NOW,
+                                      [BucketTake(fresh, Bucket(3.0, NOW), 60)])
+    assert posted.seq == 2 and await store.get_bucket("msg:m1", "r") == Bucket(3.0, NOW)

@@ -1,0 +1,166 @@
+"""Fan-out: a broadcast is encoded and framed once, then written to each socket.
+
+python-socketio's own manager builds one task per recipient, and each task goes
+through engine.io's queue, a writer task and aiohttp's frame builder. Here (the
+"fastlane" of Phoenix Channels) a broadcast is encoded once with orjson into the
+Socket.IO text `42[event, data]`, wrapped once in a websocket text frame, and the same
+bytes go straight to the transport of every websocket whose engine.io writer is idle
+with nothing queued. A socket that is long-polling, upgrading, or still has packets
+queued or in hand gets the packet through engine.io's queue, so per-socket order holds.
+
+A socket that stops reading would otherwise hold every later broadcast in memory:
+past `send_buffer_bytes` waiting for one socket, it is closed (the member can resume).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from typing import Any
+
+import socketio
+from engineio import packet as eio_packet
+
+from server.models.wire import event_packet
+from server.transport.websockets import FastSocket, WebSockets
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SEND_BUFFER = 1024 * 1024
+_SMALL_QUEUE = 8  # below this many queued packets their bytes are not worth summing
+
+
+def text_frame(payload: bytes) -> bytes:
+    """An unmasked, final, uncompressed websocket text frame (RFC 6455 §5.2)."""
+    size = len(payload)
+    if size < 126:
+        return struct.pack("!BB", 0x81, size) + payload
+    if size < 65536:
+        return struct.pack("!BBH", 0x81, 126, size) + payload
+    return struct.pack("!BBQ", 0x81, 127, size) + payload
+
+
+class Broadcast:
+    """One encoded packet, in the two forms sockets take it (built on first use)."""
+
+    __slots__ = ("_frame", "_packet", "payload")
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload  # engine.io text: b'42["message",{...}]'
+        self._frame: bytes | None = None
+        self._packet: eio_packet.Packet | None = None
+
+    @property
+    def frame(self) -> bytes:
+        if self._frame is None:
+            self._frame = text_frame(self.payload)
+        return self._frame
+
+    @property
+    def packet(self) -> eio_packet.Packet:
+        if self._packet is None:
+            # engine.io adds the "4" (MESSAGE) itself; data must be str to go as text.
+            self._packet = eio_packet.Packet(eio_packet.MESSAGE, self.payload[1:].decode())
+        return self._packet
+
+
+class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
+    def __init__(self, websockets: WebSockets,
+                 send_buffer_bytes: int = DEFAULT_SEND_BUFFER) -> None:
+        super().__init__()
+        self.websockets = websockets
+        self.send_buffer_bytes = send_buffer_bytes
+        # Counts for metrics and tests: frames written straight to a transport,
+        # packets that went through engine.io's queue, sockets closed for not reading.
+        self.direct = 0
+        self.queued = 0
+        self.slow_closed = 0
+        self._closing: set[asyncio.Task[None]] = set()
+
+    async def emit(self, event: str, data: Any, namespace: str, room: Any = None,
+                   skip_sid: Any = None, callback: Any = None, to: Any = None,
+                   **kwargs: Any) -> None:
+        if callback is not None or namespace != "/" or isinstance(data, tuple) \
+                or data is None or skip_sid is not None:
+            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
+                               callback=callback, to=to, **kwargs)
+            return
+        try:
+            payload = event_packet(event, data)
+        except TypeError:
+            # Something orjson does not take (a non-str key): the standard path.
+            await super().emit(event, data, namespace, room=room, callback=callback, to=to,
+                               **kwargs)
+            return
+        await self.broadcast(payload, namespace, to or room)
+
+    async def broadcast(self, payload: bytes, namespace: str, room: Any) -> None:
+        """Send an already encoded event packet (`event_packet`) to a room's sockets."""
+        if namespace not in self.rooms:
+            return
+        sent = Broadcast(payload)
+        queued: list[str] = []
+        fast_sockets = self.websockets.by_sid
+        limit = self.send_buffer_bytes - len(payload)
+        # The per-recipient work: a lookup, the idle test, one write of shared bytes.
+        for eio_sid in self._recipients(namespace, room):
+            fast = fast_sockets.get(eio_sid)
+            if fast is not None and fast.idle():
+                if fast.transport.get_write_buffer_size() > limit:
+                    self._too_slow(fast, eio_sid)
+                else:
+                    fast.transport.write(sent.frame)
+                    self.direct += 1
+            else:
+                queued.append(eio_sid)
+        for eio_sid in queued:
+            await self._queue(eio_sid, sent)
+
+    def _recipients(self, namespace: str, room: Any) -> list[str]:
+        if room is None or isinstance(room, str):
+            # One room (a sid is a room too): its sid → eio sid map, copied.
+            members = self.rooms[namespace].get(room)
+            return list(members.values()) if members is not None else []
+        return [eio_sid for _, eio_sid in self.get_participants(namespace, room)]
+
+    async def _queue(self, eio_sid: str, sent: Broadcast) -> None:
+        socket = self.server.eio.sockets.get(eio_sid)
+        if socket is None or socket.closed or socket.closing:
+            return
+        fast = self.websockets.get(eio_sid)
+        if fast is not None:
+            waiting = fast.buffered() + fast.in_queue
+        elif socket.queue.qsize() >= _SMALL_QUEUE:
+            waiting = _queued_bytes(socket)  # long-polling: only a client that stopped polling
+        else:
+            waiting = 0
+        if waiting + len(sent.payload) > self.send_buffer_bytes:
+            self._too_slow(fast, eio_sid)
+            return
+        if fast is not None:
+            fast.in_queue += len(sent.payload)
+        self.queued += 1
+        await self.server._send_eio_packet(eio_sid, sent.packet)
+
+    def _too_slow(self, fast: FastSocket | None, eio_sid: str) -> None:
+        self.slow_closed += 1
+        # Never who: the count and size only.
+        log.warning("closing a connection that stopped reading (over %d KiB waiting)",
+                    self.send_buffer_bytes // 1024)
+        if fast is not None:
+            # Dropping the transport frees what it holds at once; engine.io and the
+            # namespace see the connection end and release its memberships.
+            self.websockets.discard(eio_sid)
+            fast.abort()
+            return
+        socket = self.server.eio.sockets.get(eio_sid)
+        if socket is not None:
+            task = asyncio.create_task(socket.close(wait=False, abort=True))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+
+def _queued_bytes(socket: Any) -> int:
+    return sum(len(p.data) for p in socket.queue._queue
+               if p is not None and isinstance(p.data, str | bytes))

@@ -1,0 +1,53 @@
+"""An accepted `send` costs two Redis round trips: one pipelined read, one script."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+import server.app as app_module
+from server.config.loader import settings_from_mapping
+from tests.helpers import Client, base_config
+from tests.redis_server import RedisServer
+
+ROOM = "open-circle"
+# Background work with round trips of its own, on tasks of its own.
+BACKGROUND = {"liveness", "scheduler", "redis-bus-listener"}
+
+
+async def test_an_accepted_send_is_one_read_and_one_script(
+        redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    trips: list[str] = []  # the name of the task each round trip was made from
+    real = app_module.redis_client
+
+    def counting(url: str, on_round_trip: Callable[[], None] | None = None):  # type: ignore[no-untyped-def]
+        def record() -> None:
+            task = asyncio.current_task()
+            trips.append(task.get_name() if task else "")
+            if on_round_trip is not None:
+                on_round_trip()
+
+        return real(url, on_round_trip=record)
+
+    monkeypatch.setattr(app_module, "redis_client", counting)
+    redis_server.flush()
+    settings = settings_from_mapping(base_config(redis_url=redis_server.url))
+    server = TestServer(app_module.create_app(settings), host="127.0.0.1")
+    await server.start_server(access_log=None)
+    client = Client()
+    try:
+        await client.connect(f"http://127.0.0.1:{server.port}")
+        await client.ok("join", {"room": ROOM, "handle": "River"})
+        # The first send also loads the script into Redis.
+        await client.ok("send", {"room": ROOM, "text": "warm", "client_id": "c0"})
+        for number in range(1, 4):
+            before = len(trips)
+            await client.ok("send", {"room": ROOM, "text": f"hello {number}",
+                                     "client_id": f"c{number}"})
+            assert len([t for t in trips[before:] if t not in BACKGROUND]) == 2
+    finally:
+        await client.close()
+        await server.close()
