@@ -91,7 +91,10 @@ class Records(Protocol):
     # One transaction: config records are written as declared, config records no
     # longer declared are removed, console records are left alone (a declared key
     # takes over a console record of the same key).
-    async def provision(self, declared: Declared, now: float) -> None: ...
+    # Answers the keys changed, per kind; `entry` (if given) is written to the site audit
+    # with them as its detail when anything changed.
+    async def provision(self, declared: Declared, now: float,
+                        entry: AuditEntry | None = None) -> dict[str, list[str]]: ...
 
     # Writes land with a site audit entry in the same transaction. `expected`: the
     # `updated_at` an edit was made from (None: don't check).

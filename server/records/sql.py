@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
@@ -116,17 +117,24 @@ class SqlRecords:
                         resources=docs["resources"].get(RESOURCES_KEY),
                         facilitators={row.name: _facilitator(row) for row in people})
 
-    async def provision(self, declared: Declared, now: float) -> None:
-        changed = False
+    async def provision(self, declared: Declared, now: float,
+                        entry: AuditEntry | None = None) -> dict[str, list[str]]:
+        changes: dict[str, list[str]] = {}
         async with self._tx(change=False) as conn:
             for kind, items in (("rooms", declared.rooms), ("formats", declared.formats),
                                 ("resources", [] if declared.resources is None
                                  else [(RESOURCES_KEY, {"items": list(declared.resources)})])):
-                changed |= await _provision_documents(conn, kind, items, now)  # type: ignore[arg-type]
-            changed |= await _provision_facilitators(conn, declared.facilitators, now)
-            if changed:
+                changes[kind] = await _provision_documents(conn, kind, items, now)  # type: ignore[arg-type]
+            changes["facilitators"] = await _provision_facilitators(conn, declared.facilitators,
+                                                                    now)
+            changes = {kind: keys for kind, keys in changes.items() if keys}
+            if changes:
                 await conn.execute(update(t.meta).where(t.meta.c.name == "version")
                                    .values(value=t.meta.c.value + 1))
+                if entry is not None:
+                    # Which records the file changed (their keys: names, never hashes).
+                    await _audit(conn, None, replace(entry, detail=changes))
+        return changes
 
     async def create_document(self, kind: DocumentKind, key: str, data: Mapping[str, Any],
                               entry: AuditEntry) -> Document:
@@ -318,35 +326,35 @@ async def _audit(conn: AsyncConnection, room_id: str | None, entry: AuditEntry) 
 
 
 async def _provision_documents(conn: AsyncConnection, kind: DocumentKind,
-                               items: list[tuple[str, Mapping[str, Any]]], now: float) -> bool:
+                               items: list[tuple[str, Mapping[str, Any]]], now: float) -> list[str]:
     table = t.DOCUMENTS[kind]
     existing = {row.key: row for row in (await conn.execute(select(table))).all()}
     declared = {key: dict(data) for key, data in items}
-    changed = False
+    changed: list[str] = []
     for key, data in declared.items():
         row = existing.get(key)
         if row is None:
             at = stamp(now)
             await conn.execute(insert(table).values(key=key, data=data, source="config",
                                                     created_at=at, updated_at=at, revision=0))
-            changed = True
+            changed.append(key)
         elif row.source != "config" or not _same(row.data, data):
             await conn.execute(update(table).where(table.c.key == key).values(
                 data=data, source="config", updated_at=stamp(now, row.updated_at),
                 revision=row.revision + 1))
-            changed = True
+            changed.append(key)
     for key, row in existing.items():
         if row.source == "config" and key not in declared:
             await conn.execute(delete(table).where(table.c.key == key))
-            changed = True
+            changed.append(key)
     return changed
 
 
 async def _provision_facilitators(conn: AsyncConnection,
-                                  declared: Any, now: float) -> bool:
+                                  declared: Any, now: float) -> list[str]:
     existing = {row.name: row for row in (await conn.execute(select(t.facilitators))).all()}
     names = set()
-    changed = False
+    changed: list[str] = []
     for name, passphrase_hash, admin in declared:
         names.add(name)
         row = existing.get(name)
@@ -355,17 +363,17 @@ async def _provision_facilitators(conn: AsyncConnection,
             await conn.execute(insert(t.facilitators).values(
                 name=name, admin=admin, source="config", passphrase_hash=passphrase_hash,
                 not_before=0.0, created_at=at, updated_at=at))
-            changed = True
+            changed.append(name)
         elif (row.source, row.passphrase_hash, row.admin) != ("config", passphrase_hash, admin):
             await conn.execute(update(t.facilitators).where(t.facilitators.c.name == name)
                                .values(source="config", passphrase_hash=passphrase_hash,
                                        admin=admin, invite_hash=None, invite_expires_at=None,
                                        updated_at=stamp(now, row.updated_at)))
-            changed = True
+            changed.append(name)
     for name, row in existing.items():
         if row.source == "config" and name not in names:
             await conn.execute(delete(t.facilitators).where(t.facilitators.c.name == name))
-            changed = True
+            changed.append(name)
     return changed
 
 

@@ -62,7 +62,7 @@ class RoomCore:
         self.settings = settings
         self.store = store
         self.records = records
-        # Replaced whole when the records change (`Catalogue.reload`); read, never awaited.
+        # Replaced whole when the records change (`Rooms.refresh`); read, never awaited.
         self.catalog = Catalog()
         self.bus = bus
         self.tokens = tokens

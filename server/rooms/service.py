@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from moderation.audit import new_entry
 from moderation.timefmt import iso_utc
 from server.bus.base import Bus
 from server.config.settings import Settings
@@ -15,7 +16,7 @@ from server.models.errors import StoreUnavailable
 from server.records.base import Records
 from server.rooms.admin import Admin
 from server.rooms.catalog import Catalog, build_catalog, declared
-from server.rooms.core import Refused, RoomCore
+from server.rooms.core import Refused, RoomCore, new_id
 from server.rooms.joining import Joining
 from server.rooms.liveness import Liveness
 from server.rooms.lobby import Lobby
@@ -127,7 +128,9 @@ class Rooms:
         self.core.settings = settings
         # A provisioned record was edited when its file was.
         edited = settings.config_mtime or self.core.clock()
-        await self.core.records.provision(declared(settings), edited)
+        entry = new_entry(entry_id=new_id(), now=self.core.clock(), actor="config file",
+                          action="config.provision")
+        await self.core.records.provision(declared(settings), edited, entry)
         await self.refresh(force=True)
 
     async def prune(self) -> None:

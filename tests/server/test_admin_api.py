@@ -109,7 +109,7 @@ async def test_an_invalid_room_is_400_naming_the_field_and_nothing_is_stored(
     _, rooms = await api.call("GET", "/api/admin/rooms")
     assert len(rooms) == 2
     _, audit = await api.call("GET", "/api/admin/audit")
-    assert audit == []
+    assert [e["action"] for e in audit] == ["config.provision"]  # only the start's
 
 
 async def test_not_json_is_400(api: Api) -> None:
@@ -257,7 +257,11 @@ async def test_the_site_audit_says_who_changed_what_newest_first(api: Api) -> No
     assert [(e["actor"], e["action"], e["target"]) for e in entries] == [
         (FACILITATOR, "room.delete", "thursday-night"),
         (FACILITATOR, "room.update", "thursday-night"),
-        (FACILITATOR, "room.create", "thursday-night")]
+        (FACILITATOR, "room.create", "thursday-night"),
+        ("config file", "config.provision", None)]
+    # What the file provisioned at start, by key: names, never a hash.
+    assert entries[-1]["detail"] == {"rooms": ["open-circle", "tuesday-night"],
+                                     "facilitators": [FACILITATOR, CO_FACILITATOR]}
 
 
 async def test_feeds_follow_each_room_records_edits(api: Api) -> None:

@@ -82,7 +82,9 @@ async def test_rooms_bans_and_audit_survive_a_restart_on_sqlite(
     entries = (await host.ok("mod", {"room": "open-circle", "action": "audit"}))["entries"]
     assert [e["action"] for e in entries] == ["ban"]
     status, site = await admin_call(second, token, "GET", "/api/admin/audit")
-    assert [(e["actor"], e["action"]) for e in site] == [(FACILITATOR, "room.create")]
+    # The second start provisioned nothing new, so it wrote nothing.
+    assert [(e["actor"], e["action"]) for e in site] == [(FACILITATOR, "room.create"),
+                                                         ("config file", "config.provision")]
 
 
 async def test_sighup_rereads_the_config_without_dropping_connections(
@@ -100,6 +102,9 @@ async def test_sighup_rereads_the_config_without_dropping_connections(
     token = await login(server.url)
     _, records = await admin_call(server, token, "GET", "/api/admin/rooms")
     assert {r["id"]: r["source"] for r in records}["new-room"] == "config"
+    _, site = await admin_call(server, token, "GET", "/api/admin/audit")
+    assert (site[0]["action"], site[0]["detail"]) == ("config.provision",
+                                                      {"rooms": ["new-room"]})
     # The member never noticed: same connection, same membership.
     await member.ok("send", {"room": "open-circle", "text": "still here", "client_id": "1"})
     await member.wait_for("message", lambda m: m["text"] == "still here")
