@@ -15,6 +15,7 @@ class ConfigError(ValueError):
         super().__init__(f"config error at {where}: {problem}")
         self.key = key
         self.line = line
+        self.problem = problem
 
 
 class Reader:

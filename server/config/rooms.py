@@ -258,8 +258,7 @@ def _relative(exc: ConfigError, prefix: str) -> ConfigError:
     # A record is checked alone: its errors name the field ("weekly[1]"), not a
     # position in a config file that does not exist.
     key = exc.key[len(prefix):] if exc.key.startswith(prefix) else exc.key
-    problem = str(exc).split(": ", 1)[1] if ": " in str(exc) else str(exc)
-    return ConfigError(key or prefix.rstrip("."), problem)
+    return ConfigError(key or prefix.rstrip("."), exc.problem)
 
 
 def room_from_table(table: Mapping[str, Any], facilitator_names: set[str],

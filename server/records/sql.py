@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -67,33 +67,20 @@ class SqlRecords:
 
     @contextlib.asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:
-        try:
+        with _unreachable_is_unavailable():
             async with self._turns, self.engine.connect() as conn:
                 yield conn
-        except (OperationalError, InterfaceError, OSError) as exc:
-            raise StoreUnavailable("records database unreachable") from exc
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise StoreUnavailable("records database unreachable") from exc
-            raise
 
     @contextlib.asynccontextmanager
     async def _tx(self, *, change: bool) -> AsyncIterator[AsyncConnection]:
         """One writing transaction; a `change` to the catalog raises the counter."""
-        try:
+        with _unreachable_is_unavailable():
             async with self._turns, self.engine.connect() as conn:
                 await conn.execution_options(**{WRITE_OPTION: True})
                 async with conn.begin():
                     yield conn
                     if change:
-                        await conn.execute(update(t.meta).where(t.meta.c.name == "version")
-                                           .values(value=t.meta.c.value + 1))
-        except (OperationalError, InterfaceError, OSError) as exc:
-            raise StoreUnavailable("records database unreachable") from exc
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise StoreUnavailable("records database unreachable") from exc
-            raise
+                        await _bump_version(conn)
 
     # -- the catalog ---------------------------------------------------------------
 
@@ -129,8 +116,7 @@ class SqlRecords:
                                                                     now)
             changes = {kind: keys for kind, keys in changes.items() if keys}
             if changes:
-                await conn.execute(update(t.meta).where(t.meta.c.name == "version")
-                                   .values(value=t.meta.c.value + 1))
+                await _bump_version(conn)
                 if entry is not None:
                     # Which records the file changed (their keys: names, never hashes).
                     await _audit(conn, None, replace(entry, detail=changes))
@@ -312,6 +298,25 @@ class SqlRecords:
         async with self._read() as conn:
             return int(await conn.scalar(select(func.count()).select_from(t.DOCUMENTS[kind]))
                        or 0)
+
+
+@contextlib.contextmanager
+def _unreachable_is_unavailable() -> Iterator[None]:
+    """A database that cannot be reached is `StoreUnavailable` (the caller answers
+    `unavailable` and retries); any other database error is a bug and stays one."""
+    try:
+        yield
+    except (OperationalError, InterfaceError, OSError) as exc:
+        raise StoreUnavailable("records database unreachable") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise StoreUnavailable("records database unreachable") from exc
+        raise
+
+
+async def _bump_version(conn: AsyncConnection) -> None:
+    await conn.execute(update(t.meta).where(t.meta.c.name == "version")
+                       .values(value=t.meta.c.value + 1))
 
 
 def _in_force(room_id: str, now: float) -> Any:

@@ -51,8 +51,7 @@ def invite_hash(token: str) -> str:
 
 
 def _invalid(exc: ConfigError) -> Invalid:
-    problem = str(exc).split(": ", 1)[1] if ": " in str(exc) else str(exc)
-    return Invalid(exc.key, problem)
+    return Invalid(exc.key, exc.problem)
 
 
 def _edited_from(body: Mapping[str, Any]) -> float | None:
