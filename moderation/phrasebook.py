@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 from itertools import compress
 from typing import cast
 
+from moderation.memo import Memo
 from moderation.textnorm import fold
 from moderation.wordform import BREAKS, Slang, words
 
 RISK, NEVER, PAST, NOW = 1, 2, 4, 8
 _KINDS = {"-": NEVER, "~": PAST, "+": NOW}
 MAX_GAP = 3
-_MEMO_LIMIT = 50_000
 _MIN_STEM = 3
 
 _GAP, _NUMBER, _YEAR, _PREFIX = "\0gap", "\0number", "\0year", "\0prefix:"
@@ -112,9 +112,12 @@ class Phrasebook:
         self._root.settle()
         # Which phrases a word can start, remembered per word: the scan then costs
         # one dictionary look-up for each word that starts nothing.
-        self._starts: dict[str, tuple[_Node, ...]] = {}
+        self._starts: Memo[tuple[_Node, ...]] = Memo()
 
     def _starts_of(self, token: str) -> tuple[_Node, ...]:
+        known = self._starts.get(token)
+        if known is not None:
+            return known
         root = self._root
         if token in self.breaks:
             starts: tuple[_Node, ...] = (_CLAUSE_END,)
@@ -122,18 +125,17 @@ class Phrasebook:
             found = [root.children[token]] if token in root.children else []
             found += [n for stem, n in root.prefixes.items() if token.startswith(stem)]
             starts = tuple(found)
-        if len(self._starts) >= _MEMO_LIMIT:
-            self._starts.clear()
-        self._starts[token] = starts
+        self._starts.put(token, starts)
         return starts
 
     def at_risk(self, tokens: Sequence[str]) -> bool:
         """True if a clause of ``tokens`` (from :func:`moderation.wordform.words`) is at risk."""
         # Which phrases each word starts, looked up in C; most words start none
         # and compress() skips them without a Python step each.
-        starts = list(map(self._starts.get, tokens))
+        starts = list(map(self._starts.words.get, tokens))
         if None in starts:
-            starts = [self._starts_of(token) for token in tokens]
+            starts = [self._starts_of(token) if start is None else start
+                      for start, token in zip(starts, tokens, strict=True)]
         found = cast("list[tuple[_Node, ...]]", starts)
         risks: list[tuple[int, int]] = []
         nevers: list[tuple[int, int]] = []

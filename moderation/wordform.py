@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from itertools import chain
 from typing import cast
 
+from moderation.memo import Memo
 from moderation.skeleton import ascii_lookalikes
 
 # Digits that stand for letters inside a word ("k1ll", "su1c1de", "mor1r").
@@ -28,8 +29,6 @@ _RUNS = re.compile(r"([^\W\d_])\1+")
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[.!?;\n]")
 
 BREAKS = frozenset(".!?;\n")
-# Distinct words seen are remembered; past this many the memory starts again.
-_MEMO_LIMIT = 50_000
 
 
 def canonical(word: str) -> str:
@@ -52,16 +51,16 @@ class Slang:
         self._exact = {k: v for k, v in meant.items() if _typed_exactly(k)}
         self._loose = {canonical(k): v for k, v in meant.items() if not _typed_exactly(k)}
         # Distinct words and space-free pieces seen, in matching form; words()
-        # reads the pieces directly.
-        self.memo: dict[str, tuple[str, ...]] = {}
-        self.pieces: dict[str, tuple[str, ...]] = {}
+        # reads the pieces' memory directly.
+        self.memo: Memo[tuple[str, ...]] = Memo()
+        self.pieces: Memo[tuple[str, ...]] = Memo()
 
     def piece(self, piece: str) -> tuple[str, ...]:
         """A run of text without spaces as matching words; remembered."""
-        out = tuple(w for token in _TOKEN.findall(piece) for w in self.word(token))
-        if len(self.pieces) >= _MEMO_LIMIT:
-            self.pieces.clear()
-        self.pieces[piece] = out
+        out = self.pieces.get(piece)
+        if out is None:
+            out = tuple(w for token in _TOKEN.findall(piece) for w in self.word(token))
+            self.pieces.put(piece, out)
         return out
 
     def word(self, typed: str) -> tuple[str, ...]:
@@ -72,9 +71,7 @@ class Slang:
             if out is None:
                 form = canonical(typed)
                 out = self._loose.get(form, (form,))
-            if len(self.memo) >= _MEMO_LIMIT:
-                self.memo.clear()
-            self.memo[typed] = out
+            self.memo.put(typed, out)
         return out
 
 
@@ -93,7 +90,8 @@ def words(folded: str, slang: Slang) -> list[str]:
     # Split on spaces and look each piece up in C (map over dict.get): pieces
     # ("tonight.", "don't") repeat from message to message; only new ones cost more.
     pieces = text.split()
-    forms = list(map(slang.pieces.get, pieces))
+    forms = list(map(slang.pieces.words.get, pieces))
     if None in forms:
-        forms = [slang.piece(piece) for piece in pieces]
+        forms = [slang.piece(piece) if form is None else form
+                 for form, piece in zip(forms, pieces, strict=True)]
     return list(chain.from_iterable(cast("list[tuple[str, ...]]", forms)))

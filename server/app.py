@@ -89,7 +89,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     bus: Bus
     if settings.redis_url:
         redis_store = RedisStore(redis_client(settings.redis_url,
-                                              on_round_trip=metrics.redis_round_trips.inc),
+                                              on_round_trip=metrics.redis_round_trips.inc,
+                                              max_connections=settings.limits.redis_connections),
                                  process_id=process_id,
                                  buffer_messages=settings.limits.buffer_messages,
                                  buffer_seconds=settings.limits.buffer_seconds,

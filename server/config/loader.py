@@ -175,6 +175,7 @@ def _limits(r: Reader, data: Mapping[str, Any]) -> Limits:
         "token_ttl_s": (int, 300, 30 * 24 * 3600),
         "idempotency_keys": (int, 10, 1_000_000),
         "live_entries": (int, 1000, 10_000_000),
+        "redis_connections": (int, 4, 10_000),
         "header_timeout_s": ((int, float), 1, 300),
         "body_timeout_s": ((int, float), 1, 300),
     }

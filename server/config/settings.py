@@ -89,6 +89,9 @@ class Limits:
     # The most entries any one per-server map of the in-memory store holds (rate
     # buckets, revoked resume tokens, claims); the least recently written go first.
     live_entries: int = 100_000
+    # The most connections this process opens to Redis (store, pipelines and the bus's
+    # subscription); a command past them waits for one to come back.
+    redis_connections: int = 50
     # A connection must finish its request headers this long after it opens (or after
     # its last answer), and a request its body this long after its headers: slow
     # senders would otherwise hold connections open for as long as they like.

@@ -6,7 +6,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.asyncio.connection import Connection
+from redis.asyncio.connection import BlockingConnectionPool, Connection
+
+# How long a command waits for a free pooled connection, like the socket timeout: past
+# it the caller gets a ConnectionError, which every handler answers `unavailable`.
+POOL_WAIT_S = 2.0
 
 
 class CountingConnection(Connection):
@@ -25,10 +29,20 @@ class CountingConnection(Connection):
         await super().send_packed_command(command, check_health)
 
 
-def redis_client(url: str, on_round_trip: Callable[[], None] | None = None) -> aioredis.Redis:
-    """A client that fails fast: a member waiting on a dead Redis gets `unavailable`."""
+def redis_client(url: str, on_round_trip: Callable[[], None] | None = None, *,
+                 max_connections: int = 50) -> aioredis.Redis:
+    """A client that fails fast: a member waiting on a dead Redis gets `unavailable`.
+
+    Its pool holds at most `max_connections` (`limits.redis_connections`): redis-py's
+    default pool opens a new connection whenever every open one is busy and never closes
+    them, so a burst of sends would leave the process (and Redis) holding as many
+    connections, with their buffers, as the burst's peak, for good. Past the cap a
+    command waits for a connection to come back."""
     counting: dict[str, Any] = {}
     if on_round_trip is not None and url.startswith("redis://"):
         counting = {"connection_class": CountingConnection, "on_round_trip": on_round_trip}
-    return aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=1.0,
-                             health_check_interval=5, retry_on_timeout=False, **counting)
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=POOL_WAIT_S, socket_timeout=2.0,
+        socket_connect_timeout=1.0, health_check_interval=5, retry_on_timeout=False,
+        **counting)
+    return aioredis.Redis.from_pool(pool)

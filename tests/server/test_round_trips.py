@@ -23,14 +23,15 @@ async def test_an_accepted_send_is_one_read_and_one_script(
     trips: list[str] = []  # the name of the task each round trip was made from
     real = app_module.redis_client
 
-    def counting(url: str, on_round_trip: Callable[[], None] | None = None):  # type: ignore[no-untyped-def]
+    def counting(url: str, on_round_trip: Callable[[], None] | None = None,  # type: ignore[no-untyped-def]
+                 **options):
         def record() -> None:
             task = asyncio.current_task()
             trips.append(task.get_name() if task else "")
             if on_round_trip is not None:
                 on_round_trip()
 
-        return real(url, on_round_trip=record)
+        return real(url, on_round_trip=record, **options)
 
     monkeypatch.setattr(app_module, "redis_client", counting)
     redis_server.flush()
@@ -50,4 +51,38 @@ async def test_an_accepted_send_is_one_read_and_one_script(
             assert len([t for t in trips[before:] if t not in BACKGROUND]) == 2
     finally:
         await client.close()
+        await server.close()
+
+
+async def test_a_burst_of_sends_opens_no_more_connections_than_the_limit(
+        redis_server: RedisServer) -> None:
+    """redis-py's default pool opens a connection per concurrent command and keeps them
+    all; the process's pool is capped by `limits.redis_connections` and sends wait."""
+    redis_server.flush()
+    limit = 4
+    settings = settings_from_mapping(base_config(
+        redis_url=redis_server.url,
+        limits={"redis_connections": limit, "message_burst": 100,
+                "message_interval_s": 0.05}))
+    server = TestServer(app_module.create_app(settings), host="127.0.0.1")
+    await server.start_server(access_log=None)
+    clients = [Client() for _ in range(5)]
+    watcher = app_module.redis_client(redis_server.url)
+    try:
+        for number, client in enumerate(clients):
+            await client.connect(f"http://127.0.0.1:{server.port}", device=f"d{number}")
+            await client.ok("join", {"room": ROOM, "handle": f"Member{number}"})
+        answers = await asyncio.gather(*(
+            client.call("send", {"room": ROOM, "text": f"burst {n}",
+                                 "client_id": f"b{i}-{n}"})
+            for i, client in enumerate(clients) for n in range(20)))
+        assert [a for a in answers if not a.get("ok")] == []
+        listed = await watcher.client_list()
+        # Everyone but the watcher itself is the server's pool (the bus's subscription
+        # is one of its connections).
+        assert 1 < len(listed) - 1 <= limit
+    finally:
+        for client in clients:
+            await client.close()
+        await watcher.aclose()
         await server.close()
