@@ -117,6 +117,20 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
         for eio_sid in queued:
             await self._queue(eio_sid, sent)
 
+    def write_direct(self, eio_sid: str, payload: bytes) -> bool:
+        """One packet for one socket (an ack), the broadcast's way: written straight to
+        its websocket when nothing queued could be overtaken. False when it must go
+        through engine.io's queue instead."""
+        fast = self.websockets.by_sid.get(eio_sid)
+        if fast is None or not fast.idle():
+            return False
+        if fast.transport.get_write_buffer_size() > self.send_buffer_bytes - len(payload):
+            self._too_slow(fast, eio_sid)  # the connection ends; the packet with it
+        else:
+            fast.transport.write(text_frame(payload))
+            self.direct += 1
+        return True
+
     def _recipients(self, namespace: str, room: Any) -> list[str]:
         if room is None or isinstance(room, str):
             # One room (a sid is a room too): its sid → eio sid map, copied.

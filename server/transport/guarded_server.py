@@ -145,6 +145,17 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
             return
         await super()._handle_event(eio_sid, namespace, id, data)
 
+    async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
+        if pkt.packet_type == packet.ACK:
+            # Every event's answer: straight to an idle websocket, as broadcasts go,
+            # rather than through engine.io's queue and writer task.
+            encoded = pkt.encode()
+            if isinstance(encoded, str):
+                if not self.fanout.write_direct(eio_sid, b"4" + encoded.encode()):
+                    await self.eio.send(eio_sid, encoded)
+                return
+        await super()._send_packet(eio_sid, pkt)
+
     async def _refuse(self, eio_sid: str, namespace: str | None, id: int | None,
                       message: str) -> None:
         if id is None:

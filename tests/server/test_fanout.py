@@ -58,6 +58,22 @@ async def test_broadcasts_go_straight_to_websockets_and_through_the_queue_for_po
     assert fanout.queued >= queued + 30  # the polling client: every message queued
 
 
+async def test_answers_go_straight_to_an_idle_websocket_too(
+        server: Served, connect: ClientFactory) -> None:
+    fanout = server.server.app[SIO].fanout
+    alone = await connect()
+    await alone.ok("join", {"room": ROOM, "handle": "Alone"})
+    direct, queued = fanout.direct, fanout.queued
+    for i in range(10):
+        answer = await alone.ok("send", {"room": ROOM, "text": f"m{i}",
+                                         "client_id": f"c{i}"})
+        assert answer["message"]["seq"] >= 1
+    await alone.wait_for("message", lambda m: m["text"] == "m9")
+    # Each send: its broadcast (to the sender alone) and its ack, both written directly.
+    assert fanout.direct - direct == 20
+    assert fanout.queued == queued
+
+
 class SlowReader:
     """A real websocket client that joins, then stops reading its socket.
 
