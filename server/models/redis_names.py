@@ -4,6 +4,7 @@ from __future__ import annotations
 
 PREFIX = "pr:"
 EPOCH = f"{PREFIX}epoch"          # gone or changed: Redis restarted empty
+BANS_MARKER = f"{PREFIX}bans"     # changes whenever a ban starts or ends (server/rooms/bans.py)
 PROCESSES = f"{PREFIX}procs"      # set of process ids that have registered
 
 

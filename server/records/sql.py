@@ -264,12 +264,6 @@ class SqlRecords:
                 _in_force(room_id, now)).order_by(t.bans.c.created_at))).all()
         return [_ban(row) for row in rows]
 
-    async def banned(self, room_id: str, device_hash: str, now: float) -> bool:
-        async with self._read() as conn:
-            found = await conn.scalar(select(t.bans.c.ban_id).where(
-                and_(t.bans.c.device_hash == device_hash, _in_force(room_id, now))).limit(1))
-        return found is not None
-
     # -- audit -----------------------------------------------------------------------
 
     async def add_audit(self, room_id: str | None, entry: AuditEntry) -> None:

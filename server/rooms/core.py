@@ -19,6 +19,7 @@ from server.models.envelope import DETACH, Envelope
 from server.models.errors import StoreUnavailable
 from server.models.live import Member, RoomRuntime
 from server.records.base import Records
+from server.rooms.bans import BanList
 from server.rooms.catalog import Catalog
 from server.rooms.presence import PresenceBatcher
 from server.rooms.tokens import Tokens
@@ -62,6 +63,7 @@ class RoomCore:
         self.settings = settings
         self.store = store
         self.records = records
+        self.bans = BanList(records, store)
         # Replaced whole when the records change (`Rooms.refresh`); read, never awaited.
         self.catalog = Catalog()
         self.bus = bus

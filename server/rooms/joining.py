@@ -69,7 +69,7 @@ class Joining:
         if resumed is None and staff_role is None and request.handle is None:
             raise Refused(bad_request("handle must be a string."))
 
-        banned = await core.records.banned(room.id, caller.device_hash, now)
+        banned = await core.bans.banned(room.id, caller.device_hash, now)
         if resumed is None:
             limits = core.settings.limits
             rule = BucketRule(limits.joins_per_minute, 60 / limits.joins_per_minute)

@@ -111,7 +111,7 @@ class Moderating:
         until = now + req.days * 86400 if req.days else None
         ban = Ban(new_id(), room.id if req.scope == "room" else None, member.device_hash,
                   member.handle, until, req.reason, actor)
-        await core.records.add_ban(ban, now)
+        await core.bans.add(ban, now)
         rooms = [room] if ban.room else list(core.catalog.rooms)
         for each in rooms:
             for other in await core.store.members(each.id):
@@ -143,7 +143,7 @@ class Moderating:
         bans = await core.records.bans(room.id, core.clock())
         if req.ban_id not in {b.ban_id for b in bans} or req.ban_id is None:
             raise refuse("not_found", "There is no such ban in this room.")
-        await core.records.remove_ban(req.ban_id)
+        await core.bans.remove(req.ban_id)
         return {}
 
     async def _bans(self, room: RoomConfig, req: ModRequest, target: Member | None,

@@ -7,6 +7,7 @@ background task and tests can move time by passing a different `now`.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import AsyncIterator, Sequence
@@ -55,6 +56,7 @@ class MemoryStore:
         self._revoked_tokens: dict[str, float] = {}  # token id → expires_at
         self._not_before: dict[str, tuple[float, float]] = {}  # name → (cut-off, expires_at)
         self._revocations_high_water = _REVOCATIONS_SWEEP
+        self._bans_marker = secrets.token_hex(8)
 
     async def close(self) -> None:
         return None
@@ -215,6 +217,12 @@ class MemoryStore:
         cut, until = self._not_before.get(name, (not_before, expires_at))
         self._not_before[name] = (max(cut, not_before), max(until, expires_at))
         self._sweep_revocations(now)
+
+    async def bans_marker(self) -> str:
+        return self._bans_marker
+
+    async def bans_changed(self) -> None:
+        self._bans_marker = secrets.token_hex(8)
 
     async def token_revoked(self, token_id: str, name: str, issued_at: float,
                             now: float) -> bool:

@@ -276,6 +276,19 @@ class RedisStore(RedisPrivateLines):
                                    args=[repr(not_before), repr(expires_at),
                                          _ttl_ms(expires_at, now)])
 
+    async def bans_marker(self) -> str:
+        with _unavailable_on_error():
+            marker = await self.redis.get(names.BANS_MARKER)
+            if marker is None:
+                # Whoever sets it first sets it for every process; all of them reload.
+                await self.redis.set(names.BANS_MARKER, secrets.token_hex(8), nx=True)
+                marker = await self.redis.get(names.BANS_MARKER)
+        return marker.decode() if isinstance(marker, bytes) else str(marker or "")
+
+    async def bans_changed(self) -> None:
+        with _unavailable_on_error():
+            await self.redis.set(names.BANS_MARKER, secrets.token_hex(8))
+
     async def token_revoked(self, token_id: str, name: str, issued_at: float,
                             now: float) -> bool:
         with _unavailable_on_error():

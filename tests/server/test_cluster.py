@@ -112,6 +112,23 @@ async def test_mod_action_on_process_a_lands_on_member_of_process_b(
     assert await again.error("join", {"room": ROOM, "handle": "Another"}) == "banned"
 
 
+async def test_a_ban_made_on_process_a_refuses_a_join_on_process_b_at_once(
+        processes: Processes, clients: Callable[..., Awaitable[Client]]) -> None:
+    """Each process keeps a copy of the bans; the copy on B was read before the ban."""
+    a, b = processes(2)
+    staff = await clients(a.url, token=await login(a.url))
+    await staff.ok("join", {"room": ROOM})
+    target = await clients(b.url)
+    device = (await target.wait_for("welcome"))["device"]
+    joined = await target.ok("join", {"room": ROOM, "handle": "River"})
+    await staff.ok("mod", {"room": ROOM, "action": "ban", "member_id": joined["member"]["id"]})
+    again = await clients(b.url, device=device)
+    assert await again.error("join", {"room": ROOM, "handle": "Another"}) == "banned"
+    bans = (await staff.ok("mod", {"room": ROOM, "action": "bans"}))["bans"]
+    await staff.ok("mod", {"room": ROOM, "action": "unban", "ban_id": bans[0]["ban_id"]})
+    await again.ok("join", {"room": ROOM, "handle": "Another"})
+
+
 async def test_sigkill_a_process_members_resume_elsewhere_and_presence_is_cleaned(
         processes: Processes, clients: Callable[..., Awaitable[Client]]) -> None:
     a, b = processes(2)

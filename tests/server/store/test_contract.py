@@ -134,6 +134,14 @@ async def test_idempotency_keys_are_capped_per_room_oldest_first(store: Store) -
         assert await store.redis.zcard("pr:room:{r}:posted_at") <= 3
 
 
+async def test_the_bans_marker_holds_until_bans_change(store: Store) -> None:
+    first = await store.bans_marker()
+    assert first and await store.bans_marker() == first
+    await store.bans_changed()
+    second = await store.bans_marker()
+    assert second and second != first and await store.bans_marker() == second
+
+
 async def test_forget_room_keeps_only_seq_runtime_and_revocations(store: Store) -> None:
     await store.put_runtime("r", RoomRuntime(status="closed"))
     await store.post_message("r", message("a"), "k1", NOW)
