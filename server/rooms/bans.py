@@ -10,6 +10,8 @@ store (Redis restarted empty) is made anew, and every process reloads too.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import time
 from collections.abc import Callable
 
@@ -30,7 +32,8 @@ class BanList:
         self._monotonic = monotonic
         self._marker: str | None = None
         self._read_at = 0.0
-        self._by_room: dict[str, tuple[Ban, ...]] = {}  # configured rooms read so far
+        # Configured rooms read so far: each room's read, shared by the joins that wait on it.
+        self._by_room: dict[str, asyncio.Future[list[Ban]]] = {}
 
     async def banned(self, room_id: str, device_hash: str, now: float) -> bool:
         """Whether a ban in force (the room's own or site-wide) covers the device."""
@@ -41,12 +44,14 @@ class BanList:
             self._read_at = self._monotonic()
         # The copy this read belongs to: if the marker moves while the records are read,
         # what was read goes into the old copy, never into the one trusted under the
-        # new marker.
+        # new marker. One read per room and copy, however many join at once.
         copy = self._by_room
-        bans = copy.get(room_id)
-        if bans is None:
-            bans = tuple(await self._records.bans(room_id, now))
-            copy[room_id] = bans
+        reading = copy.get(room_id)
+        if reading is None:
+            reading = copy[room_id] = asyncio.ensure_future(self._records.bans(room_id, now))
+            reading.add_done_callback(functools.partial(_drop_if_failed, copy, room_id))
+        # Shielded: one join giving up (its connection went) does not cancel the others' read.
+        bans = await asyncio.shield(reading)
         return any(ban.device_hash == device_hash and ban.active(now) for ban in bans)
 
     async def add(self, ban: Ban, now: float) -> None:
@@ -57,3 +62,12 @@ class BanList:
         removed = await self._records.remove_ban(ban_id)
         await self._store.bans_changed()
         return removed
+
+
+def _drop_if_failed(copy: dict[str, asyncio.Future[list[Ban]]], room_id: str,
+                    reading: asyncio.Future[list[Ban]]) -> None:
+    """A failed read (the database unreachable) is not a copy: the next join reads again.
+    Its error reached every join that waited on it; retrieved here for those that left."""
+    failed = reading.cancelled() or reading.exception() is not None
+    if failed and copy.get(room_id) is reading:
+        del copy[room_id]

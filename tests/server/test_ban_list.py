@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from server.models.errors import StoreUnavailable
 from server.models.live import Ban
 from server.records.database import make_engine, sqlite_url
 from server.records.sql import SqlRecords
@@ -21,12 +23,16 @@ NOW = time.time()
 
 
 class CountingRecords(SqlRecords):
-    """Real records that count how often the bans are read."""
+    """Real records that count how often the bans are read (and can fail one read)."""
 
     reads = 0
+    fail_next = False
 
     async def bans(self, room_id: str, now: float) -> list[Ban]:
         self.reads += 1
+        if self.fail_next:
+            self.fail_next = False
+            raise StoreUnavailable("records unreachable")
         return await super().bans(room_id, now)
 
 
@@ -107,3 +113,21 @@ async def test_no_copy_is_trusted_past_its_age(records: CountingRecords) -> None
     assert not await bans.banned("r", "dev", NOW)
     clock[0] = MAX_AGE_S + 1
     assert await bans.banned("r", "dev", NOW)
+
+
+async def test_many_joins_at_once_share_one_read(records: CountingRecords) -> None:
+    bans = BanList(records, MemoryStore())
+    await bans.add(ban("b1", device="dev7"), NOW)
+    answers = await asyncio.gather(*(bans.banned("r", f"dev{n}", NOW) for n in range(50)))
+    assert answers == [n == 7 for n in range(50)]
+    assert records.reads == 1
+
+
+async def test_a_failed_read_is_not_kept(records: CountingRecords) -> None:
+    bans = BanList(records, MemoryStore())
+    await bans.add(ban("b1"), NOW)
+    records.fail_next = True
+    with pytest.raises(StoreUnavailable):
+        await bans.banned("r", "dev", NOW)
+    assert await bans.banned("r", "dev", NOW)
+    assert records.reads == 2
