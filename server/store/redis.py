@@ -27,6 +27,7 @@ from server.store.base import BucketMoved, BucketRead, BucketTake, Posted, SendS
 from server.store.redis_client import redis_client
 from server.store.redis_private import RedisPrivateLines
 from server.store.redis_private import unavailable_on_error as _unavailable_on_error
+from server.store.redis_revocations import RedisRevocations
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +49,7 @@ _KEPT_AFTER_CLOSE = frozenset({"seq", "runtime", "lock"})
 
 
 
-def _ttl_ms(expires_at: float, now: float) -> int:
-    return max(1, int((expires_at - now) * 1000) + 1000)
-
-
-class RedisStore(RedisPrivateLines):
+class RedisStore(RedisPrivateLines, RedisRevocations):
     publishes_messages = True
 
     def __init__(self, client: aioredis.Redis, *, process_id: str, buffer_messages: int = 500,
@@ -263,45 +260,6 @@ class RedisStore(RedisPrivateLines):
         with _unavailable_on_error():
             await self.redis.set(self._bucket_key(key, room_id), codec.bucket_to_json(bucket),
                                  px=max(1, int(ttl_s * 1000)))
-
-    async def revoke_token(self, token_id: str, expires_at: float, now: float) -> None:
-        with _unavailable_on_error():
-            await self.redis.set(names.revoked_token(token_id), repr(expires_at),
-                                 px=_ttl_ms(expires_at, now))
-
-    async def revoke_tokens_before(self, name: str, not_before: float, expires_at: float,
-                                   now: float) -> None:
-        with _unavailable_on_error():
-            await self._not_before(keys=[names.not_before(name)],
-                                   args=[repr(not_before), repr(expires_at),
-                                         _ttl_ms(expires_at, now)])
-
-    async def bans_marker(self) -> str:
-        with _unavailable_on_error():
-            marker = await self.redis.get(names.BANS_MARKER)
-            if marker is None:
-                # Whoever sets it first sets it for every process; all of them reload.
-                await self.redis.set(names.BANS_MARKER, secrets.token_hex(8), nx=True)
-                marker = await self.redis.get(names.BANS_MARKER)
-        return marker.decode() if isinstance(marker, bytes) else str(marker or "")
-
-    async def bans_changed(self) -> None:
-        with _unavailable_on_error():
-            await self.redis.set(names.BANS_MARKER, secrets.token_hex(8))
-
-    async def token_revoked(self, token_id: str, name: str, issued_at: float,
-                            now: float) -> bool:
-        with _unavailable_on_error():
-            revoked, cut = await self.redis.mget([names.revoked_token(token_id),
-                                                  names.not_before(name)])
-        # The values carry the app clock's expiry too, so both stores agree on a moved clock.
-        if revoked is not None and float(revoked) > now:
-            return True
-        if cut is None:
-            return False
-        text = cut.decode() if isinstance(cut, bytes) else cut
-        not_before, until = (float(x) for x in text.split(","))
-        return until > now and issued_at <= not_before
 
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
                             bucket_keys: list[str], now: float) -> SendSnapshot:

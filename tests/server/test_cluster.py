@@ -89,14 +89,22 @@ async def bus_received(server: LiveServer) -> float:
     return 0.0
 
 
-async def test_mod_action_on_process_a_lands_on_member_of_process_b(
-        processes: Processes, clients: Callable[..., Awaitable[Client]]) -> None:
+async def _staff_on_a_and_member_on_b(
+        processes: Processes, clients: Callable[..., Awaitable[Client]]
+) -> tuple[LiveServer, LiveServer, Client, Client, str, dict[str, Any]]:
+    """Two processes: a logged-in facilitator in the room on A, a member ("River") on B."""
     a, b = processes(2)
     staff = await clients(a.url, token=await login(a.url))
     await staff.ok("join", {"room": ROOM})
     target = await clients(b.url)
     device = (await target.wait_for("welcome"))["device"]
     joined = await target.ok("join", {"room": ROOM, "handle": "River"})
+    return a, b, staff, target, device, joined
+
+
+async def test_mod_action_on_process_a_lands_on_member_of_process_b(
+        processes: Processes, clients: Callable[..., Awaitable[Client]]) -> None:
+    a, b, staff, target, device, joined = await _staff_on_a_and_member_on_b(processes, clients)
     bystander = await clients(b.url)
     await bystander.ok("join", {"room": ROOM, "handle": "Lake"})
 
@@ -115,12 +123,7 @@ async def test_mod_action_on_process_a_lands_on_member_of_process_b(
 async def test_a_ban_made_on_process_a_refuses_a_join_on_process_b_at_once(
         processes: Processes, clients: Callable[..., Awaitable[Client]]) -> None:
     """Each process keeps a copy of the bans; the copy on B was read before the ban."""
-    a, b = processes(2)
-    staff = await clients(a.url, token=await login(a.url))
-    await staff.ok("join", {"room": ROOM})
-    target = await clients(b.url)
-    device = (await target.wait_for("welcome"))["device"]
-    joined = await target.ok("join", {"room": ROOM, "handle": "River"})
+    _, b, staff, _, device, joined = await _staff_on_a_and_member_on_b(processes, clients)
     await staff.ok("mod", {"room": ROOM, "action": "ban", "member_id": joined["member"]["id"]})
     again = await clients(b.url, device=device)
     assert await again.error("join", {"room": ROOM, "handle": "Another"}) == "banned"
