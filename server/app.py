@@ -61,6 +61,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         # One event at a time per connection: a member's messages keep their order.
         async_handlers=False,
         logger=False, engineio_logger=False,
+        connect_timeout_s=settings.limits.connect_timeout_s,
     )
     intake = request_intake(engineio_path=f"/{SOCKETIO_PATH}/", max_body=MAX_FRAME,
                             body_timeout_s=settings.limits.body_timeout_s,
@@ -217,12 +218,14 @@ async def _tell_clients(app: web.Application) -> None:
     An engine.io close (not a Socket.IO disconnect) is what makes browsers retry.
     """
     sio = app[SIO]
-    eio_sids = [eio for _, eio in sio.manager.get_participants("/", None)]
+    # Every engine.io connection, in a Socket.IO session or not: one left open would
+    # hold its request handler, and the exit, for the whole shutdown grace.
+    eio_sids = list(sio.eio.sockets)
     log.info("shutting down: closing %d connections", len(eio_sids))
 
     async def close(eio_sid: str) -> None:
         try:
-            await sio.eio.disconnect(eio_sid)
+            await sio.end_connection(eio_sid)
         except Exception:
             log.debug("connection already gone", exc_info=True)
 

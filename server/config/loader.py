@@ -178,6 +178,7 @@ def _limits(r: Reader, data: Mapping[str, Any]) -> Limits:
         "redis_connections": (int, 4, 10_000),
         "header_timeout_s": ((int, float), 1, 300),
         "body_timeout_s": ((int, float), 1, 300),
+        "connect_timeout_s": ((int, float), 1, 300),
     }
     for name in table:
         if name not in bounds:

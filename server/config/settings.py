@@ -97,6 +97,9 @@ class Limits:
     # senders would otherwise hold connections open for as long as they like.
     header_timeout_s: float = 10.0
     body_timeout_s: float = 10.0
+    # A new connection must connect to the Socket.IO namespace this long after it
+    # opens, else it is closed: it would hold a connection no per-device limit counts.
+    connect_timeout_s: float = 10.0
 
 
 @dataclass(frozen=True)

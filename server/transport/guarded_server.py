@@ -6,10 +6,17 @@ lets a malformed packet raise out of the engine.io receive loop (a traceback per
 frame) and waits forever for binary attachments that never come. Our protocol is
 JSON text only, so here: reserved names are answered `bad_request` and run nothing,
 and a packet that cannot be decoded closes that one connection with one log line.
+
+An engine.io connection is also closed when it has no Socket.IO session to serve:
+one that has not connected to the namespace within `connect_timeout_s` (as Node's
+socket.io does), and one whose session the server ended (a removal, a logout). A
+client that kept such a connection open would otherwise hold it, uncounted by the
+per-device limit, for as long as it answered pings.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -36,6 +43,13 @@ RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "message"
 # engine.io packet types a client may send (open..noop); anything else is not engine.io.
 _EIO_TYPES = frozenset("0123456")
 
+
+# How long a new connection has to connect to the Socket.IO namespace (Node's
+# socket.io waits 45 s; every client of ours connects as the transport opens).
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+
+# A well-behaved client answers a websocket close at once; past this it is cut off.
+CLOSE_REPLY_S = 2.0
 
 # The kernel's send buffer for one websocket. Linux would grow it to tcp_wmem's
 # maximum (4 MiB here) for a peer that stopped reading; fixed, it bounds what one
@@ -75,8 +89,9 @@ class GuardedWebSocket(WebSocket):  # type: ignore[misc]
 
     async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
         request = environ["aiohttp.request"]
+        # `timeout`: how long a close waits for the client's close frame.
         self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size,
-                                       compress=False)
+                                       compress=False, timeout=CLOSE_REPLY_S)
         await self._sock.prepare(request)
         self.environ = environ
         sid = self.handler.__self__.sid
@@ -110,13 +125,48 @@ class GuardedWebSocket(WebSocket):  # type: ignore[misc]
 
 
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
-    def __init__(self, *, send_buffer_bytes: int = DEFAULT_SEND_BUFFER, **kwargs: Any) -> None:
+    def __init__(self, *, send_buffer_bytes: int = DEFAULT_SEND_BUFFER,
+                 connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S, **kwargs: Any) -> None:
         self.websockets = WebSockets()
         self.fanout = FanoutManager(self.websockets, send_buffer_bytes)
+        self.connect_timeout_s = connect_timeout_s
+        self._closing: set[asyncio.Task[None]] = set()
         super().__init__(client_manager=self.fanout, serializer=OrjsonPacket, **kwargs)
         # The driver table is engine.io's own extension point for its transports.
         self.eio._async = {**self.eio._async, "websocket": functools.partial(
             GuardedWebSocket, websockets=self.websockets)}
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+        answer = await super()._handle_eio_connect(eio_sid, environ)
+        asyncio.get_running_loop().call_later(self.connect_timeout_s,
+                                              self._close_if_unjoined, eio_sid)
+        return answer
+
+    def _close_if_unjoined(self, eio_sid: str) -> None:
+        if eio_sid in self.eio.sockets and self.manager.sid_from_eio_sid(eio_sid, "/") is None:
+            log.info("closing a connection that did not connect to Socket.IO in time")
+            self._close_later(eio_sid)
+
+    def _close_later(self, eio_sid: str) -> None:
+        task = asyncio.ensure_future(self.end_connection(eio_sid))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def end_connection(self, eio_sid: str) -> None:
+        """engine.io's close (its CLOSE packet written first), then the websocket's."""
+        await self.eio.disconnect(eio_sid)
+        fast = self.websockets.get(eio_sid)
+        if fast is not None:
+            await fast.close()
+
+    async def disconnect(self, sid: str, namespace: str | None = None,
+                         ignore_queue: bool = False) -> None:
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace or "/")
+        await super().disconnect(sid, namespace, ignore_queue)
+        if eio_sid is not None and (namespace or "/") == "/":
+            # "/" is the only namespace: a session the server ended leaves the
+            # connection nothing to carry. Closing queues behind the DISCONNECT packet.
+            await self.end_connection(eio_sid)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         if not isinstance(data, str) or data[:1] in (str(packet.BINARY_EVENT),
@@ -168,4 +218,4 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         # One line, no traceback, and never the frame: it may hold someone's words.
         log.warning("closing a connection that sent a malformed packet (%s)", why)
         self._binary_packet.pop(eio_sid, None)
-        await self.eio.disconnect(eio_sid)
+        await self.end_connection(eio_sid)

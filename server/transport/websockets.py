@@ -48,6 +48,11 @@ class FastSocket:
     def abort(self) -> None:
         self.transport.abort()
 
+    async def close(self) -> None:
+        """End the websocket now: engine.io's writer would keep it open until its
+        poll timed out (ping interval + timeout) for a client that ignores CLOSE."""
+        await self.response.close()
+
 
 class WebSockets:
     """engine.io sid → its `FastSocket`, while its websocket handler runs."""

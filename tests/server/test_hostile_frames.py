@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from typing import Any
 
 import aiohttp
 import pytest
 
 from tests.helpers import ClientFactory, Served, refusal
+from tests.raw_socket import RawSocket
 
 ROOM = "open-circle"
-WAIT = 10
-
 
 async def member_count(url: str) -> int:
     async with aiohttp.ClientSession() as http, http.get(f"{url}/api/rooms") as response:
@@ -47,43 +44,6 @@ async def test_emitting_disconnect_does_not_free_a_connection_slot(
     for _ in range(limit):
         assert await first.error("disconnect") == "bad_request"
     assert await refusal(server.url, {"device": device}) == "too_many_connections"
-
-
-class RawSocket:
-    """An engine.io v4 websocket spoken by hand, to send frames no library would."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-
-    @classmethod
-    async def open(cls, http: aiohttp.ClientSession, url: str) -> RawSocket:
-        ws = await http.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket")
-        raw = cls(ws)
-        opened = await raw.frame()
-        assert opened is not None and opened.startswith("0"), opened
-        await ws.send_str("40")  # Socket.IO connect to "/" with no auth
-        connected = await raw.until(lambda f: f.startswith("40"))
-        assert connected is not None, "no Socket.IO connect answer"
-        return raw
-
-    async def frame(self) -> str | None:
-        """The next text frame; None once the connection is closed."""
-        while True:
-            message = await asyncio.wait_for(self.ws.receive(), WAIT)
-            if message.type == aiohttp.WSMsgType.TEXT:
-                if message.data == "2":  # engine.io ping: answer it like a client
-                    await self.ws.send_str("3")
-                    continue
-                return str(message.data)
-            if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
-                                aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.ERROR):
-                return None
-
-    async def until(self, match: Any) -> str | None:
-        while True:
-            frame = await self.frame()
-            if frame is None or match(frame):
-                return frame
 
 
 GARBAGE_TEXT = [

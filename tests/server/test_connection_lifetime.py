@@ -1,0 +1,65 @@
+"""An engine.io connection lives only while it carries a Socket.IO session.
+
+Each client here speaks engine.io by hand and answers pings, but never closes on its
+own: only the server ending the connection can end these tests' waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+
+from tests.helpers import ClientFactory, Served, ServeFn, login
+from tests.raw_socket import RawSocket
+
+ROOM = "open-circle"
+
+
+def closed(frame: str | None) -> bool:
+    """An engine.io close packet, or the websocket closing under it."""
+    return frame is None or frame == "1"
+
+
+async def test_a_connection_that_never_connects_to_socketio_is_closed(serve: ServeFn) -> None:
+    server = await serve(limits={"connect_timeout_s": 1})
+    async with aiohttp.ClientSession() as http:
+        raw = await RawSocket.open(http, server.url, namespace=False)
+        assert closed(await raw.until(closed))
+
+
+async def test_a_refused_connection_that_stays_open_is_closed(serve: ServeFn) -> None:
+    server = await serve(limits={"connect_timeout_s": 1})
+    async with aiohttp.ClientSession() as http:
+        raw = await RawSocket.open(http, server.url, namespace=False)
+        await raw.ws.send_str('40{"token":"forged"}')
+        refused = await raw.frame()
+        assert refused is not None and refused.startswith("44"), refused
+        assert closed(await raw.until(closed))
+
+
+async def test_a_removed_member_that_keeps_its_connection_open_is_closed(
+        server: Served, connect: ClientFactory) -> None:
+    staff = await connect(token=await login(server.url))
+    await staff.ok("join", {"room": ROOM})
+    async with aiohttp.ClientSession() as http:
+        raw = await RawSocket.open(http, server.url)
+        await raw.ws.send_str('421["join",{"room":"open-circle","handle":"Raw"}]')
+        answer = await raw.until(lambda f: f.startswith("431["))
+        assert answer is not None
+        member = json.loads(answer[3:])[0]["member"]
+        await staff.ok("mod", {"room": ROOM, "action": "remove", "member_id": member["id"]})
+        # The Socket.IO DISCONNECT first, then the connection closes under it.
+        assert await raw.until(lambda f: f.startswith("41")) is not None
+        assert closed(await raw.until(closed))
+
+
+async def test_shutdown_closes_connections_outside_any_session(serve: ServeFn) -> None:
+    server = await serve(limits={"connect_timeout_s": 300})
+    async with aiohttp.ClientSession() as http:
+        raw = await RawSocket.open(http, server.url, namespace=False)
+        stopping = asyncio.create_task(server.server.close())
+        # Before the grace period is spent: shutdown closes it, it does not wait it out.
+        assert closed(await raw.until(closed))
+        await stopping
