@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import signal
@@ -21,6 +20,7 @@ from server.config.startup import reread
 from server.keys import METRICS, NAMESPACE, ROOMS, SETTINGS, SIO, TEMPLATES
 from server.models.envelope import Envelope
 from server.models.errors import StoreUnavailable
+from server.models.stopping import stop_tasks
 from server.records.database import make_engine, records_url
 from server.records.sql import SqlRecords
 from server.rooms.catalog import POLL_S
@@ -160,11 +160,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     yield
     if path is not None:
         loop.remove_signal_handler(signal.SIGHUP)
-    for task in [*tasks, *reloads]:
-        task.cancel()
-    for task in [*tasks, *reloads]:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    if await stop_tasks([*tasks, *reloads]):
+        log.warning("a background task did not stop in time; stopping anyway")
     try:
         # engine.io's service task can be stuck closing a polling session whose client
         # never polls again (its close waits for a poll): never let that hold the exit.

@@ -20,6 +20,7 @@ from tests.helpers import (
     ServeFn,
     StartProcess,
     base_config,
+    close_server,
     start_process,
     stop_process,
 )
@@ -96,7 +97,7 @@ async def serve(clock: Clock, backend: str) -> AsyncIterator[ServeFn]:
 
     yield start
     for server in servers:
-        await server.close()
+        await close_server(server)
 
 
 @pytest.fixture

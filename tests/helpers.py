@@ -157,6 +157,21 @@ class Client:
 
 ClientFactory = Callable[..., Awaitable[Client]]
 
+# A server's close normally takes well under a second; past this, what it waits on is
+# printed (once) while it goes on waiting, so a hang in CI shows its cause.
+SLOW_CLOSE_S = 15.0
+
+
+async def close_server(server: TestServer) -> None:
+    closing = asyncio.ensure_future(server.close())
+    try:
+        await asyncio.wait_for(asyncio.shield(closing), SLOW_CLOSE_S)
+    except TimeoutError:
+        print(f"server close still waiting after {SLOW_CLOSE_S:g} s; tasks:", file=sys.stderr)
+        for task in asyncio.all_tasks():
+            task.print_stack(limit=12, file=sys.stderr)
+        await closing
+
 
 async def login(url: str, name: str = FACILITATOR, passphrase: str = PASSPHRASE) -> str:
     import aiohttp

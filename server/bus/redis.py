@@ -22,6 +22,7 @@ from server.bus.base import Replay, Sink
 from server.models import redis_names as names
 from server.models.envelope import Envelope
 from server.models.errors import StoreUnavailable
+from server.models.stopping import stop_tasks
 from server.models.wire import decode, encode
 
 log = logging.getLogger(__name__)
@@ -61,11 +62,8 @@ class RedisBus:
 
     async def close(self) -> None:
         tasks = [t for t in (self._listener, *self._pending_unsubscribe.values()) if t]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if await stop_tasks(tasks):
+            log.warning("the pub/sub listener did not stop in time; closing anyway")
         await self._drop_pubsub()
 
     # -- the Bus protocol ----------------------------------------------------------

@@ -15,13 +15,13 @@ latest record, e.g. after a promotion) or left. A client applies `left`, then `j
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from server.models.envelope import Envelope
 from server.models.errors import StoreUnavailable
+from server.models.stopping import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +62,7 @@ class PresenceBatcher:
         pending.append((member_id, joined))
 
     async def close(self) -> None:
-        for task in list(self._flushing):
-            task.cancel()
-        for task in list(self._flushing):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(list(self._flushing))
         for timer in self._timers.values():
             cancel = getattr(timer, "cancel", None)
             if cancel is not None:
