@@ -17,21 +17,18 @@ per-device limit, for as long as it answered pings.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
-import socket
 from typing import Any
 
 import socketio
-from aiohttp.web import WebSocketResponse
-from engineio.async_drivers.aiohttp import WebSocket
 from socketio import packet
 
 from moderation.decisions import bad_request
 from server.transport.fanout import DEFAULT_SEND_BUFFER, FanoutManager
+from server.transport.guarded_websocket import GuardedWebSocket
 from server.transport.json_packet import OrjsonPacket
-from server.transport.websockets import FastSocket, WebSockets
+from server.transport.websockets import WebSockets
 
 log = logging.getLogger(__name__)
 
@@ -40,88 +37,12 @@ RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "message"
                              "newListener", "removeListener"})
 
 
-# engine.io packet types a client may send (open..noop); anything else is not engine.io.
-_EIO_TYPES = frozenset("0123456")
-
-
 # How long a new connection has to connect to the Socket.IO namespace (Node's
 # socket.io waits 45 s; every client of ours connects as the transport opens).
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 
-# A well-behaved client answers a websocket close at once; past this it is cut off.
-CLOSE_REPLY_S = 2.0
-
-# The kernel's send buffer for one websocket. Linux would grow it to tcp_wmem's
-# maximum (4 MiB here) for a peer that stopped reading; fixed, it bounds what one
-# socket holds in the kernel beside the fan-out's own limit (and still moves ~2.5 MB/s
-# at a 100 ms round trip, far beyond any room's traffic).
-KERNEL_SEND_BUFFER = 256 * 1024
-
-
-def _bound_kernel_buffer(transport: Any) -> None:
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
-
-
 def is_reserved(event: str) -> bool:
     return event in RESERVED_EVENTS or event.startswith("!")
-
-
-class GuardedWebSocket(WebSocket):  # type: ignore[misc]
-    """engine.io's aiohttp websocket, refusing frames engine.io cannot decode.
-
-    engine.io decodes a frame outside its error handling, so an empty frame or an
-    unknown packet type raised out of the request with a traceback. Returning None
-    is engine.io's "the client went away": it closes this one connection.
-
-    While its handler runs the socket is in `websockets`, so the fan-out can write
-    pre-framed broadcasts to it. No permessage-deflate (Node's socket.io does not
-    offer it either): each frame would be compressed per socket, and framing once
-    is the point.
-    """
-
-    def __init__(self, handler: Any, server: Any, *, websockets: WebSockets) -> None:
-        super().__init__(handler, server)
-        self._websockets = websockets
-        self._fast: FastSocket | None = None
-
-    async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
-        request = environ["aiohttp.request"]
-        # `timeout`: how long a close waits for the client's close frame.
-        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size,
-                                       compress=False, timeout=CLOSE_REPLY_S)
-        await self._sock.prepare(request)
-        self.environ = environ
-        sid = self.handler.__self__.sid
-        transport = request.transport
-        if transport is not None:
-            _bound_kernel_buffer(transport)
-            self._fast = FastSocket(self.handler.__self__, self._sock, transport)
-            self._websockets.add(sid, self._fast)
-        try:
-            await self.handler(self)
-        finally:
-            self._websockets.discard(sid, self._fast)
-        return self._sock
-
-    async def send(self, message: str | bytes) -> None:
-        await super().send(message)
-        if self._fast is not None:
-            self._fast.wrote(len(message))
-
-    async def wait(self) -> str | bytes | None:
-        data: str | bytes = await super().wait()
-        if isinstance(data, str) and data[:1] not in _EIO_TYPES:
-            log.warning("closing a connection that sent a frame engine.io cannot decode")
-            return None
-        if isinstance(data, str) and data[:1] == "1":
-            # The client's close packet: engine.io marks the socket closed but keeps
-            # the websocket until its ping timeout; end it now instead.
-            await self.close()
-            return None
-        return data
 
 
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]

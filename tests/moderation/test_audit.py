@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from moderation.actions import ModRequest, parse_mod
 from moderation.audit import RETENTION_S, AuditEntry, action_detail, new_entry, retained
@@ -20,6 +23,14 @@ from moderation.timefmt import iso_utc
 )
 def test_iso_utc(ts: float, expected: str) -> None:
     assert iso_utc(ts) == expected
+
+
+@given(st.floats(min_value=-2e9, max_value=2.5e11, allow_nan=False))
+def test_iso_utc_matches_datetime(ts: float) -> None:
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=round(ts * 1000))
+    expected = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    assert iso_utc(ts) == expected
+    assert iso_utc(ts) == expected  # the second's text, remembered, is the same
 
 
 def test_new_entry_and_wire() -> None:

@@ -1,0 +1,153 @@
+"""engine.io's aiohttp websocket, hardened, and with a cheaper receive loop.
+
+engine.io decodes a frame outside its error handling, so an empty frame or an
+unknown packet type raised out of the request with a traceback; here such a frame
+closes that one connection. Its receive loop also made a task and a `wait_for` for
+every frame a client sends; a connection that starts on websocket (every client of
+ours) is served by the same loop without them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from typing import Any
+
+from aiohttp.web import WebSocketResponse
+from engineio import exceptions
+from engineio import packet as eio_packet
+from engineio.async_drivers.aiohttp import WebSocket
+
+from server.transport.websockets import FastSocket, WebSockets
+
+log = logging.getLogger(__name__)
+
+# engine.io packet types a client may send (open..noop); anything else is not engine.io.
+_EIO_TYPES = frozenset("0123456")
+
+# A well-behaved client answers a websocket close at once; past this it is cut off.
+CLOSE_REPLY_S = 2.0
+
+# The kernel's send buffer for one websocket. Linux would grow it to tcp_wmem's
+# maximum (4 MiB here) for a peer that stopped reading; fixed, it bounds what one
+# socket holds in the kernel beside the fan-out's own limit (and still moves ~2.5 MB/s
+# at a 100 ms round trip, far beyond any room's traffic).
+KERNEL_SEND_BUFFER = 256 * 1024
+
+
+def _bound_kernel_buffer(transport: Any) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
+
+
+class GuardedWebSocket(WebSocket):  # type: ignore[misc]
+    """engine.io's aiohttp websocket, refusing frames engine.io cannot decode.
+
+    engine.io decodes a frame outside its error handling, so an empty frame or an
+    unknown packet type raised out of the request with a traceback. Returning None
+    is engine.io's "the client went away": it closes this one connection.
+
+    While its handler runs the socket is in `websockets`, so the fan-out can write
+    pre-framed broadcasts to it. No permessage-deflate (Node's socket.io does not
+    offer it either): each frame would be compressed per socket, and framing once
+    is the point.
+    """
+
+    def __init__(self, handler: Any, server: Any, *, websockets: WebSockets) -> None:
+        super().__init__(handler, server)
+        self._websockets = websockets
+        self._fast: FastSocket | None = None
+
+    async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
+        request = environ["aiohttp.request"]
+        # `timeout`: how long a close waits for the client's close frame.
+        self._sock = WebSocketResponse(
+            max_msg_size=self.server.max_http_buffer_size, compress=False,
+            timeout=CLOSE_REPLY_S,
+            receive_timeout=self.server.ping_interval + self.server.ping_timeout)
+        await self._sock.prepare(request)
+        self.environ = environ
+        sid = self.handler.__self__.sid
+        transport = request.transport
+        if transport is not None:
+            _bound_kernel_buffer(transport)
+            self._fast = FastSocket(self.handler.__self__, self._sock, transport)
+            self._websockets.add(sid, self._fast)
+        socket = self.handler.__self__
+        try:
+            if socket.connected:
+                await self.handler(self)  # an upgrade from polling: engine.io's own way
+            else:
+                await self._serve(socket)
+        finally:
+            self._websockets.discard(sid, self._fast)
+        return self._sock
+
+    async def _serve(self, socket: Any) -> None:
+        """engine.io's websocket loop for a connection that starts on websocket, the
+        same steps without a task and a `wait_for` per frame: aiohttp's own receive
+        timeout (`receive_timeout`, engine.io's ping interval + timeout) does the
+        waiting."""
+        socket.connected = True
+        socket.upgraded = True
+        writer = asyncio.ensure_future(self._write_queue(socket))
+        try:
+            while True:
+                try:
+                    data = await self.wait()
+                except Exception:  # closed, reset, or silent past the ping timeout: gone
+                    break
+                if data is None or len(data) > self.server.max_http_buffer_size:
+                    break
+                try:
+                    await socket.receive(eio_packet.Packet(encoded_packet=data))
+                except exceptions.UnknownPacketError:
+                    pass
+                except exceptions.SocketIsClosedError:
+                    break
+                except Exception as error:  # one line, never the frame (it may hold words)
+                    log.warning("a packet could not be handled (%s)", type(error).__name__)
+        finally:
+            await socket.queue.put(None)  # lets the writer finish what is queued, then stop
+            await writer
+            await socket.close(wait=False, abort=True,
+                               reason=self.server.reason.TRANSPORT_CLOSE)
+
+    async def _write_queue(self, socket: Any) -> None:
+        """What engine.io queues for this socket, written in order; then the close."""
+        while True:
+            try:
+                packets = await socket.poll()
+            except exceptions.QueueEmpty:
+                break
+            if not packets:
+                break
+            try:
+                for pkt in packets:
+                    await self.send(pkt.encode())
+            except Exception:  # the connection is gone
+                break
+        await self.close()
+
+    async def send(self, message: str | bytes) -> None:
+        await super().send(message)
+        if self._fast is not None:
+            self._fast.wrote(len(message))
+
+    async def wait(self) -> str | bytes | None:
+        data: str | bytes = await super().wait()
+        if isinstance(data, str) and data[:1] not in _EIO_TYPES:
+            log.warning("closing a connection that sent a frame engine.io cannot decode")
+            return None
+        if isinstance(data, str) and data[:1] == "1":
+            # The client's close packet: engine.io marks the socket closed but keeps
+            # the websocket until its ping timeout; end it now instead.
+            await self.close()
+            return None
+        return data
+
+
