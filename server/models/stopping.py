@@ -1,9 +1,10 @@
 """Stopping background tasks for good, even when a cancellation gets lost.
 
-Python 3.11's `asyncio.wait_for` (and library code that turns a timeout into an
-error of its own) can swallow a cancellation that lands just as the awaited thing
-finishes; a loop that catches errors and goes on then runs forever, and whoever
-awaits it at shutdown waits forever too. A shutdown must end: cancel again until the
+A cancellation can be lost below our code — Python 3.11's `asyncio.wait_for` drops
+one that lands just as the awaited thing finishes, and library code may turn it into
+an error of its own — and a loop that catches errors and goes on then runs for ever,
+and whoever awaits it at shutdown waits for ever too (a CI run hung so on the staff
+check, in a task whose work goes through redis-py and Socket.IO). A shutdown must end: cancel again until the
 task is done, for a bounded time.
 """
 

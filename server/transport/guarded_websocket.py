@@ -45,11 +45,8 @@ def _bound_kernel_buffer(transport: Any) -> None:
 
 
 class GuardedWebSocket(WebSocket):  # type: ignore[misc]
-    """engine.io's aiohttp websocket, refusing frames engine.io cannot decode.
-
-    engine.io decodes a frame outside its error handling, so an empty frame or an
-    unknown packet type raised out of the request with a traceback. Returning None
-    is engine.io's "the client went away": it closes this one connection.
+    """engine.io's aiohttp websocket driver. A frame engine.io cannot decode makes
+    `wait` return None, engine.io's "the client went away".
 
     While its handler runs the socket is in `websockets`, so the fan-out can write
     pre-framed broadcasts to it. No permessage-deflate (Node's socket.io does not
@@ -71,40 +68,39 @@ class GuardedWebSocket(WebSocket):  # type: ignore[misc]
             receive_timeout=self.server.ping_interval + self.server.ping_timeout)
         await self._sock.prepare(request)
         self.environ = environ
-        sid = self.handler.__self__.sid
+        eio_socket = self.handler.__self__
         transport = request.transport
         if transport is not None:
             _bound_kernel_buffer(transport)
-            self._fast = FastSocket(self.handler.__self__, self._sock, transport)
-            self._websockets.add(sid, self._fast)
-        socket = self.handler.__self__
+            self._fast = FastSocket(eio_socket, self._sock, transport)
+            self._websockets.add(eio_socket.sid, self._fast)
         try:
-            if socket.connected:
+            if eio_socket.connected:
                 await self.handler(self)  # an upgrade from polling: engine.io's own way
             else:
-                await self._serve(socket)
+                await self._serve(eio_socket)
         finally:
-            self._websockets.discard(sid, self._fast)
+            self._websockets.discard(eio_socket.sid, self._fast)
         return self._sock
 
-    async def _serve(self, socket: Any) -> None:
+    async def _serve(self, eio_socket: Any) -> None:
         """engine.io's websocket loop for a connection that starts on websocket, the
         same steps without a task and a `wait_for` per frame: aiohttp's own receive
         timeout (`receive_timeout`, engine.io's ping interval + timeout) does the
         waiting."""
-        socket.connected = True
-        socket.upgraded = True
-        writer = asyncio.ensure_future(self._write_queue(socket))
+        eio_socket.connected = True
+        eio_socket.upgraded = True
+        writer = asyncio.ensure_future(self._write_queue(eio_socket))
         try:
             while True:
                 try:
                     data = await self.wait()
                 except Exception:  # closed, reset, or silent past the ping timeout: gone
                     break
-                if data is None or len(data) > self.server.max_http_buffer_size:
+                if data is None:  # (aiohttp refuses frames over max_http_buffer_size)
                     break
                 try:
-                    await socket.receive(eio_packet.Packet(encoded_packet=data))
+                    await eio_socket.receive(eio_packet.Packet(encoded_packet=data))
                 except exceptions.UnknownPacketError:
                     pass
                 except exceptions.SocketIsClosedError:
@@ -112,16 +108,16 @@ class GuardedWebSocket(WebSocket):  # type: ignore[misc]
                 except Exception as error:  # one line, never the frame (it may hold words)
                     log.warning("a packet could not be handled (%s)", type(error).__name__)
         finally:
-            await socket.queue.put(None)  # lets the writer finish what is queued, then stop
+            await eio_socket.queue.put(None)  # the writer finishes what is queued, then stops
             await writer
-            await socket.close(wait=False, abort=True,
-                               reason=self.server.reason.TRANSPORT_CLOSE)
+            await eio_socket.close(wait=False, abort=True,
+                                   reason=self.server.reason.TRANSPORT_CLOSE)
 
-    async def _write_queue(self, socket: Any) -> None:
+    async def _write_queue(self, eio_socket: Any) -> None:
         """What engine.io queues for this socket, written in order; then the close."""
         while True:
             try:
-                packets = await socket.poll()
+                packets = await eio_socket.poll()
             except exceptions.QueueEmpty:
                 break
             if not packets:

@@ -15,6 +15,7 @@ from tests.helpers import ClientFactory, Served, ServeFn, login
 from tests.raw_socket import RawSocket
 
 ROOM = "open-circle"
+WAIT = 5
 
 
 def closed(frame: str | None) -> bool:
@@ -63,3 +64,37 @@ async def test_shutdown_closes_connections_outside_any_session(serve: ServeFn) -
         # Before the grace period is spent: shutdown closes it, it does not wait it out.
         assert closed(await raw.until(closed))
         await stopping
+
+
+async def test_removing_a_member_who_stopped_long_polling_answers_at_once(
+        server: Served, connect: ClientFactory) -> None:
+    """Ending a session must not wait for the removed client's next poll: one that
+    stopped polling would hold the facilitator's `mod` answer."""
+    staff = await connect(token=await login(server.url))
+    await staff.ok("join", {"room": ROOM})
+    async with aiohttp.ClientSession() as http:
+        base = f"{server.url}/socket.io/?EIO=4&transport=polling"
+        async with http.get(base) as response:
+            sid = json.loads((await response.text())[1:])["sid"]
+        url = f"{base}&sid={sid}"
+
+        async def post(body: str) -> None:
+            async with http.post(url, data=body.encode(),
+                                 headers={"Content-Type": "text/plain"}) as response:
+                assert response.status == 200
+
+        async def poll_until(prefix: str) -> str:
+            while True:
+                async with asyncio.timeout(WAIT), http.get(url) as response:
+                    for packet in (await response.text()).split("\x1e"):
+                        if packet.startswith(prefix):
+                            return packet
+
+        await post("40")
+        await poll_until("40")
+        await post('421["join",{"room":"open-circle","handle":"Poller"}]')
+        member = json.loads((await poll_until("431["))[3:])[0]["member"]
+        # From here the client never polls again.
+        async with asyncio.timeout(WAIT):
+            await staff.ok("mod", {"room": ROOM, "action": "remove",
+                                   "member_id": member["id"]})
