@@ -11,11 +11,10 @@ import json
 
 import aiohttp
 
-from tests.helpers import ClientFactory, Served, ServeFn, login
+from tests.helpers import WAIT, ClientFactory, Served, ServeFn, login
 from tests.raw_socket import RawSocket
 
 ROOM = "open-circle"
-WAIT = 5
 
 
 def closed(frame: str | None) -> bool:
