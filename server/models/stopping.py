@@ -4,8 +4,8 @@ A cancellation can be lost below our code — Python 3.11's `asyncio.wait_for` d
 one that lands just as the awaited thing finishes, and library code may turn it into
 an error of its own — and a loop that catches errors and goes on then runs for ever,
 and whoever awaits it at shutdown waits for ever too (a CI run hung so on the staff
-check, in a task whose work goes through redis-py and Socket.IO). A shutdown must end: cancel again until the
-task is done, for a bounded time.
+check, in a task whose work goes through redis-py and Socket.IO). A shutdown must
+end: cancel again until the task is done, for a bounded time.
 """
 
 from __future__ import annotations
