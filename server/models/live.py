@@ -61,6 +61,34 @@ class HeldMessage:
                 "text": self.text, "ts": iso_utc(self.ts)}
 
 
+AlertKind = Literal["crisis", "report", "pii"]
+
+
+@dataclass(frozen=True)
+class Alert:
+    """What staff of a room must see (DESIGN §3 `alert`). Kept for staff who join or
+    reload later, no longer than the replay buffer: a crisis alert quotes the text."""
+
+    id: str
+    room: str
+    kind: AlertKind
+    member_id: str
+    ts: float
+    message_id: str | None = None
+    text: str | None = None  # a crisis alert: what was written
+    reporter_id: str | None = None  # a report: who reported
+    reason: str | None = None  # a report: why
+
+    def to_wire(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"room": self.room, "id": self.id, "kind": self.kind,
+                                "member_id": self.member_id, "ts": iso_utc(self.ts)}
+        for name in ("message_id", "text", "reporter_id", "reason"):
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = value
+        return data
+
+
 @dataclass(frozen=True)
 class Waiting:
     """Someone in a meeting's lobby: their handle is kept for them until admitted."""

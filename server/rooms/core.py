@@ -17,7 +17,7 @@ from server.bus.base import Bus
 from server.config.settings import Format, Phase, RoomConfig, Settings
 from server.models.envelope import DETACH, Envelope
 from server.models.errors import StoreUnavailable
-from server.models.live import Member, RoomRuntime
+from server.models.live import Alert, AlertKind, Member, RoomRuntime
 from server.records.base import Records
 from server.rooms.bans import BanList
 from server.rooms.catalog import Catalog
@@ -182,6 +182,18 @@ class RoomCore:
 
     async def tell_staff(self, room_id: str, event: str, data: dict[str, Any]) -> None:
         await self.bus.publish(Envelope(room_id, event, {"room": room_id, **data}, to="staff"))
+
+    async def raise_alert(self, room_id: str, kind: AlertKind, member_id: str,
+                          **details: str | None) -> None:
+        """Tell the room's staff, and keep the alert for staff who join or reload later
+        (their join answer carries it). Telling comes first: an alert that could not be
+        kept still reaches everyone on duty."""
+        alert = Alert(new_id(), room_id, kind, member_id, self.clock(), **details)
+        await self.bus.publish(Envelope(room_id, "alert", alert.to_wire(), to="staff"))
+        try:
+            await self.store.keep_alert(alert)
+        except StoreUnavailable:
+            log.warning("an alert was sent but not kept: the store is unavailable")
 
     async def evict(self, room: RoomConfig, member: Member, *, revoke: bool,
                     disconnect: bool = False, keep_place: bool = False) -> None:

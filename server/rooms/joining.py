@@ -142,11 +142,18 @@ class Joining:
         members = await core.store.members(room.id)
         token = core.tokens.new_member(member, now=core.clock(),
                                        ttl_s=core.settings.limits.token_ttl_s)
-        return {
+        answer = {
             "member": member.to_wire(), "member_token": token,
             "room": core.state_wire(room, await core.runtime(room)),
             "members": [m.to_wire() for m in members], "seq": seq, "missed": missed,
         }
+        if is_staff(member.role):
+            # A facilitator who reloads, or comes on duty late, must still see what is
+            # waiting for them (additive fields; README "Where we differ").
+            now = core.clock()
+            answer["alerts"] = [a.to_wire() for a in await core.store.alerts(room.id, now)]
+            answer["held"] = [h.to_wire() for h in await core.store.held_messages(room.id, now)]
+        return answer
 
     async def _new_member(self, room: RoomConfig, caller: Caller, handle: object, role: Role,
                           now: float) -> Member:

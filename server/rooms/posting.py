@@ -158,7 +158,7 @@ class Posting:
             await core.store.hold_message(held)
             await core.tell_staff(room.id, "held", {"message": held.to_wire()})
         elif pii is not None:
-            await core.tell_staff(room.id, "alert", {"kind": "pii", "member_id": member.id})
+            await core.raise_alert(room.id, "pii", member.id)
 
     async def _support(self, room: RoomConfig, member: Member, message_id: str | None,
                        text: str) -> None:
@@ -167,10 +167,7 @@ class Posting:
         await core.tell_member(member, "support", {"resources": resources})
         # `text`: staff need the words to judge how urgent it is (DESIGN §3 alert.text),
         # also when the message itself was blocked and never reached the room.
-        alert = {"kind": "crisis", "member_id": member.id, "text": text}
-        if message_id is not None:
-            alert["message_id"] = message_id
-        await core.tell_staff(room.id, "alert", alert)
+        await core.raise_alert(room.id, "crisis", member.id, text=text, message_id=message_id)
 
     async def hand(self, payload: object, member_id: str | None) -> dict[str, Any]:
         core = self.core
@@ -202,8 +199,6 @@ class Posting:
         message = await core.store.get_message(room.id, message_id)
         if message is None:
             raise refuse("not_found", "That message is no longer here.")
-        await core.tell_staff(room.id, "alert", {
-            "kind": "report", "message_id": message.id, "member_id": message.author["id"],
-            "reporter_id": member.id, "reason": (reason or "")[:MAX_REASON],
-        })
+        await core.raise_alert(room.id, "report", message.author["id"], message_id=message.id,
+                               reporter_id=member.id, reason=(reason or "")[:MAX_REASON])
         return {}

@@ -95,7 +95,7 @@ class PrivateLines:
                          check_pii=True, crisis_phrases=core.settings.crisis_phrases)
         if verdict.action == "block":
             if verdict.pii is not None:
-                await core.tell_staff(room.id, "alert", {"kind": "pii", "member_id": member.id})
+                await core.raise_alert(room.id, "pii", member.id)
             if verdict.crisis:
                 await self._support(member, text)
             assert verdict.denial is not None
@@ -127,8 +127,7 @@ class PrivateLines:
         core = self.core
         resources = [r.to_wire() for r in core.catalog.crisis_resources]
         await core.tell_member(member, "support", {"resources": resources})
-        await core.tell_staff(member.room, "alert",
-                              {"kind": "crisis", "member_id": member.id, "text": text})
+        await core.raise_alert(member.room, "crisis", member.id, text=text)
 
     async def _forget_departed(self, room: RoomConfig) -> None:
         """Lines whose member has gone (a leave that raced an opening) are closed, so

@@ -10,6 +10,7 @@ import orjson
 from moderation.ratelimit import Bucket
 from moderation.roles import Role
 from server.models.live import (
+    Alert,
     HeldMessage,
     Member,
     Message,
@@ -53,6 +54,14 @@ def held_to_json(held: HeldMessage) -> str:
 
 def held_from_json(text: str | bytes) -> HeldMessage:
     return HeldMessage(**_loads(text))
+
+
+def alert_to_json(alert: Alert) -> str:
+    return dumps(asdict(alert))
+
+
+def alert_from_json(text: str | bytes) -> Alert:
+    return Alert(**_loads(text))
 
 
 def waiting_to_json(waiting: Waiting) -> str:

@@ -15,16 +15,17 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from moderation.ratelimit import Bucket
-from server.models.live import HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
+from server.models.live import Alert, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
 from server.store.base import BucketMoved, BucketRead, BucketTake, Posted, SendSnapshot
 from server.store.expiring import ExpiringMap
+from server.store.memory_for_staff import MemoryForStaff
 
 _IDEMPOTENCY_TTL_S = 15 * 60
 # Revocations expire lazily; past this many entries the expired ones are swept.
 _REVOCATIONS_SWEEP = 1024
 
 
-class MemoryStore:
+class MemoryStore(MemoryForStaff):
     """Every map here is bounded by configuration, never by traffic (docs/reliability.md):
     per-room maps are keyed by configured rooms and capped per room; per-server maps
     are `ExpiringMap`s capped at `live_entries`; everything a meeting leaves is dropped
@@ -50,6 +51,7 @@ class MemoryStore:
         # same for all, so the front is always the next to lapse.
         self._posted: dict[str, ExpiringMap[str, tuple[str, int]]] = {}
         self._held: dict[str, dict[str, HeldMessage]] = {}
+        self._alerts: dict[str, dict[str, Alert]] = {}
         self._waiting: dict[str, dict[str, Waiting]] = {}
         self._private: dict[str, dict[str, float]] = {}  # room → member id → opened at
         self._claims: ExpiringMap[str, bool] = ExpiringMap(live_entries)
@@ -76,8 +78,8 @@ class MemoryStore:
             self._trim(buffer, now)
             if not buffer:
                 del self._buffer[room_id]
-        for room_id in list(self._held):
-            self._trim_held(room_id, now)
+        for room_id in {*self._held, *self._alerts}:
+            self._trim_for_staff(room_id, now)
         for window in self._posted.values():
             window.expire(now)
         self._posted = {r: w for r, w in self._posted.items() if len(w)}
@@ -105,6 +107,7 @@ class MemoryStore:
     async def forget_room(self, room_id: str) -> None:
         self._buffer.pop(room_id, None)
         self._held.pop(room_id, None)
+        self._alerts.pop(room_id, None)
         self._posted.pop(room_id, None)
         self._waiting.pop(room_id, None)
         self._private.pop(room_id, None)
@@ -125,6 +128,7 @@ class MemoryStore:
             "buffer": len(self._buffer.get(room_id, {})),
             "posted": len(self._posted.get(room_id, ())),
             "held": len(self._held.get(room_id, {})),
+            "alerts": len(self._alerts.get(room_id, {})),
             "waiting": len(self._waiting.get(room_id, {})),
             "private": len(self._private.get(room_id, {})),
         }
@@ -311,26 +315,7 @@ class MemoryStore:
         # seq keeps counting: a client's last_seq from before must never match anew.
         self._buffer.pop(room_id, None)
         self._held.pop(room_id, None)
-
-    async def hold_message(self, held: HeldMessage) -> None:
-        self._held.setdefault(held.room, {})[held.id] = held
-        self._trim_held(held.room, held.ts)
-
-    def _trim_held(self, room_id: str, now: float) -> None:
-        # Held text lives no longer than the buffer, and no more of it (as in Redis,
-        # where the hash expires with the buffer).
-        held = self._held[room_id]
-        while held:
-            oldest = next(iter(held.values()))
-            if len(held) <= self._buffer_messages and oldest.ts >= now - self._buffer_seconds:
-                break
-            del held[oldest.id]
-        if not held:
-            del self._held[room_id]
-
-    async def take_held(self, room_id: str, held_id: str) -> HeldMessage | None:
-        held = self._held.get(room_id)
-        return held.pop(held_id, None) if held is not None else None
+        self._alerts.pop(room_id, None)
 
     async def open_private(self, room_id: str, member_id: str, now: float) -> bool:
         lines = self._private.setdefault(room_id, {})

@@ -19,12 +19,13 @@ from redis.exceptions import LockError
 from moderation.ratelimit import Bucket
 from server.models import redis_names as names
 from server.models.errors import StoreUnavailable
-from server.models.live import HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
+from server.models.live import Member, Message, Mute, RoomRuntime, Waiting
 from server.models.wire import SEQ_PLACEHOLDER, encode_message_envelope
 from server.store import codec
 from server.store import redis_scripts as scripts
 from server.store.base import BucketMoved, BucketRead, BucketTake, Posted, SendSnapshot
 from server.store.redis_client import redis_client
+from server.store.redis_for_staff import RedisForStaff
 from server.store.redis_private import RedisPrivateLines
 from server.store.redis_private import unavailable_on_error as _unavailable_on_error
 from server.store.redis_revocations import RedisRevocations
@@ -49,7 +50,7 @@ _KEPT_AFTER_CLOSE = frozenset({"seq", "runtime", "lock"})
 
 
 
-class RedisStore(RedisPrivateLines, RedisRevocations):
+class RedisStore(RedisForStaff, RedisPrivateLines, RedisRevocations):
     publishes_messages = True
 
     def __init__(self, client: aioredis.Redis, *, process_id: str, buffer_messages: int = 500,
@@ -351,16 +352,5 @@ class RedisStore(RedisPrivateLines, RedisRevocations):
     async def clear_messages(self, room_id: str) -> None:
         with _unavailable_on_error():
             await self.redis.delete(*[names.room_key(room_id, p)
-                                      for p in ("buffer", "messages", "ages", "held")])
-
-    async def hold_message(self, held: HeldMessage) -> None:
-        key = names.room_key(held.room, "held")
-        with _unavailable_on_error():
-            await self.redis.hset(key, held.id, codec.held_to_json(held))
-            await self.redis.expire(key, self._buffer_seconds)
-
-    async def take_held(self, room_id: str, held_id: str) -> HeldMessage | None:
-        raw = await self._hpop(names.room_key(room_id, "held"), held_id)
-        return codec.held_from_json(raw) if raw else None
-
-
+                                      for p in ("buffer", "messages", "ages", "held",
+                                                "alerts")])

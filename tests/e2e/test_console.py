@@ -7,6 +7,8 @@
 4. A reload mid-share restores the log (each message once, in order) and the share.
 5. A muted member who leaves and comes back sees the mute banner and a disabled Send.
 6. After a server restart one's earlier messages stay one's own (no Report button).
+7. A facilitator who reloads still sees the open alerts and held messages; one they
+   dismissed stays dismissed.
 
 DOM hooks (web/templates/room.html): `#console` with `#lobby`, `#alerts`, `#held`,
 `#lines`; `#queue`; `#act-bar`; `#checkin`; `#mute-banner`; `#notices`.
@@ -293,3 +295,45 @@ def test_after_a_server_restart_earlier_messages_stay_ones_own(
         assert watch.csp_reports(writer) == [] and watch.page_errors == []
     finally:
         stop_process(second)
+
+
+def test_a_reloading_facilitator_still_sees_open_alerts_and_held_messages(
+        browser: Browser, people: list[BrowserContext], server_process: StartProcess) -> None:
+    server = server_process(base_config(moderation={"blocked_terms": [
+        {"term": "casino", "action": "hold"}]}))
+    facilitator, facilitator_watch = new_page(browser, people, **DESKTOP)
+    sign_in(facilitator, server, f"/rooms/{ROOM}")
+    join(facilitator)
+    member, member_watch = new_page(browser, people)
+    member.goto(f"{server.url}/rooms/{ROOM}")
+    join(member, "River")
+    say(member, "honestly i want to kill myself tonight")
+    member.get_by_label("Message", exact=True).fill("casino night anyone")
+    member.get_by_role("button", name="Send", exact=True).click()
+    alerts = facilitator.locator("#alerts li")
+    held = facilitator.locator("#held li")
+    expect(alerts).to_have_count(1)
+    expect(held).to_have_count(1)
+
+    facilitator.reload()
+    expect(alerts).to_have_count(1)
+    expect(alerts.first.locator("blockquote")).to_have_text(
+        "honestly i want to kill myself tonight")
+    expect(alerts.first).to_contain_text("River")
+    expect(facilitator.locator("#alert-live")).to_contain_text("1 about crisis words")
+    expect(held).to_have_count(1)
+    expect(held.first).to_contain_text("casino night anyone")
+    # Nothing a member wrote went into the browser's storage.
+    stored = facilitator.evaluate(
+        "JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage)])")
+    assert "kill myself" not in stored and "casino" not in stored
+
+    alerts.first.get_by_role("button", name="Dismiss").click()
+    expect(alerts).to_have_count(0)
+    facilitator.reload()
+    expect(held).to_have_count(1)  # still waiting for a decision
+    expect(alerts).to_have_count(0)  # dismissed in this tab: it stays dismissed
+    held.first.get_by_role("button", name="Approve").click()
+    expect(message(member, "casino night anyone")).to_be_visible()
+    assert_clean(facilitator, facilitator_watch)
+    assert_clean(member, member_watch)

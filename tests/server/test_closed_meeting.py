@@ -68,15 +68,19 @@ async def test_a_closed_meeting_leaves_only_the_documented_leftovers(
     assert await river.error("send", {"room": ROOM, "text": "casino night",
                                       "client_id": "2"}) == "held"
     await river.ok("hand", {"room": ROOM, "raised": True})
-    await staff.ok("send", {"room": ROOM, "text": "welcome", "client_id": "s1"})
+    welcome = await staff.ok("send", {"room": ROOM, "text": "welcome", "client_id": "s1"})
     await staff.ok("mod", mod("pin", text="Tonight's reading is on page 5."))
     await staff.ok("mod", mod("slow_mode", seconds=5))
     await staff.ok("mod", mod("mute", member_id=member["id"], minutes=30))
+    await lake.ok("report", {"room": ROOM, "message_id": welcome["message"]["id"],
+                             "reason": "test"})
+    await staff.wait_for("alert", lambda a: a["kind"] == "report")
     await staff.ok("mod", mod("remove", member_id=other["id"]))
     before = await room_parts(served, backend)
-    traces = ({"buffer", "held", "mutes", "buckets", "posted", "waiting"} if not backend
-              else {"messages", "held", f"mute:{member['id']}", f"bucket:msg:{member['id']}",
-                    "posted", "waiting"})
+    traces = ({"buffer", "held", "alerts", "mutes", "buckets", "posted", "waiting"}
+              if not backend
+              else {"messages", "held", "alerts", f"mute:{member['id']}",
+                    f"bucket:msg:{member['id']}", "posted", "waiting"})
     assert traces <= before, before  # the meeting did leave traces while it ran
 
     await staff.ok("mod", mod("close"))

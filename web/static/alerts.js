@@ -1,15 +1,31 @@
 // Alerts for staff (crisis words, reports, personal information): each stays listed
 // until a facilitator handles it (dismisses it, or opens a private check-in from it).
 // A crisis alert is announced assertively and quotes what was written (alert.text).
+// A facilitator's join answer lists the room's recent alerts (`alerts`), so a reload or
+// a late arrival still sees them; which ones this tab handled is kept in sessionStorage
+// as alert ids only: what a member wrote never goes into browser storage.
 
 import { el, timeElement } from "./render.js";
-import { $ } from "./state.js";
+import { $, ROOM } from "./state.js";
+import { storageGet, storageSet } from "./storage.js";
 
 const ALERT_LABELS = {
   crisis: "Crisis words",
   report: "Report",
   pii: "Personal information",
 };
+
+const HANDLED_KEY = `peer-rooms:handled-alerts:${ROOM}`;
+const HANDLED_KEPT = 200; // the server keeps at most its replay buffer's worth anyway
+
+function loadHandled() {
+  try {
+    const ids = JSON.parse(storageGet("sessionStorage", HANDLED_KEY) || "[]");
+    return new Set(Array.isArray(ids) ? ids.filter((id) => typeof id === "string") : []);
+  } catch {
+    return new Set();
+  }
+}
 
 // Clearing first makes a screen reader announce a repeated alert again.
 function urgent(text) {
@@ -25,6 +41,7 @@ function urgent(text) {
  */
 export function createAlerts(ctx) {
   const list = $("alerts");
+  const handledIds = loadHandled();
 
   function refresh() {
     const n = list.children.length;
@@ -37,15 +54,25 @@ export function createAlerts(ctx) {
     li.remove();
     refresh();
     if (note) ctx.announce(note);
+    const id = li.dataset.alertId;
+    if (!id) return;
+    handledIds.delete(id);
+    handledIds.add(id);
+    storageSet("sessionStorage", HANDLED_KEY, JSON.stringify([...handledIds].slice(-HANDLED_KEPT)));
   }
 
-  function onAlert(alert) {
+  const alreadyHere = (id) => [...list.children].some((li) => li.dataset.alertId === id);
+
+  // Listed, not announced; false when it was handled here before or is already listed.
+  function add(alert) {
+    const id = typeof alert.id === "string" ? alert.id : "";
+    if (id && (handledIds.has(id) || alreadyHere(id))) return false;
     const handle = ctx.memberHandle(alert.member_id) || "a member";
     const label = ALERT_LABELS[alert.kind] || "Alert";
-    const li = el("li", { className: `staff-item alert alert-${alert.kind}`, dataset: { kind: alert.kind, memberId: alert.member_id || "", messageId: alert.message_id || "" } },
+    const li = el("li", { className: `staff-item alert alert-${alert.kind}`, dataset: { alertId: id, kind: alert.kind, memberId: alert.member_id || "", messageId: alert.message_id || "" } },
       el("span", { className: "staff-item-title" }, `${label}: ${handle}`),
       " ",
-      timeElement(new Date().toISOString(), "muted"),
+      timeElement(typeof alert.ts === "string" ? alert.ts : new Date().toISOString(), "muted"),
       // What was written, so staff can judge how urgent it is (staff-only event).
       typeof alert.text === "string" && alert.text
         ? el("blockquote", { className: "alert-quote" }, alert.text)
@@ -78,13 +105,29 @@ export function createAlerts(ctx) {
     li.append(actions);
     list.prepend(li);
     refresh();
+    return true;
+  }
+
+  function onAlert(alert) {
+    if (!add(alert)) return;
+    const handle = ctx.memberHandle(alert.member_id) || "a member";
     if (alert.kind === "crisis") {
       urgent(`Crisis alert: ${handle} may be struggling. They have been shown crisis resources. See Alerts.`);
     } else {
-      ctx.announce(`${label} alert about ${handle}. See Alerts.`);
+      ctx.announce(`${ALERT_LABELS[alert.kind] || "Alert"} alert about ${handle}. See Alerts.`);
     }
   }
 
+  // The alerts a join answer lists, oldest first: one announcement for all of them.
+  function restore(alerts) {
+    const added = (Array.isArray(alerts) ? alerts : []).filter((a) => a && typeof a === "object" && add(a));
+    if (!added.length) return;
+    const crises = added.filter((a) => a.kind === "crisis").length;
+    const open = added.length === 1 ? "1 alert is open" : `${added.length} alerts are open`;
+    if (crises) urgent(`${open}, ${crises === 1 ? "1 about crisis words" : `${crises} about crisis words`}. See Alerts.`);
+    else ctx.announce(`${open}. See Alerts.`);
+  }
+
   refresh();
-  return { onAlert };
+  return { onAlert, restore };
 }

@@ -5,7 +5,7 @@ import { sendIfWaitingForReconnect } from "./compose.js";
 import { call, socket } from "./connection.js";
 import { announce, showError } from "./notices.js";
 import { clearSession, saveSession } from "./session.js";
-import { $, FACILITATOR, ROOM, state } from "./state.js";
+import { $, FACILITATOR, ROOM, isStaff, state } from "./state.js";
 
 const JOIN_FALLBACK = {
   closed: "This meeting isn't open right now.",
@@ -21,9 +21,11 @@ const JOIN_FALLBACK = {
  * ctx: {showStage(stage), endMembership(message)} (stage.js); {enterLobby()} (lobby.js)
  * for a `waiting` answer; {renderRoomState(room)} (roomstate.js), {renderMembers()}
  * (members.js) and {chatlog: {addMessage, clearLog, refreshMessageActions,
- * restartNumbering}} (chatlog.js) for being seated. Returns join, for (re)connections.
+ * restartNumbering}} (chatlog.js) for being seated; {staff: {onBacklog(answer)}}
+ * (staff.js) for what a facilitator's answer lists as waiting. Returns join, for
+ * (re)connections.
  */
-export function createMembership({ chatlog, showStage, endMembership, enterLobby, renderRoomState, renderMembers }) {
+export function createMembership({ chatlog, staff, showStage, endMembership, enterLobby, renderRoomState, renderMembers }) {
   const { addMessage, clearLog, refreshMessageActions, restartNumbering } = chatlog;
 
   async function join({ resume = false } = {}) {
@@ -103,6 +105,7 @@ export function createMembership({ chatlog, showStage, endMembership, enterLobby
     if (answer.room) renderRoomState(answer.room);
     renderMembers();
     refreshMessageActions();
+    if (isStaff()) staff.onBacklog(answer);
 
     if (resumed && wasIn) {
       const missed = (answer.missed || []).length;

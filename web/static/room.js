@@ -57,7 +57,7 @@ const { renderRoomState } = createRoomState({
   staff, endMembership, renderLobby, renderMembers, renderQueue, renderShare,
 });
 const { join } = createMembership({
-  chatlog, showStage, endMembership, enterLobby, renderRoomState, renderMembers,
+  chatlog, staff, showStage, endMembership, enterLobby, renderRoomState, renderMembers,
 });
 setupModerated({ endMembership });
 setupReport();

@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 
 /**
  * ctx: {kind, mod(action, fields) -> Promise<answer>, announce(text),
- *       memberHandle(id) -> string|null, alerts: {onAlert(alert)} (alerts.js),
+ *       memberHandle(id) -> string|null, alerts: {onAlert(alert), restore(alerts)} (alerts.js),
  *       lines: {open(memberId)} (private.js), confirm: {ask, offerUndo} (confirm.js)}
  */
 export function createStaff(ctx) {
@@ -225,7 +225,7 @@ export function createStaff(ctx) {
     refreshEmpty("held", "held-empty", "held-count");
   }
 
-  function onHeld({ message }) {
+  function onHeld({ message }, { quiet = false } = {}) {
     if (!message || state.held.has(message.id)) return;
     const handle = message.member?.handle || "Someone";
     const li = el("li", { className: "staff-item held-item", dataset: { messageId: message.id } },
@@ -240,7 +240,15 @@ export function createStaff(ctx) {
     state.held.set(message.id, li);
     $("held").append(li);
     refreshEmpty("held", "held-empty", "held-count");
-    ctx.announce(`A message from ${handle} is waiting for approval.`);
+    if (!quiet) ctx.announce(`A message from ${handle} is waiting for approval.`);
+  }
+
+  // What a facilitator's join answer lists as still waiting (a reload, a late arrival).
+  function onBacklog({ alerts, held }) {
+    const waiting = (Array.isArray(held) ? held : []).filter((m) => m && typeof m === "object" && !state.held.has(m.id));
+    for (const message of waiting) onHeld({ message }, { quiet: true });
+    if (waiting.length) ctx.announce(waiting.length === 1 ? "1 message is waiting for approval." : `${waiting.length} messages are waiting for approval.`);
+    ctx.alerts.restore(alerts);
   }
 
   // ---- lobby ------------------------------------------------------------
@@ -375,6 +383,7 @@ export function createStaff(ctx) {
     },
     memberAction,
     onAlert(alert) { ctx.alerts.onAlert(alert); },
+    onBacklog,
     // The alerts list counts for the phone's console button.
     setAlertCount(n) { state.alerts = n; refreshBadge(); },
     onHeld,

@@ -10,7 +10,7 @@ import pytest
 
 from moderation.ratelimit import Bucket
 from moderation.roles import Role
-from server.models.live import HeldMessage, Member, Message, Mute, RoomRuntime, Share
+from server.models.live import Alert, HeldMessage, Member, Message, Mute, RoomRuntime, Share
 from server.store.base import Store
 from server.store.memory import MemoryStore
 from server.store.redis import RedisStore, redis_client
@@ -151,6 +151,7 @@ async def test_forget_room_keeps_only_seq_runtime_and_revocations(store: Store) 
     await store.put_bucket("join:dev", Bucket(1.0, NOW), 60)
     await store.revoke_member("r", "m1", 60)
     await store.open_private("r", "m1", NOW)
+    await store.keep_alert(Alert("a1", "r", "pii", "m1", NOW))
     await store.forget_room("r")
     assert not await store.private_open("r", "m1")
     assert await store.messages_after("r", 0, NOW) == []
@@ -192,8 +193,47 @@ async def test_delete_and_clear(store: Store) -> None:
 async def test_held_messages(store: Store) -> None:
     held = HeldMessage("h1", "r", {"id": "m1"}, "dev", "words", NOW)
     await store.hold_message(held)
+    assert await store.held_messages("r", NOW) == [held]
     assert await store.take_held("r", "h1") == held
     assert await store.take_held("r", "h1") is None
+    assert await store.held_messages("r", NOW) == []
+
+
+async def test_held_messages_are_listed_oldest_first_within_the_buffer(store: Store) -> None:
+    # buffer_messages=5, buffer_seconds=60 (the fixture)
+    await store.hold_message(HeldMessage("old", "r", {"id": "m1"}, "dev", "x", NOW - 120))
+    for i in range(7):
+        await store.hold_message(HeldMessage(f"h{i}", "r", {"id": "m1"}, "dev", "x", NOW + i))
+    listed = await store.held_messages("r", NOW + 7)
+    assert [h.id for h in listed] == ["h2", "h3", "h4", "h5", "h6"]
+    assert await store.held_messages("r", NOW + 65.5) == [listed[-1]]  # the rest aged out
+    assert await store.held_messages("other", NOW) == []
+
+
+def alert(alert_id: str, ts: float = NOW, room: str = "r") -> Alert:
+    return Alert(alert_id, room, "crisis", "m1", ts, message_id="msg", text="the words")
+
+
+async def test_alerts_are_kept_oldest_first_capped_and_age_out(store: Store) -> None:
+    await store.keep_alert(Alert("report", "r", "report", "m2", NOW, message_id="msg",
+                                 reporter_id="m3", reason="rude"))
+    assert await store.alerts("r", NOW) == [Alert("report", "r", "report", "m2", NOW,
+                                                  message_id="msg", reporter_id="m3",
+                                                  reason="rude")]
+    for i in range(6):
+        await store.keep_alert(alert(f"a{i}", NOW + i))
+    assert [a.id for a in await store.alerts("r", NOW + 6)] == ["a1", "a2", "a3", "a4", "a5"]
+    assert [a.id for a in await store.alerts("r", NOW + 62.5)] == ["a3", "a4", "a5"]
+    assert await store.alerts("other", NOW) == []
+
+
+async def test_a_closed_meeting_leaves_no_alerts(store: Store) -> None:
+    await store.keep_alert(alert("a1"))
+    await store.forget_room("r")
+    assert await store.alerts("r", NOW) == []
+    await store.keep_alert(alert("a2"))
+    await store.clear_messages("r")
+    assert await store.alerts("r", NOW) == []
 
 
 async def test_room_lock_serialises(store: Store) -> None:

@@ -1,0 +1,70 @@
+"""What a facilitator arriving late or reloading must still see, in one process: held
+messages waiting for approval and the room's recent alerts.
+
+Both quote what a member wrote, so both live no longer than the replay buffer and no
+more of them than it holds (as in Redis, where their keys expire with the buffer).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeVar
+
+from server.models.live import Alert, HeldMessage
+
+
+class _Kept(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def ts(self) -> float: ...
+
+
+_K = TypeVar("_K", bound=_Kept)
+
+
+def trim_kept(kept: dict[str, dict[str, _K]], room_id: str, now: float, *, most: int,
+              seconds: float) -> None:
+    """Drop a room's oldest entries past `most` or older than `seconds`; an empty room's
+    map goes. Entries are in arrival order, so the front is always the oldest."""
+    entries = kept.get(room_id)
+    if entries is None:
+        return
+    while entries:
+        oldest = next(iter(entries.values()))
+        if len(entries) <= most and oldest.ts >= now - seconds:
+            break
+        del entries[oldest.id]
+    if not entries:
+        del kept[room_id]
+
+
+class MemoryForStaff:
+    _buffer_messages: int
+    _buffer_seconds: int
+    _held: dict[str, dict[str, HeldMessage]]
+    _alerts: dict[str, dict[str, Alert]]
+
+    def _trim_for_staff(self, room_id: str, now: float) -> None:
+        most, seconds = self._buffer_messages, self._buffer_seconds
+        trim_kept(self._held, room_id, now, most=most, seconds=seconds)
+        trim_kept(self._alerts, room_id, now, most=most, seconds=seconds)
+
+    async def hold_message(self, held: HeldMessage) -> None:
+        self._held.setdefault(held.room, {})[held.id] = held
+        self._trim_for_staff(held.room, held.ts)
+
+    async def take_held(self, room_id: str, held_id: str) -> HeldMessage | None:
+        held = self._held.get(room_id)
+        return held.pop(held_id, None) if held is not None else None
+
+    async def held_messages(self, room_id: str, now: float) -> list[HeldMessage]:
+        self._trim_for_staff(room_id, now)
+        return list(self._held.get(room_id, {}).values())
+
+    async def keep_alert(self, alert: Alert) -> None:
+        self._alerts.setdefault(alert.room, {})[alert.id] = alert
+        self._trim_for_staff(alert.room, alert.ts)
+
+    async def alerts(self, room_id: str, now: float) -> list[Alert]:
+        self._trim_for_staff(room_id, now)
+        return list(self._alerts.get(room_id, {}).values())

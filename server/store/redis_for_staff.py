@@ -1,0 +1,77 @@
+"""What a facilitator arriving late or reloading must still see, in Redis: held
+messages (a hash per room, id → message) and recent alerts (a list per room, oldest
+first).
+
+Both quote what a member wrote, so both keys expire with the replay buffer, hold no
+more entries than it does, and are per-room keys that `forget_room` does not keep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import redis.asyncio as aioredis
+
+from server.models import redis_names as names
+from server.models.live import Alert, HeldMessage
+from server.store import codec
+from server.store.redis_private import unavailable_on_error as _unavailable_on_error
+
+
+class RedisForStaff:
+    redis: aioredis.Redis
+    _buffer_messages: int
+    _buffer_seconds: int
+
+    _hpop: Callable[[str, str], Awaitable[bytes | None]]  # RedisStore's
+
+    async def hold_message(self, held: HeldMessage) -> None:
+        key = names.room_key(held.room, "held")
+        with _unavailable_on_error():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hset(key, held.id, codec.held_to_json(held))
+                pipe.expire(key, self._buffer_seconds)
+                pipe.hlen(key)
+                *_, count = await pipe.execute()
+        if count > self._buffer_messages:
+            await self._prune_held(held.room, held.ts)
+
+    async def _prune_held(self, room_id: str, now: float) -> None:
+        # Rare (more held messages than the buffer holds, none approved): drop the
+        # oldest and the expired, as the memory store does.
+        key = names.room_key(room_id, "held")
+        with _unavailable_on_error():
+            everything = [codec.held_from_json(raw) for raw in await self.redis.hvals(key)]
+            keep = {h.id for h in self._newest(everything, now)}
+            doomed = [h.id for h in everything if h.id not in keep]
+            if doomed:
+                await self.redis.hdel(key, *doomed)
+
+    def _newest(self, held: list[HeldMessage], now: float) -> list[HeldMessage]:
+        fresh = sorted((h for h in held if h.ts >= now - self._buffer_seconds),
+                       key=lambda h: h.ts)
+        return fresh[-self._buffer_messages:]
+
+    async def take_held(self, room_id: str, held_id: str) -> HeldMessage | None:
+        raw = await self._hpop(names.room_key(room_id, "held"), held_id)
+        return codec.held_from_json(raw) if raw else None
+
+    async def held_messages(self, room_id: str, now: float) -> list[HeldMessage]:
+        with _unavailable_on_error():
+            raw = await self.redis.hvals(names.room_key(room_id, "held"))
+        return self._newest([codec.held_from_json(r) for r in raw], now)
+
+    async def keep_alert(self, alert: Alert) -> None:
+        key = names.room_key(alert.room, "alerts")
+        with _unavailable_on_error():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.rpush(key, codec.alert_to_json(alert))
+                pipe.ltrim(key, -self._buffer_messages, -1)
+                pipe.expire(key, self._buffer_seconds)
+                await pipe.execute()
+
+    async def alerts(self, room_id: str, now: float) -> list[Alert]:
+        with _unavailable_on_error():
+            raw = await self.redis.lrange(names.room_key(room_id, "alerts"), 0, -1)
+        kept = (codec.alert_from_json(r) for r in raw)
+        return [a for a in kept if a.ts >= now - self._buffer_seconds]
