@@ -74,6 +74,24 @@ async def test_answers_go_straight_to_an_idle_websocket_too(
     assert fanout.queued == queued
 
 
+async def test_broadcasts_in_one_pass_of_the_loop_reach_a_socket_in_one_write(
+        server: Served, connect: ClientFactory) -> None:
+    fanout = server.server.app[SIO].fanout
+    members = [await connect() for _ in range(3)]
+    for number, client in enumerate(members):
+        await client.ok("join", {"room": ROOM, "handle": f"Member{number}"})
+    direct, writes = fanout.direct, fanout.writes
+    for i in range(5):  # no await yields between them: one pass of the event loop
+        packet = event_packet("message", {"room": ROOM, "id": f"x{i}", "seq": 100 + i,
+                                          "text": f"burst {i}"})
+        await fanout.broadcast(packet, "/", f"room:{ROOM}")
+    for client in members:
+        await client.wait_for("message", lambda m: m["text"] == "burst 4")
+        assert [m["text"] for m in client.seen("message")] == [f"burst {i}" for i in range(5)]
+    assert fanout.direct - direct == 15
+    assert fanout.writes - writes == 3  # one per socket, not one per broadcast
+
+
 class SlowReader:
     """A real websocket client that joins, then stops reading its socket.
 
