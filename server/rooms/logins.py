@@ -1,14 +1,19 @@
 """Facilitator logins: the passphrase check, behind limits a stranger cannot turn
 into a lockout.
 
-Both limits are consulted before the passphrase is checked, and only failures count:
+The limits are consulted before the passphrase is checked, and only failures count:
 
 - per client address, a token bucket (`ADDRESS_RULE`): one address cannot guess fast,
   whichever names it tries;
 - per account, exponential backoff (`ACCOUNT_RULE`): guesses spread over many
-  addresses slow down too. The wait is capped and attempts during it are not heard,
-  so a stranger can make the owner wait a little, never lock them out; a right
-  passphrase heard after the wait logs in and clears it.
+  addresses slow down too. The wait is capped (60 s) and attempts during it are not
+  heard, so guesses cannot stretch it;
+- but a browser that logged in as that account before carries a proof of it (a signed
+  "known login" cookie, OWASP's device cookie): its attempts are held only by their
+  own backoff, never by the account's or the address's, so a stranger who keeps the
+  account's wait at its cap (one guess a minute is enough) still cannot keep the
+  owner out. Only a login from a browser the owner never used waits while the
+  account is under attack (README "Login limits").
 
 The account is keyed by `account_name`, the same form the lookup uses, so no
 spelling of a name ("Sam ", "\\tSam") escapes its limit.
@@ -37,12 +42,14 @@ from moderation.ratelimit import (
     token_wait,
 )
 from server.models.passphrase import DUMMY_HASH, verify_passphrase
+from server.rooms.tokens import Tokens
 
 MAX_TRACKED = 10_000  # per map; ~100 bytes an entry, so ~1 MB each at most
 MAX_PASSPHRASE = 1024  # scrypt of a megabyte would be a cheap way to burn our CPU
 MAX_NAME = 128  # no facilitator name is longer (32); longer keys would bloat the maps
 ADDRESS_RULE = BucketRule(burst=10, interval_s=30.0)
 ACCOUNT_RULE = BackoffRule(free=3, base_s=1.0, max_s=60.0, forget_s=3600.0)
+KNOWN_LOGIN_TTL_S = 180 * 24 * 3600  # a browser used within half a year stays known
 
 V = TypeVar("V")
 
@@ -74,6 +81,7 @@ class _Recent(Generic[V]):
 class LoginResult:
     name: str | None = None  # the facilitator, when the passphrase was right
     retry_after: float = 0.0  # > 0: not heard; try again in this many seconds
+    known: str | None = None  # with `name`: the proof of this login, for next time
 
 
 def address_key(address: str) -> str:
@@ -91,25 +99,32 @@ def address_key(address: str) -> str:
 
 class Logins:
     def __init__(self, passphrase_hash: Callable[[str], str | None],
-                 clock: Callable[[], float], *,
+                 clock: Callable[[], float], tokens: Tokens, *,
                  max_tracked: int = MAX_TRACKED) -> None:
         self._passphrase_hash = passphrase_hash
         self._clock = clock
+        self._tokens = tokens
+        self._known: _Recent[Backoff] = _Recent(max_tracked)  # by proof id
         self._addresses: _Recent[Bucket] = _Recent(max_tracked)
         # Names that are not facilitators get a map of their own, so a flood of made-up
         # names can never evict a real account's backoff (and both answer alike).
         self._accounts: _Recent[Backoff] = _Recent(max_tracked)
         self._strangers: _Recent[Backoff] = _Recent(max_tracked)
 
-    def attempt(self, raw_name: object, passphrase: object, address: str) -> LoginResult:
-        """Check a login. No await inside: each attempt is one step on the event loop."""
+    def attempt(self, raw_name: object, passphrase: object, address: str,
+                known: object = None) -> LoginResult:
+        """Check a login; `known` is the proof an earlier login gave this browser.
+        No await inside: each attempt is one step on the event loop."""
         if not isinstance(raw_name, str) or not isinstance(passphrase, str) \
                 or len(raw_name) > MAX_NAME or len(passphrase) > MAX_PASSPHRASE:
             return LoginResult()
         now = self._clock()
         name = account_name(raw_name)
-        where = address_key(address)
         digest = self._passphrase_hash(name)
+        proof = self._tokens.known_login(known, name, now=now) if digest else None
+        if proof is not None:
+            return self._known_attempt(name, passphrase, digest or "", proof, now)
+        where = address_key(address)
         accounts = self._accounts if digest else self._strangers
         wait = max(token_wait(self._addresses.get(where), ADDRESS_RULE, now),
                    backoff_wait(accounts.get(name), ACCOUNT_RULE, now))
@@ -119,11 +134,28 @@ class Logins:
         ok = verify_passphrase(passphrase, digest or DUMMY_HASH)
         if ok and digest:
             accounts.pop(name)
-            return LoginResult(name=name)
+            return LoginResult(name=name, known=self._new_proof(name, now))
         self._addresses.put(where, consume(self._addresses.get(where), ADDRESS_RULE, now)[0])
         accounts.put(name, backoff_failed(accounts.get(name), ACCOUNT_RULE, now))
         return LoginResult()
 
+    def _known_attempt(self, name: str, passphrase: str, digest: str, proof: str,
+                       now: float) -> LoginResult:
+        # Held by this proof's own backoff only: a stolen proof still guesses slowly,
+        # and nobody else's guesses reach it. The account's backoff stays as it is.
+        wait = backoff_wait(self._known.get(proof), ACCOUNT_RULE, now)
+        if wait > 0:
+            return LoginResult(retry_after=wait)
+        if verify_passphrase(passphrase, digest):
+            self._known.pop(proof)
+            return LoginResult(name=name, known=self._new_proof(name, now))
+        self._known.put(proof, backoff_failed(self._known.get(proof), ACCOUNT_RULE, now))
+        return LoginResult()
+
+    def _new_proof(self, name: str, now: float) -> str:
+        return self._tokens.new_known_login(name, now=now, ttl_s=KNOWN_LOGIN_TTL_S)
+
     def tracked(self) -> int:
         """Entries held across the maps (for tests of the bound)."""
-        return len(self._addresses) + len(self._accounts) + len(self._strangers)
+        return (len(self._addresses) + len(self._accounts) + len(self._strangers)
+                + len(self._known))

@@ -58,7 +58,8 @@ class Rooms:
         self.liveness = Liveness(self.core, self.lobby)
         self.scheduler = Scheduler(self.core, self.meetings)
         self.admin = Admin(self.core, self.meetings, lambda: self.refresh(force=True))
-        self.logins = Logins(lambda name: self.core.catalog.passphrase_hash(name), clock)
+        self.logins = Logins(lambda name: self.core.catalog.passphrase_hash(name), clock,
+                             self.core.tokens)
 
     @property
     def connections_per_device(self) -> int:

@@ -1,4 +1,5 @@
-"""Signed tokens: facilitator sessions, device ids and member resume tokens.
+"""Signed tokens: facilitator sessions, device ids, member resume tokens and proofs of
+an earlier login.
 
 All are ``<kind>.<base64 json>.<base64 hmac>`` signed with the server secret, so a
 process can verify a token another process issued without any shared lookup.
@@ -73,7 +74,7 @@ class Signer:
 
 
 class Tokens:
-    """The three token kinds the server issues."""
+    """The token kinds the server issues."""
 
     def __init__(self, secret_key: str) -> None:
         self._signer = Signer(secret_key)
@@ -110,6 +111,22 @@ class Tokens:
                 isinstance(iat, bool) or isinstance(exp, bool):
             return None
         return FacilitatorSession(name, jti, float(iat), float(exp))
+
+    def new_known_login(self, name: str, *, now: float, ttl_s: int) -> str:
+        """Proof that this browser logged in as `name` before (OWASP's "device cookie"):
+        its attempts are not held by the account's backoff that strangers' guesses
+        raise. It names the account only by a keyed hash."""
+        claims = {"acct": self._signer.keyed_hash("known-login", name),
+                  "id": secrets.token_urlsafe(12), "exp": now + ttl_s}
+        return self._signer.sign("k1", claims)
+
+    def known_login(self, token: object, name: str, *, now: float) -> str | None:
+        """The proof's own id when it is valid, unexpired and for `name`; else None."""
+        claims = self._signer.verify("k1", token, now=now)
+        if claims is None or claims.get("acct") != self._signer.keyed_hash("known-login", name):
+            return None
+        proof_id = claims.get("id")
+        return proof_id if isinstance(proof_id, str) else None
 
     def new_member(self, member: Member, *, now: float, ttl_s: int) -> str:
         """A resume token: enough to bring the same member back after a reconnect."""

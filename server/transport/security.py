@@ -15,6 +15,8 @@ CSP = ("default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors
 
 # The facilitator's login cookie (HttpOnly, SameSite=Strict; Secure over https).
 SESSION_COOKIE = "peer_rooms_session"
+# Proof that this browser logged in before (server/rooms/logins.py); not a session.
+KNOWN_LOGIN_COOKIE = "peer_rooms_known"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

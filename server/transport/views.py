@@ -15,8 +15,14 @@ from moderation.timefmt import iso_utc
 from server.keys import METRICS, ROOMS, SETTINGS, TEMPLATES
 from server.models.errors import StoreUnavailable
 from server.rooms import feeds
+from server.rooms.logins import KNOWN_LOGIN_TTL_S, LoginResult
 from server.transport.admin_api import add_admin_routes
-from server.transport.security import SESSION_COOKIE, client_address, same_origin
+from server.transport.security import (
+    KNOWN_LOGIN_COOKIE,
+    SESSION_COOKIE,
+    client_address,
+    same_origin,
+)
 
 # Same-site paths only: RFC 3986 path, query and fragment characters, nothing that a
 # browser strips or rewrites ("/\t/evil" is "//evil" to it) and no second slash first.
@@ -87,6 +93,20 @@ def _new_token(request: web.Request, name: str) -> tuple[str, float]:
     return request.app[ROOMS].new_session(name)
 
 
+def _attempt(request: web.Request, name: object, passphrase: object) -> LoginResult:
+    return request.app[ROOMS].logins.attempt(name, passphrase, client_address(request),
+                                             request.cookies.get(KNOWN_LOGIN_COOKIE))
+
+
+def _remember_login(request: web.Request, response: web.StreamResponse,
+                    result: LoginResult) -> None:
+    """Kept across logouts: it proves an earlier login, it logs nobody in."""
+    if result.known is not None:
+        response.set_cookie(KNOWN_LOGIN_COOKIE, result.known, httponly=True,
+                            samesite="Strict", path="/", secure=request.secure,
+                            max_age=KNOWN_LOGIN_TTL_S)
+
+
 def _refuse_cross_site(request: web.Request) -> None:
     if not same_origin(request):
         raise web.HTTPForbidden(text="Cross-site form posts are not accepted.")
@@ -97,8 +117,7 @@ async def login_submit(request: web.Request) -> web.Response:
     form = await request.post()
     target = _safe_next(form.get("next") or "/")
     typed = form.get("name")
-    result = request.app[ROOMS].logins.attempt(typed, form.get("passphrase"),
-                                               client_address(request))
+    result = _attempt(request, typed, form.get("passphrase"))
     if result.name is None:
         again = result.retry_after
         error = (f"Too many tries. Please wait {max(1, math.ceil(again))} seconds and try "
@@ -111,6 +130,7 @@ async def login_submit(request: web.Request) -> web.Response:
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/",
                         secure=request.secure,
                         max_age=int(expires_at - request.app[ROOMS].now()))
+    _remember_login(request, response, result)
     raise response
 
 
@@ -134,15 +154,16 @@ async def api_login(request: web.Request) -> web.Response:
         return web.json_response({"error": "bad_request"}, status=400)
     if not isinstance(body, dict):
         return web.json_response({"error": "bad_request"}, status=400)
-    result = request.app[ROOMS].logins.attempt(body.get("name"), body.get("passphrase"),
-                                               client_address(request))
+    result = _attempt(request, body.get("name"), body.get("passphrase"))
     if result.retry_after:
         return web.json_response({"error": "rate_limited", "retry_after": result.retry_after},
                                  status=429, headers=_retry_after(result.retry_after))
     if result.name is None:
         return web.json_response({"error": "unauthorized"}, status=401)
     token, expires_at = _new_token(request, result.name)
-    return web.json_response({"token": token, "expires_at": iso_utc(expires_at)})
+    response = web.json_response({"token": token, "expires_at": iso_utc(expires_at)})
+    _remember_login(request, response, result)
+    return response
 
 
 async def api_rooms(request: web.Request) -> web.Response:

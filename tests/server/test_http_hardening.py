@@ -61,6 +61,33 @@ async def test_login_limit_keys_the_name_the_lookup_uses_and_only_delays(
             assert response.status == 200
 
 
+async def test_a_browser_that_logged_in_before_is_not_held_by_a_strangers_guesses(
+        server: Served) -> None:
+    credentials = {"name": FACILITATOR, "passphrase": PASSPHRASE}
+    # unsafe=True: aiohttp's jar keeps no cookies for a bare IP address otherwise.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as owner, \
+            aiohttp.ClientSession() as stranger, aiohttp.ClientSession() as new_browser:
+        async with owner.post(server.url + "/api/login", json=credentials) as response:
+            assert response.status == 200
+            proof = response.cookies["peer_rooms_known"]
+            assert proof["httponly"] and proof["samesite"] == "Strict"
+        await _fail_until_limited(stranger, server)
+        async with new_browser.post(server.url + "/api/login", json=credentials) as response:
+            assert response.status == 429  # the account is under attack
+        async with owner.post(server.url + "/api/login", json=credentials) as response:
+            assert response.status == 200, await response.text()
+        async with owner.post(server.url + "/login", headers=_origin(server), data={
+                **credentials, "name": " Sam"}, allow_redirects=False) as response:
+            assert response.status == 303
+        async with owner.post(server.url + "/logout", headers=_origin(server),
+                              allow_redirects=False) as response:
+            assert response.status == 303
+        # Logging out ends the session, not the proof that this browser is the owner's.
+        assert any(c.key == "peer_rooms_known" for c in owner.cookie_jar)
+        async with owner.post(server.url + "/api/login", json=credentials) as response:
+            assert response.status == 200
+
+
 async def test_login_next_only_follows_same_site_paths(server: Served) -> None:
     disguised = ["/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "//evil.example",
                  "/\\evil.example", "\\\\evil.example", "https://evil.example/", "/ /evil",

@@ -3,14 +3,73 @@
 from __future__ import annotations
 
 from server.config.loader import settings_from_mapping
-from server.rooms.logins import ACCOUNT_RULE, ADDRESS_RULE, Logins, address_key
-from tests.helpers import FACILITATOR, PASSPHRASE, Clock, base_config
+from server.rooms.logins import (
+    ACCOUNT_RULE,
+    ADDRESS_RULE,
+    KNOWN_LOGIN_TTL_S,
+    Logins,
+    address_key,
+)
+from server.rooms.tokens import Tokens
+from tests.helpers import CO_FACILITATOR, CO_PASSPHRASE, FACILITATOR, PASSPHRASE, Clock, base_config
 
 
 def logins(clock: Clock, max_tracked: int = 10_000) -> Logins:
     settings = settings_from_mapping(base_config())
     hashes = {f.name: f.passphrase_hash for f in settings.facilitators}
-    return Logins(hashes.get, clock, max_tracked=max_tracked)
+    return Logins(hashes.get, clock, Tokens(settings.secret_key), max_tracked=max_tracked)
+
+
+def test_a_stranger_pacing_guesses_at_the_cap_never_keeps_a_known_browser_out() -> None:
+    """The attack that beat the plain backoff: a guess the moment each wait ends keeps
+    the account waiting for ever, from one address. The owner's browser, which has
+    logged in before, gets in every time all the same."""
+    clock = Clock()
+    guard = logins(clock)
+    first = guard.attempt(FACILITATOR, PASSPHRASE, "192.0.2.7")
+    assert first.name == FACILITATOR and first.known
+    known = first.known
+    next_guess, owner_in, owner_tries, stranger_held = clock.now, 0, 0, 0
+    for second in range(20 * 60):  # each heard attempt costs a real scrypt
+        if clock.now >= next_guess:
+            guessed = guard.attempt(FACILITATOR, "guess", "203.0.113.9")
+            next_guess = clock.now + max(guessed.retry_after, 1)
+        if second % 60 == 7:
+            owner_tries += 1
+            result = guard.attempt(FACILITATOR, PASSPHRASE, "192.0.2.7", known)
+            if result.name == FACILITATOR:
+                owner_in += 1
+                known = result.known
+            # A browser the owner never used is held like the stranger.
+            stranger_held += guard.attempt(FACILITATOR, PASSPHRASE,
+                                           "198.51.100.4").retry_after > 0
+        clock.advance(1)
+    assert owner_in == owner_tries
+    assert stranger_held > owner_tries * 0.9  # the attack does hold everyone else
+
+
+def test_a_known_login_proof_guesses_slowly_and_only_for_its_own_account() -> None:
+    clock = Clock()
+    guard = logins(clock)
+    known = guard.attempt(FACILITATOR, PASSPHRASE, "192.0.2.7").known
+    # For another account it is no proof: that account's limits apply as to anyone.
+    for i in range(ACCOUNT_RULE.free):
+        guard.attempt(CO_FACILITATOR, "guess", f"203.0.113.{i}")
+    assert guard.attempt(CO_FACILITATOR, "guess", "203.0.113.99", known).retry_after == 0
+    assert guard.attempt(CO_FACILITATOR, CO_PASSPHRASE, "192.0.2.7", known).retry_after > 0
+    # Someone who took the cookie still backs off on wrong guesses, as fast as anyone.
+    waits = [guard.attempt(FACILITATOR, "guess", "192.0.2.7", known).retry_after
+             for _ in range(ACCOUNT_RULE.free + 2)]
+    assert waits[:ACCOUNT_RULE.free] == [0] * ACCOUNT_RULE.free and waits[-1] > 0
+    # Forged, altered and expired proofs prove nothing.
+    assert guard.attempt(FACILITATOR, PASSPHRASE, "192.0.2.8",
+                         "k1.e30.AAAA").name == FACILITATOR  # an ordinary login
+    fresh = guard.attempt(FACILITATOR, PASSPHRASE, "192.0.2.8").known
+    assert fresh is not None
+    clock.advance(KNOWN_LOGIN_TTL_S + 1)
+    for i in range(ACCOUNT_RULE.free + 1):
+        guard.attempt(FACILITATOR, "guess", f"203.0.114.{i}")
+    assert guard.attempt(FACILITATOR, PASSPHRASE, "192.0.2.8", fresh).retry_after > 0
 
 
 def test_a_stranger_on_many_addresses_only_delays_the_owner() -> None:
