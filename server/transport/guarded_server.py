@@ -139,7 +139,9 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
     async def _refuse(self, eio_sid: str, namespace: str | None, id: int | None,
                       message: str) -> None:
         if id is None:
-            return  # nothing to answer: the event is dropped
+            # Nothing to answer: the event is dropped, said once, never with its content.
+            log.info("dropped an event with no acknowledgement id (%s)", message)
+            return
         answer = {"ok": False, "error": bad_request(message).to_wire()}
         await self._send_packet(eio_sid, self.packet_class(
             packet.ACK, namespace=namespace or "/", id=id, data=[answer]))

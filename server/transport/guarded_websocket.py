@@ -136,8 +136,9 @@ class GuardedWebSocket(WebSocket):  # type: ignore[misc]
 
     async def wait(self) -> str | bytes | None:
         data: str | bytes = await super().wait()
-        if isinstance(data, str) and data[:1] not in _EIO_TYPES:
-            log.warning("closing a connection that sent a frame engine.io cannot decode")
+        if isinstance(data, str) and (not data or data[:1] not in _EIO_TYPES):
+            log.warning("closing a connection that sent a malformed frame (engine.io "
+                        "cannot decode it)")
             return None
         if isinstance(data, str) and data[:1] == "1":
             # The client's close packet: engine.io marks the socket closed but keeps

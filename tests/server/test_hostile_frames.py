@@ -74,6 +74,10 @@ async def test_a_malformed_frame_is_answered_or_closes_only_that_connection(
                 assert json.loads(answer[4:]) == [{"ok": True}]
             await raw.ws.close()
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    # One line says what happened to the bad frame, and none repeats it.
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("server.")
+            and ("malformed" in r.getMessage() or "dropped" in r.getMessage())]
+    assert len(said) == 1, said
     await bystander.ok("send", {"room": ROOM, "text": "fine", "client_id": "b1"})
     assert bystander.sio.connected
 

@@ -4,6 +4,7 @@ and engine.io's long-polling edges."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import aiohttp
@@ -264,3 +265,25 @@ async def test_a_connected_staff_socket_loses_its_powers_with_its_session(
     answer = await staff.call("mod", {"room": "open-circle", "action": "lock", "locked": True})
     assert answer["error"]["code"] == "auth_failed"
     await staff.wait_for("__disconnect__")
+
+
+async def test_headers_trickled_a_byte_at_a_time_are_cut_off(serve: ServeFn) -> None:
+    """Slowloris proper: a byte every 0.2 s never lets the header timeout (1 s) lapse if
+    each byte restarted it; the connection must still end."""
+    server = await serve(limits={"header_timeout_s": 1})
+    host, port = server.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    closed = asyncio.ensure_future(reader.read())
+    try:
+        writer.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        for _ in range(int(ANSWER_WITHIN / 0.2)):
+            if closed.done():
+                break
+            writer.write(b"X")  # one more byte of an endless header
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(closed), 0.2)
+        assert closed.done(), "a trickled header kept the connection open"
+        assert closed.result() == b""  # closed without a request ever being handled
+    finally:
+        closed.cancel()
+        writer.close()
