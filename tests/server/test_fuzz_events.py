@@ -1,8 +1,9 @@
 """A property-based fuzz of every client event against a real server.
 
-Any JSON value in every field, plus raw Socket.IO frames. Whatever the attacker
-sends, the well-behaved member in the same room stays connected and receives every
-message, no answer is `internal`, and nothing logs a traceback.
+Any JSON value in every field, plus raw Socket.IO frames (text and binary), from a
+member and from a facilitator. Whatever the attacker sends, the well-behaved member in
+the same room stays connected and receives every message (its own and every one the
+attacker got accepted), no answer is `internal`, and nothing logs a traceback.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import Client, Served
+from tests.helpers import Client, Served, login
 from tests.server.test_hostile_frames import RawSocket
 
 ROOM = "open-circle"
@@ -43,6 +44,7 @@ payloads = st.one_of(
               st.sampled_from(ACTIONS)),
 )
 raw_frames = st.one_of(
+    st.binary(max_size=60),
     st.text(max_size=60).map(lambda s: "42" + s),
     st.text(max_size=60),
     st.builds(lambda ev, p: "42" + json.dumps([ev, p]), st.sampled_from(EVENTS), json_values),
@@ -59,10 +61,27 @@ class Fuzzer:
         self.bystander = Client()
         self.sent = 0
 
-    async def start(self) -> None:
-        await self.attacker.connect(self.served.url)
+    async def start(self, token: str | None = None) -> None:
+        self.token = token
+        await self.attacker.connect(self.served.url, token=token)
         await self.bystander.connect(self.served.url)
         await self.bystander.ok("join", {"room": ROOM, "handle": "River"})
+        if token is not None:
+            await self.attacker.ok("join", {"room": ROOM})
+
+    async def reconnect_attacker(self) -> None:
+        if self.attacker.sio.connected:
+            return
+        self.attacker = Client()  # removed or banned earlier: a fresh one
+        await self.attacker.connect(self.served.url, token=self.token)
+        if self.token is not None:
+            await self.attacker.ok("join", {"room": ROOM})
+
+    async def check_accepted(self, event: str, answer: dict[str, Any]) -> None:
+        """A message the attacker got accepted reaches the bystander too."""
+        message = answer.get("message") if answer.get("ok") and event == "send" else None
+        if isinstance(message, dict) and message.get("seq"):
+            await self.bystander.wait_for("message", lambda m: m["id"] == message["id"])
 
     async def check_bystander(self) -> None:
         self.sent += 1
@@ -82,6 +101,15 @@ async def fuzzer(server: Served) -> Any:
     await fuzz.bystander.close()
 
 
+@pytest.fixture
+async def staff_fuzzer(server: Served) -> Any:
+    fuzz = Fuzzer(server)
+    await fuzz.start(token=await login(server.url))
+    yield fuzz
+    await fuzz.attacker.close()
+    await fuzz.bystander.close()
+
+
 def no_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
     tracebacks = [r for r in caplog.records if r.exc_info]
     assert not tracebacks, [r.getMessage() for r in tracebacks]
@@ -93,13 +121,41 @@ def no_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
 async def test_any_event_with_any_payload(fuzzer: Fuzzer, caplog: pytest.LogCaptureFixture,
                                           event: str, payload: Any) -> None:
     with caplog.at_level(logging.WARNING):
-        if not fuzzer.attacker.sio.connected:  # removed or banned earlier: a fresh one
-            fuzzer.attacker = Client()
-            await fuzzer.attacker.connect(fuzzer.served.url)
+        await fuzzer.reconnect_attacker()
         answer = await fuzzer.attacker.sio.call(event, payload, timeout=10)
         assert isinstance(answer, dict) and isinstance(answer.get("ok"), bool), answer
         if not answer["ok"]:
             assert answer["error"]["code"] != "internal", (event, payload, answer)
+        await fuzzer.check_accepted(event, answer)
+        await fuzzer.check_bystander()
+    no_tracebacks(caplog)
+
+
+# What a facilitator may do to the room as a whole, undone after each example so the
+# bystander can keep talking (a facilitator may pause or lock a room; that is no fault).
+RESET = [("pause", {"paused": False}), ("lock", {"locked": False}),
+         ("slow_mode", {"seconds": 0})]
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(event=st.sampled_from(["mod", "mod", "mod", "send", "join", "leave"]),
+       payload=payloads)
+async def test_any_facilitator_event_with_any_payload(
+        staff_fuzzer: Fuzzer, caplog: pytest.LogCaptureFixture, event: str,
+        payload: Any) -> None:
+    fuzzer = staff_fuzzer
+    with caplog.at_level(logging.WARNING):
+        await fuzzer.reconnect_attacker()
+        answer = await fuzzer.attacker.sio.call(event, payload, timeout=10)
+        assert isinstance(answer, dict) and isinstance(answer.get("ok"), bool), answer
+        if not answer["ok"]:
+            assert answer["error"]["code"] != "internal", (event, payload, answer)
+        await fuzzer.check_accepted(event, answer)
+        await fuzzer.attacker.call("join", {"room": ROOM})  # back in, if it left
+        for action, fields in RESET:
+            assert (await fuzzer.attacker.call("mod", {"room": ROOM, "action": action,
+                                                       **fields}))["ok"], action
         await fuzzer.check_bystander()
     no_tracebacks(caplog)
 
@@ -108,15 +164,18 @@ async def test_any_event_with_any_payload(fuzzer: Fuzzer, caplog: pytest.LogCapt
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(frame=raw_frames)
 async def test_any_raw_frame(fuzzer: Fuzzer, caplog: pytest.LogCaptureFixture,
-                            frame: str) -> None:
+                            frame: str | bytes) -> None:
     with caplog.at_level(logging.WARNING):
         async with aiohttp.ClientSession() as http:
             raw = await RawSocket.open(http, fuzzer.served.url)
-            await raw.ws.send_str(frame)
+            if isinstance(frame, bytes):
+                await raw.ws.send_bytes(frame)
+            else:
+                await raw.ws.send_str(frame)
             await raw.ws.send_str('4277["leave",{"room":"open-circle"}]')
             answer = await raw.until(lambda f: f.startswith("4377[") or f == "1")
-            assert answer is None or answer == "1" or json.loads(answer[4:])[0]["ok"] in (
-                True, False)
+            if answer is not None and answer != "1":
+                assert json.loads(answer[4:]) == [{"ok": True}], answer
             await raw.ws.close()
         await fuzzer.check_bystander()
     no_tracebacks(caplog)
