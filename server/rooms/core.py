@@ -248,7 +248,8 @@ class RoomCore:
             return None
         try:
             revoked = await self.store.token_revoked(session.token_id, session.name,
-                                                     session.issued_at, now)
+                                                     session.issued_at, now,
+                                                     epoch=session.epoch)
         except StoreUnavailable:
             # Fail closed: a session we cannot check may be one that was ended.
             log.warning("shared store unavailable; facilitator session not accepted")

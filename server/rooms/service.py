@@ -68,10 +68,11 @@ class Rooms:
     def now(self) -> float:
         return self.core.clock()
 
-    def new_session(self, name: str) -> tuple[str, float]:
+    async def new_session(self, name: str) -> tuple[str, float]:
         """A signed session token for a facilitator who just proved who they are."""
         return self.core.tokens.new_facilitator(
-            name, now=self.core.clock(), ttl_s=self.core.settings.limits.token_ttl_s)
+            name, now=self.core.clock(), ttl_s=self.core.settings.limits.token_ttl_s,
+            epoch=await self.core.store.session_epoch())
 
     async def end_session(self, token: object) -> None:
         """Logout: the token stops working on every process at once."""

@@ -34,6 +34,7 @@ class FacilitatorSession:
     token_id: str
     issued_at: float
     expires_at: float
+    epoch: str | None = None  # the live store's session epoch when it was issued
 
 
 class Signer:
@@ -90,11 +91,14 @@ class Tokens:
     def device_hash(self, device_id: str) -> str:
         return self._signer.keyed_hash("ban", device_id)
 
-    def new_facilitator(self, name: str, *, now: float, ttl_s: int) -> tuple[str, float]:
+    def new_facilitator(self, name: str, *, now: float, ttl_s: int,
+                        epoch: str) -> tuple[str, float]:
         expires_at = now + ttl_s
         # `jti` and `iat` let a logout or a revocation end this one token, or every
-        # token issued to the name until then (the signature alone cannot be undone).
-        claims = {"name": name, "exp": expires_at, "iat": now, "jti": secrets.token_urlsafe(12)}
+        # token issued to the name until then (the signature alone cannot be undone);
+        # `ep`, that the store holding those logouts is still the one it was issued under.
+        claims = {"name": name, "exp": expires_at, "iat": now, "jti": secrets.token_urlsafe(12),
+                  "ep": epoch}
         return self._signer.sign("f1", claims), expires_at
 
     def facilitator_session(self, token: object, *, now: float) -> FacilitatorSession | None:
@@ -110,7 +114,9 @@ class Tokens:
                 not isinstance(iat, int | float) or not isinstance(exp, int | float) or \
                 isinstance(iat, bool) or isinstance(exp, bool):
             return None
-        return FacilitatorSession(name, jti, float(iat), float(exp))
+        epoch = claims.get("ep")
+        return FacilitatorSession(name, jti, float(iat), float(exp),
+                                  epoch if isinstance(epoch, str) else None)
 
     def new_known_login(self, name: str, *, now: float, ttl_s: int) -> str:
         """Proof that this browser logged in as `name` before (OWASP's "device cookie"):

@@ -123,9 +123,15 @@ class Store(Protocol):
     # one when the store has none (first start, or Redis restarted empty).
     async def bans_marker(self) -> str: ...
     async def bans_changed(self) -> None: ...
-    # True when the token was revoked, or issued to `name` no later than its cut-off.
+    # The live store's identity: a new one whenever it starts empty (a Redis that lost
+    # its data, a new process for the memory store). Sessions carry the one they were
+    # issued under; under another, the logouts that ended them may be lost with the
+    # old state, so they are refused (fail closed: the facilitator logs in again).
+    async def session_epoch(self) -> str: ...
+    # True when the token was revoked, or issued to `name` no later than its cut-off, or
+    # issued under another `session_epoch`.
     async def token_revoked(self, token_id: str, name: str, issued_at: float,
-                            now: float) -> bool: ...
+                            now: float, *, epoch: str | None) -> bool: ...
 
     # One read for a `send`: the member, the runtime, the first mute in force among
     # `mute_keys`, and the room's rate buckets named by `bucket_keys`.

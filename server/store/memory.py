@@ -59,6 +59,7 @@ class MemoryStore(MemoryForStaff):
         self._not_before: dict[str, tuple[float, float]] = {}  # name → (cut-off, expires_at)
         self._revocations_high_water = _REVOCATIONS_SWEEP
         self._bans_marker = secrets.token_hex(8)
+        self._session_epoch = secrets.token_hex(8)
 
     async def close(self) -> None:
         return None
@@ -228,8 +229,13 @@ class MemoryStore(MemoryForStaff):
     async def bans_changed(self) -> None:
         self._bans_marker = secrets.token_hex(8)
 
+    async def session_epoch(self) -> str:
+        return self._session_epoch
+
     async def token_revoked(self, token_id: str, name: str, issued_at: float,
-                            now: float) -> bool:
+                            now: float, *, epoch: str | None) -> bool:
+        if epoch != self._session_epoch:
+            return True  # issued by an earlier run of this process: its logouts are gone
         until = self._revoked_tokens.get(token_id)
         if until is not None and until > now:
             return True

@@ -1,4 +1,5 @@
-"""Who may no longer come in, in Redis: ended facilitator sessions and the bans marker.
+"""Who may no longer come in, in Redis: ended facilitator sessions, the session epoch
+and the bans marker.
 
 Revocations expire with the tokens they cover. The bans marker is one key that a ban or
 unban sets anew; each process's copy of the bans is trusted while it holds
@@ -49,11 +50,24 @@ class RedisRevocations:
         with _unavailable_on_error():
             await self.redis.set(names.BANS_MARKER, secrets.token_hex(8))
 
-    async def token_revoked(self, token_id: str, name: str, issued_at: float,
-                            now: float) -> bool:
+    async def session_epoch(self) -> str:
         with _unavailable_on_error():
-            revoked, cut = await self.redis.mget([names.revoked_token(token_id),
-                                                  names.not_before(name)])
+            epoch = await self.redis.get(names.EPOCH)
+            if epoch is None:
+                # Empty Redis: whoever sets it first sets it for every process.
+                await self.redis.set(names.EPOCH, secrets.token_hex(8), nx=True)
+                epoch = await self.redis.get(names.EPOCH)
+        return epoch.decode() if isinstance(epoch, bytes) else str(epoch or "")
+
+    async def token_revoked(self, token_id: str, name: str, issued_at: float,
+                            now: float, *, epoch: str | None) -> bool:
+        with _unavailable_on_error():
+            revoked, cut, current = await self.redis.mget([names.revoked_token(token_id),
+                                                           names.not_before(name),
+                                                           names.EPOCH])
+        if current is None or epoch != (current.decode() if isinstance(current, bytes)
+                                        else current):
+            return True  # Redis lost what it held (the logouts too) since it was issued
         # The values carry the app clock's expiry too, so both stores agree on a moved clock.
         if revoked is not None and float(revoked) > now:
             return True

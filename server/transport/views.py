@@ -89,8 +89,12 @@ def _retry_after(seconds: float) -> dict[str, str]:
     return {"Retry-After": str(max(1, math.ceil(seconds)))}
 
 
-def _new_token(request: web.Request, name: str) -> tuple[str, float]:
-    return request.app[ROOMS].new_session(name)
+async def _new_token(request: web.Request, name: str) -> tuple[str, float]:
+    try:
+        return await request.app[ROOMS].new_session(name)
+    except StoreUnavailable:
+        raise web.HTTPServiceUnavailable(
+            text="We could not sign you in just now. Please try again.") from None
 
 
 def _attempt(request: web.Request, name: object, passphrase: object) -> LoginResult:
@@ -125,7 +129,7 @@ async def login_submit(request: web.Request) -> web.Response:
         return await _page(request, "login.html", status=429 if again else 401,
                            headers=_retry_after(again) if again else None, next=target,
                            name=typed if isinstance(typed, str) else "", error=error)
-    token, expires_at = _new_token(request, result.name)
+    token, expires_at = await _new_token(request, result.name)
     response = web.HTTPSeeOther(target)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/",
                         secure=request.secure,
@@ -160,7 +164,7 @@ async def api_login(request: web.Request) -> web.Response:
                                  status=429, headers=_retry_after(result.retry_after))
     if result.name is None:
         return web.json_response({"error": "unauthorized"}, status=401)
-    token, expires_at = _new_token(request, result.name)
+    token, expires_at = await _new_token(request, result.name)
     response = web.json_response({"token": token, "expires_at": iso_utc(expires_at)})
     _remember_login(request, response, result)
     return response

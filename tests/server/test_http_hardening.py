@@ -9,6 +9,7 @@ import json
 
 import aiohttp
 import pytest
+import redis.asyncio as aioredis
 
 from server.keys import ROOMS
 from tests.helpers import (
@@ -149,6 +150,35 @@ async def test_logout_ends_the_session_token_everywhere(serve: ServeFn, backend:
         assert await refusal(where.url, {"device": None, "token": cookie}) == "auth_failed"
     fresh = await login(server.url)
     assert await refusal(server.url, {"device": None, "token": fresh}) is None
+
+
+async def test_a_logout_is_not_undone_by_losing_the_live_store(serve: ServeFn,
+                                                                backend: str) -> None:
+    """Logouts live in the live store; when it starts empty (a Redis that lost its data,
+    the one process restarted) every session issued before is refused, so a copied
+    cookie that was logged out cannot come back."""
+    server = await serve()
+    cookie = await _session_cookie(server)
+    async with aiohttp.ClientSession() as http, http.post(
+            server.url + "/logout", headers={**_origin(server),
+                                             "Cookie": f"peer_rooms_session={cookie}"},
+            allow_redirects=False) as response:
+        assert response.status == 303
+    kept = await login(server.url)  # not logged out: ends with the store all the same
+    if backend:
+        redis = aioredis.from_url(backend)
+        try:
+            await redis.flushall()
+        finally:
+            await redis.aclose()
+        after = server
+    else:
+        after = await serve()  # the same site, restarted: a new process
+    for token in (cookie, kept):
+        assert not await _page_facilitator(after.url, token)
+        assert await refusal(after.url, {"device": None, "token": token}) == "auth_failed"
+    fresh = await login(after.url)
+    assert await refusal(after.url, {"device": None, "token": fresh}) is None
 
 
 async def test_logout_closes_idle_staff_sockets_on_every_process(

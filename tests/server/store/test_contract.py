@@ -83,24 +83,40 @@ async def test_buckets(store: Store) -> None:
 
 
 async def test_revoked_tokens_until_they_would_have_expired(store: Store) -> None:
-    assert not await store.token_revoked("t1", "Sam", NOW - 10, NOW)
+    epoch = await store.session_epoch()
+    assert not await store.token_revoked("t1", "Sam", NOW - 10, NOW, epoch=epoch)
     await store.revoke_token("t1", NOW + 60, NOW)
-    assert await store.token_revoked("t1", "Sam", NOW - 10, NOW + 30)
-    assert not await store.token_revoked("t2", "Sam", NOW - 10, NOW + 30)
+    assert await store.token_revoked("t1", "Sam", NOW - 10, NOW + 30, epoch=epoch)
+    assert not await store.token_revoked("t2", "Sam", NOW - 10, NOW + 30, epoch=epoch)
     # Past the token's own expiry the entry is gone: nothing grows without bound.
-    assert not await store.token_revoked("t1", "Sam", NOW - 10, NOW + 61)
+    assert not await store.token_revoked("t1", "Sam", NOW - 10, NOW + 61, epoch=epoch)
 
 
 async def test_revoking_a_facilitator_ends_tokens_issued_until_then(store: Store) -> None:
+    epoch = await store.session_epoch()
     await store.revoke_tokens_before("Sam", NOW, NOW + 60, NOW)
-    assert await store.token_revoked("t1", "Sam", NOW - 100, NOW + 1)
-    assert await store.token_revoked("t2", "Sam", NOW, NOW + 1)
-    assert not await store.token_revoked("t3", "Sam", NOW + 1, NOW + 1)
-    assert not await store.token_revoked("t1", "Alex", NOW - 100, NOW + 1)
+    assert await store.token_revoked("t1", "Sam", NOW - 100, NOW + 1, epoch=epoch)
+    assert await store.token_revoked("t2", "Sam", NOW, NOW + 1, epoch=epoch)
+    assert not await store.token_revoked("t3", "Sam", NOW + 1, NOW + 1, epoch=epoch)
+    assert not await store.token_revoked("t1", "Alex", NOW - 100, NOW + 1, epoch=epoch)
     # An earlier cut-off never moves the later one back.
     await store.revoke_tokens_before("Sam", NOW - 50, NOW + 10, NOW)
-    assert await store.token_revoked("t4", "Sam", NOW - 10, NOW + 30)
-    assert not await store.token_revoked("t1", "Sam", NOW - 100, NOW + 61)
+    assert await store.token_revoked("t4", "Sam", NOW - 10, NOW + 30, epoch=epoch)
+    assert not await store.token_revoked("t1", "Sam", NOW - 100, NOW + 61, epoch=epoch)
+
+
+async def test_sessions_from_another_epoch_are_refused(store: Store) -> None:
+    epoch = await store.session_epoch()
+    assert epoch and await store.session_epoch() == epoch  # stable while the store lives
+    assert not await store.token_revoked("t1", "Sam", NOW, NOW, epoch=epoch)
+    assert await store.token_revoked("t1", "Sam", NOW, NOW, epoch="another")
+    assert await store.token_revoked("t1", "Sam", NOW, NOW, epoch=None)  # from before epochs
+    if isinstance(store, RedisStore):
+        await store.redis.flushall()  # Redis lost everything: the logouts too
+        assert await store.token_revoked("t1", "Sam", NOW, NOW, epoch=epoch)
+        assert await store.session_epoch() != epoch
+    else:
+        assert await MemoryStore().session_epoch() != epoch  # a new process
 
 
 async def test_post_assigns_seq_is_idempotent_and_caps_the_buffer(store: Store) -> None:
