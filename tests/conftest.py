@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
+from hypothesis import settings as hypothesis_settings
 
 from server.app import create_app
 from server.config.loader import settings_from_mapping
@@ -26,6 +27,11 @@ from tests.helpers import (
 )
 from tests.postgres import PostgresDatabase
 from tests.redis_server import RedisServer
+
+# No time limit per example: speed belongs in bench/, and a loaded machine (CI beside
+# other work) made hypothesis's default 200 ms deadline fail tests that were right.
+hypothesis_settings.register_profile("peer-rooms", deadline=None)
+hypothesis_settings.load_profile("peer-rooms")
 
 
 @pytest.fixture(scope="session")
