@@ -293,9 +293,10 @@ async def test_scheduled_transitions_happen_once_across_two_processes(
         clients: Callable[..., Awaitable[Client]]) -> None:
     from datetime import UTC, datetime
 
-    # A clock that starts Tuesday 18:30 in Chicago and runs 240 times faster:
-    # doors 18:45 (≈4 s), open 19:00 (≈8 s), closed 19:10 (≈10 s).
-    start = datetime(2026, 11, 25, 0, 30, tzinfo=UTC).timestamp()
+    # A clock that starts Tuesday 18:00 in Chicago and runs 240 times faster: doors
+    # 18:45 (≈11 s), open 19:00 (≈15 s), closed 19:10 (≈17 s). The time before the
+    # doors is for two processes to start and two logins (scrypt) on a loaded machine.
+    start = datetime(2026, 11, 25, 0, 0, tzinfo=UTC).timestamp()
     rooms = base_config()["rooms"]
     rooms[1] = {**rooms[1], "duration": "10m"}
     config = base_config(redis_url=fresh_redis.url, rooms=rooms)
