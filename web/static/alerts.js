@@ -58,6 +58,7 @@ export function createAlerts(ctx) {
     if (!id) return;
     handledIds.delete(id);
     handledIds.add(id);
+    if (handledIds.size > HANDLED_KEPT) handledIds.delete(handledIds.values().next().value);
     storageSet("sessionStorage", HANDLED_KEY, JSON.stringify([...handledIds].slice(-HANDLED_KEPT)));
   }
 
