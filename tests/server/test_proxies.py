@@ -70,3 +70,23 @@ async def test_the_socket_origin_check_follows_the_proxy(server: Served,
     # Spoofed headers from an untrusted peer do not make a foreign origin ours.
     assert await socket_origin_status(untrusted.url, SITE, FORWARDED) == 400
     assert await socket_origin_status(untrusted.url, untrusted.url, FORWARDED) == 200
+
+
+async def _login_statuses(url: str, forwarded_for: list[str]) -> list[int]:
+    statuses = []
+    async with aiohttp.ClientSession() as http:
+        for i, address in enumerate(forwarded_for):
+            async with http.post(url + "/api/login", headers={"X-Forwarded-For": address},
+                                 json={"name": f"nobody-{i}", "passphrase": "guess"}) as r:
+                statuses.append(r.status)
+    return statuses
+
+
+async def test_login_limits_count_the_address_a_trusted_proxy_forwarded(
+        server: Served, untrusted: Served) -> None:
+    # 10 wrong tries (the address bucket's burst) from one client behind the proxy use
+    # up that client's tries only; another client behind the same proxy is still heard.
+    behind = ["203.0.113.7"] * 11 + ["203.0.113.8"]
+    assert await _login_statuses(server.url, behind) == [401] * 10 + [429, 401]
+    # From a peer that is not a trusted proxy the header is ignored: one address.
+    assert (await _login_statuses(untrusted.url, behind))[10:] == [429, 429]
