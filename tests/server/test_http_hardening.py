@@ -317,3 +317,19 @@ async def test_headers_trickled_a_byte_at_a_time_are_cut_off(serve: ServeFn) -> 
     finally:
         closed.cancel()
         writer.close()
+
+
+async def test_an_oversized_or_unsized_polling_post_is_answered_before_its_body(
+        server: Served) -> None:
+    async with aiohttp.ClientSession() as http:
+        sid = await _engineio_sid(http, server)
+        second = await _engineio_sid(http, server)
+    head = ("POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
+            "Host: 127.0.0.1\r\nContent-Type: text/plain\r\n")
+    # The length alone decides: the answer comes while the body is still unsent.
+    answer = await _raw(server, (head.format(sid=sid) + "Content-Length: 1000000\r\n\r\n4")
+                        .encode(), first_line=True)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:80]
+    answer = await _raw(server, (head.format(sid=second) + "Transfer-Encoding: chunked\r\n\r\n"
+                                 "1\r\n4\r\n").encode(), first_line=True)
+    assert answer.startswith(b"HTTP/1.1 411"), answer[:80]
