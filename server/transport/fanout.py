@@ -112,19 +112,12 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
         sent = Broadcast(payload)
         queued: list[str] = []
         fast_sockets = self.websockets.by_sid
-        corked = self._corked
-        if not corked:
-            asyncio.get_running_loop().call_soon(self._flush)
-        frame = sent.frame
+        cork, frame = self._cork, sent.frame
         # The per-recipient work: a lookup, the idle test, one list append.
         for eio_sid in self._recipients(namespace, room):
             fast = fast_sockets.get(eio_sid)
             if fast is not None and fast.idle():
-                frames = corked.get(fast)
-                if frames is None:
-                    corked[fast] = [frame]
-                else:
-                    frames.append(frame)
+                cork(fast, frame)
             else:
                 queued.append(eio_sid)
         for eio_sid in queued:
@@ -137,15 +130,18 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
         fast = self.websockets.by_sid.get(eio_sid)
         if fast is None or not fast.idle():
             return False
-        corked = self._corked
-        if not corked:
-            asyncio.get_running_loop().call_soon(self._flush)
-        frames = corked.get(fast)
-        if frames is None:
-            corked[fast] = [text_frame(payload)]
-        else:
-            frames.append(text_frame(payload))
+        self._cork(fast, text_frame(payload))
         return True
+
+    def _cork(self, fast: FastSocket, frame: bytes) -> None:
+        """Gather `frame` for `fast` until this pass of the loop ends (`_flush`)."""
+        frames = self._corked.get(fast)
+        if frames is not None:
+            frames.append(frame)
+            return
+        if not self._corked:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._corked[fast] = [frame]
 
     def _flush(self) -> None:
         """Write what this pass gathered: one write per socket."""
