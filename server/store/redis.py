@@ -8,7 +8,6 @@ and a message is never acknowledged unless it was stored.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import cast
@@ -80,10 +79,9 @@ class RedisStore(RedisForStaff, RedisPrivateLines, RedisRevocations):
                 pipe.sadd(names.PROCESSES, process_id)
                 pipe.get(names.EPOCH)
                 *_, epoch = await pipe.execute()
-            if epoch is None:
-                # Empty Redis (first start, restart without persistence, failover).
-                await self.redis.set(names.EPOCH, secrets.token_hex(8), nx=True)
-                epoch = await self.redis.get(names.EPOCH)
+        if epoch is None:
+            # Empty Redis (first start, restart without persistence, failover).
+            epoch = (await self.marker(names.EPOCH)).encode()
         known, self._epoch = self._epoch, epoch
         return known is None or known == epoch
 

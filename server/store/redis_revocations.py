@@ -21,6 +21,10 @@ def _ttl_ms(expires_at: float, now: float) -> int:
     return max(1, int((expires_at - now) * 1000) + 1000)
 
 
+def as_text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class RedisRevocations:
     redis: aioredis.Redis
     _not_before: AsyncScript
@@ -37,27 +41,25 @@ class RedisRevocations:
                                    args=[repr(not_before), repr(expires_at),
                                          _ttl_ms(expires_at, now)])
 
-    async def bans_marker(self) -> str:
+    async def marker(self, key: str) -> str:
+        """A random marker's value, made when Redis has none: whoever sets it first sets
+        it for every process (the bans marker, the session epoch)."""
         with _unavailable_on_error():
-            marker = await self.redis.get(names.BANS_MARKER)
-            if marker is None:
-                # Whoever sets it first sets it for every process; all of them reload.
-                await self.redis.set(names.BANS_MARKER, secrets.token_hex(8), nx=True)
-                marker = await self.redis.get(names.BANS_MARKER)
-        return marker.decode() if isinstance(marker, bytes) else str(marker or "")
+            value = await self.redis.get(key)
+            if value is None:
+                await self.redis.set(key, secrets.token_hex(8), nx=True)
+                value = await self.redis.get(key)
+        return as_text(value) or ""
+
+    async def bans_marker(self) -> str:
+        return await self.marker(names.BANS_MARKER)  # a new one: every process reloads
 
     async def bans_changed(self) -> None:
         with _unavailable_on_error():
             await self.redis.set(names.BANS_MARKER, secrets.token_hex(8))
 
     async def session_epoch(self) -> str:
-        with _unavailable_on_error():
-            epoch = await self.redis.get(names.EPOCH)
-            if epoch is None:
-                # Empty Redis: whoever sets it first sets it for every process.
-                await self.redis.set(names.EPOCH, secrets.token_hex(8), nx=True)
-                epoch = await self.redis.get(names.EPOCH)
-        return epoch.decode() if isinstance(epoch, bytes) else str(epoch or "")
+        return await self.marker(names.EPOCH)
 
     async def token_revoked(self, token_id: str, name: str, issued_at: float,
                             now: float, *, epoch: str | None) -> bool:
@@ -65,8 +67,7 @@ class RedisRevocations:
             revoked, cut, current = await self.redis.mget([names.revoked_token(token_id),
                                                            names.not_before(name),
                                                            names.EPOCH])
-        if current is None or epoch != (current.decode() if isinstance(current, bytes)
-                                        else current):
+        if current is None or epoch != as_text(current):
             return True  # Redis lost what it held (the logouts too) since it was issued
         # The values carry the app clock's expiry too, so both stores agree on a moved clock.
         if revoked is not None and float(revoked) > now:
