@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.e2e.pages import assert_clean, join, message, new_page, say, sign_in
+from tests.e2e.pages import Watch, assert_clean, join, message, new_page, say, sign_in
 from tests.helpers import LiveServer, StartProcess, base_config, start_process, stop_process
 
 pytestmark = pytest.mark.e2e
@@ -43,14 +43,22 @@ def in_view(page: Page, locator: Locator) -> None:
     assert box["y"] + box["height"] <= size["height"], (locator, box)
 
 
-def test_a_crisis_alert_is_handled_through_a_private_check_in_without_scrolling(
-        browser: Browser, people: list[BrowserContext], live_server: LiveServer) -> None:
+def facilitator_and_river(browser: Browser, people: list[BrowserContext],
+                          server: LiveServer) -> tuple[Page, Watch, Page, Watch]:
+    """A signed-in facilitator on a desktop and the member River, both in ROOM."""
     facilitator, facilitator_watch = new_page(browser, people, **DESKTOP)
-    sign_in(facilitator, live_server, f"/rooms/{ROOM}")
+    sign_in(facilitator, server, f"/rooms/{ROOM}")
     join(facilitator)
     member, member_watch = new_page(browser, people)
-    member.goto(f"{live_server.url}/rooms/{ROOM}")
+    member.goto(f"{server.url}/rooms/{ROOM}")
     join(member, "River")
+    return facilitator, facilitator_watch, member, member_watch
+
+
+def test_a_crisis_alert_is_handled_through_a_private_check_in_without_scrolling(
+        browser: Browser, people: list[BrowserContext], live_server: LiveServer) -> None:
+    facilitator, facilitator_watch, member, member_watch = facilitator_and_river(
+        browser, people, live_server)
 
     say(member, "honestly i want to kill myself tonight")
     alert = facilitator.locator("#alerts li", has_text="River")
@@ -301,12 +309,8 @@ def test_a_reloading_facilitator_still_sees_open_alerts_and_held_messages(
         browser: Browser, people: list[BrowserContext], server_process: StartProcess) -> None:
     server = server_process(base_config(moderation={"blocked_terms": [
         {"term": "casino", "action": "hold"}]}))
-    facilitator, facilitator_watch = new_page(browser, people, **DESKTOP)
-    sign_in(facilitator, server, f"/rooms/{ROOM}")
-    join(facilitator)
-    member, member_watch = new_page(browser, people)
-    member.goto(f"{server.url}/rooms/{ROOM}")
-    join(member, "River")
+    facilitator, facilitator_watch, member, member_watch = facilitator_and_river(
+        browser, people, server)
     say(member, "honestly i want to kill myself tonight")
     member.get_by_label("Message", exact=True).fill("casino night anyone")
     member.get_by_role("button", name="Send", exact=True).click()

@@ -77,9 +77,15 @@ class Fuzzer:
         if self.token is not None:
             await self.attacker.ok("join", {"room": ROOM})
 
-    async def check_accepted(self, event: str, answer: dict[str, Any]) -> None:
-        """A message the attacker got accepted reaches the bystander too."""
-        message = answer.get("message") if answer.get("ok") and event == "send" else None
+    async def attack(self, event: str, payload: Any) -> None:
+        """One event from the attacker: a well-formed answer, never `internal`, and a
+        message it got accepted reaches the bystander too."""
+        await self.reconnect_attacker()
+        answer = await self.attacker.sio.call(event, payload, timeout=10)
+        assert isinstance(answer, dict) and isinstance(answer.get("ok"), bool), answer
+        if not answer["ok"]:
+            assert answer["error"]["code"] != "internal", (event, payload, answer)
+        message = answer.get("message") if answer["ok"] and event == "send" else None
         if isinstance(message, dict) and message.get("seq"):
             await self.bystander.wait_for("message", lambda m: m["id"] == message["id"])
 
@@ -121,12 +127,7 @@ def no_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
 async def test_any_event_with_any_payload(fuzzer: Fuzzer, caplog: pytest.LogCaptureFixture,
                                           event: str, payload: Any) -> None:
     with caplog.at_level(logging.WARNING):
-        await fuzzer.reconnect_attacker()
-        answer = await fuzzer.attacker.sio.call(event, payload, timeout=10)
-        assert isinstance(answer, dict) and isinstance(answer.get("ok"), bool), answer
-        if not answer["ok"]:
-            assert answer["error"]["code"] != "internal", (event, payload, answer)
-        await fuzzer.check_accepted(event, answer)
+        await fuzzer.attack(event, payload)
         await fuzzer.check_bystander()
     no_tracebacks(caplog)
 
@@ -146,12 +147,7 @@ async def test_any_facilitator_event_with_any_payload(
         payload: Any) -> None:
     fuzzer = staff_fuzzer
     with caplog.at_level(logging.WARNING):
-        await fuzzer.reconnect_attacker()
-        answer = await fuzzer.attacker.sio.call(event, payload, timeout=10)
-        assert isinstance(answer, dict) and isinstance(answer.get("ok"), bool), answer
-        if not answer["ok"]:
-            assert answer["error"]["code"] != "internal", (event, payload, answer)
-        await fuzzer.check_accepted(event, answer)
+        await fuzzer.attack(event, payload)
         await fuzzer.attacker.call("join", {"room": ROOM})  # back in, if it left
         for action, fields in RESET:
             assert (await fuzzer.attacker.call("mod", {"room": ROOM, "action": action,
