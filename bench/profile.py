@@ -1,7 +1,9 @@
-"""`python -m bench.profile [--root DIR] [--rate 60] [--seconds 8]`: where one peer-rooms
-process spends its CPU under the compare fan-out load (50 rooms x 10, open loop; rate
-60 msg/s per sender = 30k deliveries/s), sampled by py-spy; prints the functions with
-the most samples on top of the stack (self) and anywhere in it (total)."""
+"""`python -m bench.profile [--root DIR] [--rate 60] [--seconds 8] [--processes 1]`: where
+one peer-rooms process spends its CPU under the compare fan-out load (50 rooms x 10, open
+loop; rate 60 msg/s per sender = 30k deliveries/s), sampled by py-spy; prints the functions
+with the most samples on top of the stack (self) and anywhere in it (total). With
+`--processes 3` it is the compare's cluster load instead: three processes on one Redis,
+every room's members spread over all three, and the first process is sampled."""
 
 from __future__ import annotations
 
@@ -18,22 +20,28 @@ from bench.compare import NodeSwarm, _spec
 from bench.processes import ROOT, ProcessGroup, free_port, write_config
 
 
-async def profile(root: Path, rate: float, seconds: float) -> str:
+async def profile(root: Path, rate: float, seconds: float, processes: int = 1) -> str:
     rooms = [f"f{i:02d}" for i in range(50)]
     with tempfile.TemporaryDirectory(prefix="peer-rooms-profile-") as tmp:
         workdir = Path(tmp)
-        port = free_port()
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "PORT", "HOST")}
         async with ProcessGroup(workdir) as group:
+            if processes > 1:
+                env["REDIS_URL"] = await group.redis()
             # The checkout's own server package first, whatever the current directory.
             boot = (f"import sys; sys.path.insert(0, {str(root)!r}); "
                     "from server.cli import main; raise SystemExit(main(sys.argv[1:]))")
-            started = await group._start(
-                "server", [sys.executable, "-c", boot, "serve", "--config",
-                           str(write_config(workdir, rooms)), "--port", str(port)],
-                ready=b"Running on", env=env)
-            async with NodeSwarm(_spec(f"http://127.0.0.1:{port}", rooms, 10, 1),
-                                 workdir) as swarm:
+            config = write_config(workdir, rooms)
+            ports = [free_port() for _ in range(processes)]
+            servers = [await group._start(
+                f"server-{i}", [sys.executable, "-c", boot, "serve", "--config", str(config),
+                                "--port", str(port)], ready=b"Running on", env=env)
+                for i, port in enumerate(ports)]
+            started = servers[0]  # the one sampled
+            spec = _spec("", rooms, 10, 1)
+            for room in spec["rooms"]:
+                room["urls"] = [f"http://127.0.0.1:{port}" for port in ports]
+            async with NodeSwarm(spec, workdir) as swarm:
                 await swarm.step("join", timeout_s=120)
                 # Warm: what is built on first use (the crisis phrasebook) is not the load.
                 await swarm.step("soak 1 5", timeout_s=60)
@@ -79,8 +87,10 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose server runs")
     parser.add_argument("--rate", type=float, default=60.0, help="messages/s per sender")
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--processes", type=int, default=1,
+                        help="servers on one Redis (the first is sampled)")
     args = parser.parse_args()
-    print(asyncio.run(profile(args.root.resolve(), args.rate, args.seconds)))
+    print(asyncio.run(profile(args.root.resolve(), args.rate, args.seconds, args.processes)))
 
 
 if __name__ == "__main__":

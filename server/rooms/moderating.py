@@ -201,7 +201,7 @@ class Moderating:
             raise refuse("not_found", "That message is no longer waiting.")
         message = Message(held.id, room.id, 0, held.author, held.text, held.ts)
         posted = await self.posting.post(room, message, f"held:{held.id}")
-        await self._tell_writer(room, held.author, "approved", held.id)
+        await self._settled(room, held.author, "approved", held.id)
         return {"message": {"id": posted.id, "seq": posted.seq},
                 AUDIT_TARGET: held.author.get("id")}
 
@@ -210,12 +210,19 @@ class Moderating:
         held = await self.core.store.take_held(room.id, req.message_id or "")
         if held is None:
             raise refuse("not_found", "That message is no longer waiting.")
-        await self._tell_writer(room, held.author, "rejected", held.id)
+        await self._settled(room, held.author, "rejected", held.id)
         return {AUDIT_TARGET: held.author.get("id")}
 
-    async def _tell_writer(self, room: RoomConfig, author: dict[str, Any], outcome: str,
-                           message_id: str) -> None:
-        """The writer of a held message hears what became of it (if still here)."""
+    async def _settled(self, room: RoomConfig, author: dict[str, Any], outcome: str,
+                       message_id: str) -> None:
+        """The room's staff and the writer of a held message hear what became of it.
+
+        Staff first: every other facilitator's console still offers the message until
+        told (``held_resolved``, additive, README "Where we differ"). The writer only
+        if still here.
+        """
+        await self.core.tell_staff(room.id, "held_resolved",
+                                   {"message_id": message_id, "action": outcome})
         writer_id = author.get("id")
         writer = await self.core.store.get_member(room.id, writer_id) \
             if isinstance(writer_id, str) else None

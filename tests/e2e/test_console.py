@@ -9,6 +9,8 @@
 6. After a server restart one's earlier messages stay one's own (no Report button).
 7. A facilitator who reloads still sees the open alerts and held messages; one they
    dismissed stays dismissed.
+8. A held message one facilitator rejects leaves the other facilitator's console too,
+   keyboard focus staying in the list.
 
 DOM hooks (web/templates/room.html): `#console` with `#lobby`, `#alerts`, `#held`,
 `#lines`; `#queue`; `#act-bar`; `#checkin`; `#mute-banner`; `#notices`.
@@ -341,3 +343,30 @@ def test_a_reloading_facilitator_still_sees_open_alerts_and_held_messages(
     expect(message(member, "casino night anyone")).to_be_visible()
     assert_clean(facilitator, facilitator_watch)
     assert_clean(member, member_watch)
+
+
+def test_a_held_message_another_facilitator_rejected_leaves_every_console(
+        browser: Browser, people: list[BrowserContext], server_process: StartProcess) -> None:
+    server = server_process(base_config(moderation={"blocked_terms": [
+        {"term": "casino", "action": "hold"}]}))
+    first, first_watch, member, member_watch = facilitator_and_river(browser, people, server)
+    second, second_watch = new_page(browser, people, **DESKTOP)
+    sign_in(second, server, f"/rooms/{ROOM}")
+    join(second)
+    for n, text in enumerate(("casino night anyone", "casino again"), 1):
+        member.get_by_label("Message", exact=True).fill(text)
+        member.get_by_role("button", name="Send", exact=True).click()
+        for page in (first, second):
+            expect(page.locator("#held li")).to_have_count(n)
+    # The second facilitator is about to reject the same message with the keyboard.
+    second.locator("#held li").first.get_by_role("button", name="Reject").focus()
+
+    first.locator("#held li").first.get_by_role("button", name="Reject").click()
+    expect(first.locator("#held li")).to_have_count(1)
+    expect(second.locator("#held li")).to_have_count(1)
+    expect(second.locator("#held li").first).to_contain_text("casino again")
+    expect(second.locator("#notice")).to_contain_text("Another facilitator rejected")
+    # Focus moved to what is left, not to the page's body.
+    expect(second.locator("#held li").first.get_by_role("button", name="Approve")).to_be_focused()
+    for page, watch in ((first, first_watch), (second, second_watch), (member, member_watch)):
+        assert_clean(page, watch)

@@ -127,6 +127,31 @@ async def test_blocked_and_held_terms(serve: ServeFn, connect: ClientFactory) ->
     assert [m["text"] for m in a.seen("message")].count("more pills") == 0
 
 
+async def test_every_facilitators_console_hears_a_held_message_was_settled(
+        serve: ServeFn, connect: ClientFactory) -> None:
+    served = await serve(moderation={"blocked_terms": [{"term": "pills", "action": "hold"}]})
+    from tests.helpers import login
+
+    first = await connect(served.url, token=await login(served.url))
+    second = await connect(served.url, token=await login(served.url))
+    for staff in (first, second):
+        await staff.ok("join", {"room": ROOM})
+    a, _ = await joined(connect, "River", served.url)
+    for n, (action, outcome) in enumerate((("reject", "rejected"), ("approve", "approved"))):
+        assert await a.error("send", {"room": ROOM, "text": f"pills {n}",
+                                      "client_id": str(n)}) == "held"
+        held = await second.wait_for("held", lambda h, n=n: h["message"]["text"] == f"pills {n}")
+        message_id = held["message"]["id"]
+        await first.ok("mod", {"room": ROOM, "action": action, "message_id": message_id})
+        settled = await second.wait_for("held_resolved",
+                                        lambda e, i=message_id: e["message_id"] == i)
+        assert settled == {"room": ROOM, "message_id": message_id, "action": outcome}
+        # Acting on it again, from the other console, changes nothing.
+        assert await second.error("mod", {"room": ROOM, "action": action,
+                                          "message_id": message_id}) == "not_found"
+    assert a.seen("held_resolved") == []  # a member never hears of staff's queue
+
+
 async def test_pii_is_blocked_kindly(connect: ClientFactory) -> None:
     a, _ = await joined(connect, "River")
     answer = await a.call("send", {"room": ROOM, "text": "call me 555-123-4567",

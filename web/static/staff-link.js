@@ -43,6 +43,7 @@ export function createStaffLink({ focusMessage }) {
 
   socket.on("alert", (data) => { if (data && data.room === ROOM && isStaff()) staff.onAlert(data); });
   socket.on("held", (data) => { if (data && data.room === ROOM && isStaff()) staff.onHeld(data); });
+  socket.on("held_resolved", (data) => { if (data && data.room === ROOM) staff.onHeldResolved(data); });
   // Sent only to staff, and the first one comes right after a facilitator's join, before
   // the join's answer: rendered even before this page knows it is staff (the panel stays
   // hidden until then).

@@ -219,10 +219,22 @@ export function createStaff(ctx) {
 
   function dropHeld(id) {
     const li = state.held.get(id);
-    if (!li) return;
+    if (!li) return false;
+    // Keep keyboard focus in the list when the item under it goes away.
+    const hadFocus = li.contains(document.activeElement);
     li.remove();
     state.held.delete(id);
     refreshEmpty("held", "held-empty", "held-count");
+    if (hadFocus) ($("held").querySelector("button") || $("held-heading")).focus();
+    return true;
+  }
+
+  // Another facilitator approved or rejected a held message: it leaves this list too.
+  function onHeldResolved({ message_id: id, action }) {
+    if (typeof id === "string" && dropHeld(id)) {
+      ctx.announce(action === "approved" ? "Another facilitator approved a held message."
+        : "Another facilitator rejected a held message.");
+    }
   }
 
   function onHeld({ message }, { quiet = false } = {}) {
@@ -387,6 +399,7 @@ export function createStaff(ctx) {
     // The alerts list counts for the phone's console button.
     setAlertCount(n) { state.alerts = n; refreshBadge(); },
     onHeld,
+    onHeldResolved,
     onLobby,
     onRoomState,
     callToShare,
