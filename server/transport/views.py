@@ -31,10 +31,12 @@ _LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@%/?#]*")
 
 def session_token(request: web.Request) -> str | None:
     """The facilitator token a request carries: `Authorization: Bearer` or the cookie."""
+    return _bearer(request) or request.cookies.get(SESSION_COOKIE)
+
+
+def _bearer(request: web.Request) -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return request.cookies.get(SESSION_COOKIE)
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 async def _facilitator(request: web.Request) -> str | None:
@@ -139,13 +141,20 @@ async def login_submit(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    _refuse_cross_site(request)
+    # A Bearer token (from /api/login) ends that token and answers 204. A browser never
+    # adds the header on its own, so another site cannot log anyone out this way and
+    # the Origin check is for the cookie only.
+    bearer = _bearer(request)
+    if bearer is None:
+        _refuse_cross_site(request)
     try:
         # Ended in the store, not just forgotten by this browser: a copied cookie dies too.
-        await request.app[ROOMS].end_session(request.cookies.get(SESSION_COOKIE))
+        await request.app[ROOMS].end_session(bearer or request.cookies.get(SESSION_COOKIE))
     except StoreUnavailable:
         raise web.HTTPServiceUnavailable(
             text="We could not sign you out just now. Please try again.") from None
+    if bearer is not None:
+        raise web.HTTPNoContent()
     response = web.HTTPSeeOther("/")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response

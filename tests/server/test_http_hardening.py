@@ -152,6 +152,26 @@ async def test_logout_ends_the_session_token_everywhere(serve: ServeFn, backend:
     assert await refusal(server.url, {"device": None, "token": fresh}) is None
 
 
+async def test_a_bearer_logout_ends_that_token_everywhere(serve: ServeFn,
+                                                           backend: str) -> None:
+    server = await serve()
+    others = [await serve()] if backend else []
+    ended, kept = await login(server.url), await login(server.url)
+    async with aiohttp.ClientSession() as http:
+        # No Origin: an API client, not a browser form.
+        async with http.post(server.url + "/logout",
+                             headers={"Authorization": f"Bearer {ended}"},
+                             allow_redirects=False) as response:
+            assert response.status == 204
+        for where in [server, *others]:
+            async with http.get(where.url + "/api/admin/rooms",
+                                headers={"Authorization": f"Bearer {ended}"}) as response:
+                assert response.status == 401
+            assert await refusal(where.url, {"device": None, "token": ended}) == "auth_failed"
+    # Only that token: the facilitator's other session goes on.
+    assert await refusal(server.url, {"device": None, "token": kept}) is None
+
+
 async def test_a_logout_is_not_undone_by_losing_the_live_store(serve: ServeFn,
                                                                 backend: str) -> None:
     """Logouts live in the live store; when it starts empty (a Redis that lost its data,
