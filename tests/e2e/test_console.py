@@ -361,8 +361,17 @@ def test_a_held_message_another_facilitator_rejected_leaves_every_console(
     # The second facilitator is about to reject the same message with the keyboard.
     second.locator("#held li").first.get_by_role("button", name="Reject").focus()
 
+    # Everything the acting console says, to check it never credits "another facilitator".
+    first.evaluate("""() => {
+        const notice = document.getElementById("notice");
+        window.said = [];
+        new MutationObserver(() => window.said.push(notice.textContent))
+            .observe(notice, {childList: true, characterData: true, subtree: true});
+    }""")
     first.locator("#held li").first.get_by_role("button", name="Reject").click()
     expect(first.locator("#held li")).to_have_count(1)
+    expect(first.locator("#notice")).to_contain_text("Message rejected.")
+    assert not [said for said in first.evaluate("window.said") if "Another" in said]
     expect(second.locator("#held li")).to_have_count(1)
     expect(second.locator("#held li").first).to_contain_text("casino again")
     expect(second.locator("#notice")).to_contain_text("Another facilitator rejected")

@@ -229,9 +229,22 @@ export function createStaff(ctx) {
     return true;
   }
 
+  // Ids this console is approving or rejecting: their held_resolved comes back before
+  // the answer does, and is not news from "another facilitator".
+  const settling = new Set();
+
+  async function settle(action, id, said) {
+    settling.add(id);
+    try {
+      await run(action, { message_id: id }, () => { dropHeld(id); ctx.announce(said); });
+    } finally {
+      settling.delete(id);
+    }
+  }
+
   // Another facilitator approved or rejected a held message: it leaves this list too.
   function onHeldResolved({ message_id: id, action }) {
-    if (typeof id === "string" && dropHeld(id)) {
+    if (typeof id === "string" && dropHeld(id) && !settling.has(id)) {
       ctx.announce(action === "approved" ? "Another facilitator approved a held message."
         : "Another facilitator rejected a held message.");
     }
@@ -246,9 +259,9 @@ export function createStaff(ctx) {
       el("p", { className: "msg-text" }, String(message.text ?? "")),
       el("div", { className: "actions" },
         el("button", { type: "button", on: { click: () =>
-          run("approve", { message_id: message.id }, () => { dropHeld(message.id); ctx.announce("Message approved."); }) } }, "Approve"),
+          settle("approve", message.id, "Message approved.") } }, "Approve"),
         el("button", { type: "button", className: "button-danger", on: { click: () =>
-          run("reject", { message_id: message.id }, () => { dropHeld(message.id); ctx.announce("Message rejected."); }) } }, "Reject")));
+          settle("reject", message.id, "Message rejected.") } }, "Reject")));
     state.held.set(message.id, li);
     $("held").append(li);
     refreshEmpty("held", "held-empty", "held-count");
