@@ -16,7 +16,7 @@ from typing import Literal
 from moderation.crisis import mentions_crisis
 from moderation.decisions import Denial
 from moderation.pii import PiiKind, find_pii
-from moderation.textnorm import fold, phrase_pattern, visible
+from moderation.textnorm import fold, folded_and_visible, phrase_pattern
 
 MAX_TERM_LEN = 200
 
@@ -76,10 +76,9 @@ def screen(
     lists (``[moderation] crisis_phrases``, every language's in one tuple);
     pass the same tuple each time so its compiled form is reused.
     """
-    folded = fold(text)
-    blocked = _matches(folded, tuple(t.term for t in terms if t.action == "block"))
-    held = not blocked and _matches(folded, tuple(t.term for t in terms if t.action == "hold"))
-    pii = find_pii(visible(text), mentions, folded=folded) if check_pii else None
+    folded, shown = folded_and_visible(text)
+    blocked, held = _term_hits(folded, terms)
+    pii = find_pii(shown, mentions, folded=folded) if check_pii else None
     crisis = mentions_crisis(folded, crisis_phrases)
     if blocked:
         return Verdict("block", _TERM_DENIAL, pii, crisis)
@@ -88,6 +87,20 @@ def screen(
     if held:
         return Verdict("hold", _HELD_DENIAL, pii, crisis)
     return Verdict("allow", None, pii, crisis)
+
+
+def _term_hits(folded: str, terms: Sequence[BlockedTerm]) -> tuple[bool, bool]:
+    """(a ``block`` term is in ``folded``, a ``hold`` term is)."""
+    if not terms:
+        return False, False
+    blocks = tuple(t.term for t in terms if t.action == "block")
+    holds = tuple(t.term for t in terms if t.action == "hold")
+    # Most messages hold no term at all: one search over every term says so.
+    hit = _terms_pattern((*blocks, *holds)).search(folded)
+    if hit is None:
+        return False, False
+    blocked = _matches(folded, blocks)
+    return blocked, not blocked and _matches(folded, holds)
 
 
 def _matches(folded: str, terms: tuple[str, ...]) -> bool:

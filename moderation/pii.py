@@ -44,6 +44,7 @@ _APP_ACCOUNT = re.compile(
 )
 
 _DIGIT = re.compile(r"\d")
+_ASCII_DIGITS = b"0123456789"
 
 _MIN_PHONE_DIGITS = 7
 _MAX_PHONE_DIGITS = 15  # E.164's longest number
@@ -71,11 +72,18 @@ def find_pii(text: str, mentions: Iterable[str] = (), *,
             (":" in text or "=" in text) and _APP_ACCOUNT.search(text)) or (
             "@" in text and _foreign_at(text, mentions)):
         return "social"
-    if _DIGIT.search(text) and any(_is_phone(m.group()) for m in _PHONE.finditer(text)):
+    if _has_digit(text) and any(_is_phone(m.group()) for m in _PHONE.finditer(text)):
         return "phone"
     if spelled_phone(folded):
         return "phone"
     return None
+
+
+def _has_digit(text: str) -> bool:
+    if text.isascii():
+        # Deleting the digits in C is several times quicker than a regex scan for one.
+        return len(text.encode().translate(None, _ASCII_DIGITS)) != len(text)
+    return _DIGIT.search(text) is not None
 
 
 def _is_phone(candidate: str) -> bool:

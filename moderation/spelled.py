@@ -11,8 +11,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import NamedTuple
+
+from moderation.memo import Memo
 
 
 class _Number(NamedTuple):
@@ -99,9 +100,13 @@ def spelled_phone(folded: str) -> bool:
 
 def _may_dictate(folded: str) -> bool:
     """False when no run of space-free pieces can hold enough digits for a number."""
-    most = list(map(_most_digits, folded.split()))
-    if sum(d for d in most if d > 0) < _MIN_DIGITS:
-        return False
+    pieces = folded.split()
+    most = list(map(_MOST_DIGITS.words.get, pieces))
+    if None in most:
+        most = [_most_digits(piece) if digits is None else digits
+                for digits, piece in zip(most, pieces, strict=True)]
+    if max(most, default=_BREAKS_RUN) <= 0:
+        return False  # no piece holds a digit or a number word: most messages
     run = 0
     for digits in most:
         if digits == _BREAKS_RUN:
@@ -117,13 +122,24 @@ _BREAKS_RUN = 0
 _NEUTRAL = -1
 
 
-@lru_cache(maxsize=16384)
+# Per space-free piece, read in C by `map` over the words' dict; pieces repeat.
+_MOST_DIGITS: Memo[int] = Memo()
+
+
 def _most_digits(piece: str) -> int:
-    """At least as many digits as ``piece`` can add to a dictated number.
+    """At least as many digits as ``piece`` can add to a dictated number; remembered.
 
     ``_BREAKS_RUN`` (0) for a piece of words only; ``_NEUTRAL`` for one that
     neither adds nor breaks ("-" in "847 - 221", "y" in "cincuenta y cinco").
     """
+    known = _MOST_DIGITS.get(piece)
+    if known is None:
+        known = _count_most_digits(piece)
+        _MOST_DIGITS.put(piece, known)
+    return known
+
+
+def _count_most_digits(piece: str) -> int:
     most = 0
     neutral = True
     for token in _SEPARATORS.split(piece):
@@ -204,6 +220,7 @@ def _at_signs(folded: str) -> Iterator[tuple[int, int]]:
         while i >= 0:
             yield i, i + len(word)
             i = folded.find(word, i + 1)
-    if any(ch in folded for ch in "@([{<"):
+    # Five substring tests in C; a generator over the marks costs four times as much.
+    if "@" in folded or "(" in folded or "[" in folded or "{" in folded or "<" in folded:
         for mark in _AT_MARK.finditer(folded):
             yield mark.start(), mark.end()

@@ -24,7 +24,48 @@ def fold(text: str) -> str:
     if text.isascii():
         # ASCII is its own NFKC/NFD/NFC and has no marks or format characters.
         return text.lower()
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    latin = _latin1(text)
+    if latin is not None:
+        folded = _fold_latin1(latin)
+        if folded is not None:
+            return folded
+    return _fold_nfkc(unicodedata.normalize("NFKC", text))
+
+
+def visible(text: str) -> str:
+    """NFKC without invisible format characters, case kept ("555\\u200b-1234" is a number)."""
+    if text.isascii():
+        return text
+    return _visible_nfkc(unicodedata.normalize("NFKC", text), latin=_latin1(text) is not None)
+
+
+def folded_and_visible(text: str) -> tuple[str, str]:
+    """``(fold(text), visible(text))``, normalising to NFKC once for both."""
+    if text.isascii():
+        return text.lower(), text
+    normal = unicodedata.normalize("NFKC", text)
+    latin = _latin1(text)
+    folded = _fold_latin1(latin) if latin is not None else None
+    return (folded if folded is not None else _fold_nfkc(normal),
+            _visible_nfkc(normal, latin=latin is not None))
+
+
+def _latin1(text: str) -> bytes | None:
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+
+
+def _fold_latin1(latin: bytes) -> str | None:
+    """fold() of Latin-1 text (most accented Spanish) by one table look-up per byte in C,
+    or None when it holds a character whose fold is not one Latin-1 character ("ß")."""
+    folded = latin.translate(_LATIN1_FOLD)
+    return None if _NOT_ONE_BYTE in folded else folded.decode("latin-1")
+
+
+def _fold_nfkc(normal: str) -> str:
+    folded = normal.casefold()
     if _CURLY.search(folded):
         folded = folded.translate(_APOSTROPHES)  # per-character lookups: only when needed
     decomposed = _LATIN_MARKS.sub("", unicodedata.normalize("NFD", folded))
@@ -35,11 +76,11 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", kept)
 
 
-def visible(text: str) -> str:
-    """NFKC without invisible format characters, case kept ("555\\u200b-1234" is a number)."""
-    if text.isascii():
-        return text
-    normal = unicodedata.normalize("NFKC", text)
+def _visible_nfkc(normal: str, *, latin: bool) -> str:
+    if latin:
+        # Latin-1's one format character is the soft hyphen, and NFKC turns none of
+        # its characters into one: no scan of the whole format class.
+        return normal.replace("\xad", "")
     if _format_chars().search(normal) is None:
         return normal
     return "".join(ch for ch in normal if unicodedata.category(ch) != "Cf")
@@ -58,6 +99,22 @@ def _format_chars() -> re.Pattern[str]:
     return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
 
 
+def _latin1_fold_table() -> tuple[bytes, bytes]:
+    """Each Latin-1 byte's fold, and the byte that stands for "no one-byte fold".
+
+    Folding Latin-1 text character by character gives the same as folding it whole:
+    Latin-1 has no combining characters, so nothing composes or reorders across two
+    characters (tests/moderation/test_textnorm.py checks every pair).
+    """
+    sharp_s = ord("\u00df")  # folds to "ss", and nothing folds to it
+    table = bytearray(256)
+    for code in range(256):
+        folded = _fold_nfkc(unicodedata.normalize("NFKC", chr(code)))
+        one = len(folded) == 1 and ord(folded) < 256 and ord(folded) != sharp_s
+        table[code] = ord(folded) if one else sharp_s
+    return bytes(table), bytes([sharp_s])
+
+
 def phrase_pattern(phrase: str) -> str:
     """A regex for ``phrase`` (already folded) that matches whole words only.
 
@@ -71,3 +128,4 @@ def phrase_pattern(phrase: str) -> str:
 
 # Built at import (a scan of the Unicode data, ~0.1 s) so no message pays for it.
 _format_chars()
+_LATIN1_FOLD, _NOT_ONE_BYTE = _latin1_fold_table()
