@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from moderation.memo import Memo
 
@@ -101,10 +101,11 @@ def spelled_phone(folded: str) -> bool:
 def _may_dictate(folded: str) -> bool:
     """False when no run of space-free pieces can hold enough digits for a number."""
     pieces = folded.split()
-    most = list(map(_MOST_DIGITS.words.get, pieces))
-    if None in most:
-        most = [_most_digits(piece) if digits is None else digits
-                for digits, piece in zip(most, pieces, strict=True)]
+    known = list(map(_MOST_DIGITS.words.get, pieces))
+    if None in known:
+        known = [_most_digits(piece) if digits is None else digits
+                 for digits, piece in zip(known, pieces, strict=True)]
+    most = cast("list[int]", known)
     if max(most, default=_BREAKS_RUN) <= 0:
         return False  # no piece holds a digit or a number word: most messages
     run = 0
