@@ -128,7 +128,7 @@ class Posting:
             posted = await core.store.post_message(room.id, message, idempotency_key,
                                                    core.clock(), takes)
             if posted.created:
-                stored = replace(message, seq=posted.seq)
+                stored = posted.message or message.stored_as(posted.seq, message.ts)
                 await core.bus.publish(Envelope(room.id, "message", stored.to_wire()))
         return posted
 

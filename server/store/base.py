@@ -23,6 +23,10 @@ class Posted:
     id: str
     seq: int
     created: bool
+    # The message as stored, from a store that leaves publishing to the caller
+    # (`publishes_messages` False) when this call created it: what is published
+    # is then exactly what a replay returns.
+    message: Message | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import time
 from collections import OrderedDict, defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
 
 from moderation.ratelimit import Bucket
 from server.models.live import Alert, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
@@ -284,13 +283,13 @@ class MemoryStore(MemoryForStaff):
         if seen is not None:
             return Posted(seen[0], seen[1], False)
         self._seq[room_id] += 1
-        stored = replace(message, seq=self._seq[room_id], ts=now)
+        stored = message.stored_as(self._seq[room_id], now)
         buffer = self._buffer.setdefault(room_id, OrderedDict())
         buffer[stored.id] = stored
         self._trim(buffer, now)
         # O(1) amortised: lapsed keys leave from the front, the cap drops the oldest.
         window.put(idempotency_key, (stored.id, stored.seq), now + _IDEMPOTENCY_TTL_S, now)
-        return Posted(stored.id, stored.seq, True)
+        return Posted(stored.id, stored.seq, True, stored)
 
     def _trim(self, buffer: OrderedDict[str, Message], now: float) -> None:
         while buffer:

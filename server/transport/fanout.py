@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 import socketio
@@ -87,6 +88,10 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
         self._closing: set[asyncio.Task[None]] = set()
         # Frames gathered this pass of the loop, per socket; emptied by `_flush`.
         self._corked: dict[FastSocket, list[bytes]] = {}
+        # Each room's engine.io sids as a tuple, until someone enters or leaves it: a
+        # broadcast reads that instead of copying the room's bidict (Python-level
+        # iteration) every time. Only rooms that exist have an entry.
+        self._recipients_of: dict[tuple[str, Any], tuple[str, ...]] = {}
 
     async def emit(self, event: str, data: Any, namespace: str, room: Any = None,
                    skip_sid: Any = None, callback: Any = None, to: Any = None,
@@ -159,12 +164,29 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
             self.writes += 1
             self.direct += len(frames)
 
-    def _recipients(self, namespace: str, room: Any) -> list[str]:
+    def _recipients(self, namespace: str, room: Any) -> Sequence[str]:
         if room is None or isinstance(room, str):
-            # One room (a sid is a room too): its sid → eio sid map, copied.
+            # One room (a sid is a room too).
+            known = self._recipients_of.get((namespace, room))
+            if known is not None:
+                return known
             members = self.rooms[namespace].get(room)
-            return list(members.values()) if members is not None else []
+            if members is None:
+                return ()
+            known = self._recipients_of[(namespace, room)] = tuple(members.values())
+            return known
         return [eio_sid for _, eio_sid in self.get_participants(namespace, room)]
+
+    def basic_enter_room(self, sid: str, namespace: str, room: Any,
+                         eio_sid: str | None = None) -> None:
+        # Every change to a room's members passes here or through basic_leave_room
+        # (connect, join, leave, disconnect, close_room).
+        super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
+        self._recipients_of.pop((namespace, room), None)
+
+    def basic_leave_room(self, sid: str, namespace: str, room: Any) -> None:
+        super().basic_leave_room(sid, namespace, room)
+        self._recipients_of.pop((namespace, room), None)
 
     async def _queue(self, eio_sid: str, sent: Broadcast) -> None:
         socket = self.server.eio.sockets.get(eio_sid)

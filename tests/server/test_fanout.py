@@ -58,6 +58,37 @@ async def test_broadcasts_go_straight_to_websockets_and_through_the_queue_for_po
     assert fanout.queued >= queued + 30  # the polling client: every message queued
 
 
+async def test_a_broadcast_reaches_who_is_in_the_room_now(
+        server: Served, connect: ClientFactory) -> None:
+    # Each room's recipients are remembered between broadcasts; every join, leave and
+    # disconnect must change who gets the next one, and nothing is kept for rooms gone.
+    fanout = server.server.app[SIO].fanout
+    a, b, c = [await connect() for _ in range(3)]
+    for number, client in enumerate((a, b, c)):
+        await client.ok("join", {"room": ROOM, "handle": f"Member{number}"})
+    await a.ok("send", {"room": ROOM, "text": "m1", "client_id": "c1"})
+    for client in (a, b, c):
+        await client.wait_for("message", lambda m: m["text"] == "m1")
+    await c.ok("leave", {"room": ROOM})
+    await a.ok("send", {"room": ROOM, "text": "m2", "client_id": "c2"})
+    d = await connect()
+    await d.ok("join", {"room": ROOM, "handle": "Member3"})
+    await a.ok("send", {"room": ROOM, "text": "m3", "client_id": "c3"})
+    for client in (a, b, d):
+        await client.wait_for("message", lambda m: m["text"] == "m3")
+    # Anything sent to c before this answer would have arrived before it.
+    await c.ok("join", {"room": ROOM, "handle": "Member2"})
+    assert [m["text"] for m in c.seen("message")] == ["m1"]
+    assert [m["text"] for m in d.seen("message")] == ["m3"]
+    for client in (a, b, c, d):
+        await client.ok("leave", {"room": ROOM})
+    # The room is gone with its last member, and so is what was remembered of it.
+    assert ROOM not in fanout.rooms["/"]
+    assert ("/", ROOM) not in fanout._recipients_of
+    assert all(room in fanout.rooms.get(namespace, {})
+               for namespace, room in fanout._recipients_of)
+
+
 async def test_answers_go_straight_to_an_idle_websocket_too(
         server: Served, connect: ClientFactory) -> None:
     fanout = server.server.app[SIO].fanout
