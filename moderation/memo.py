@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Generic, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar, cast
 
 V = TypeVar("V")
 
@@ -40,3 +41,18 @@ class Memo(Generic[V]):
 
     def __len__(self) -> int:
         return len(self.words) + len(self._numbered)
+
+
+def fill_missing(found: list[V | None], keys: Sequence[str],
+                 compute: Callable[[str], V]) -> list[V]:
+    """``found`` (a memory's ``get`` mapped over ``keys``) with each None computed.
+
+    Usually one or two keys of a message are new: finding them with ``count`` and
+    ``index`` runs in C, where rebuilding the whole list would step through every key.
+    """
+    start = 0
+    for _ in range(found.count(None)):
+        start = found.index(None, start)
+        found[start] = compute(keys[start])
+    return cast("list[V]", found)
+

@@ -29,9 +29,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
-from typing import cast
 
-from moderation.memo import Memo
+from moderation.memo import Memo, fill_missing
 from moderation.textnorm import fold
 from moderation.wordform import BREAKS, Slang, words
 
@@ -132,11 +131,8 @@ class Phrasebook:
         """True if a clause of ``tokens`` (from :func:`moderation.wordform.words`) is at risk."""
         # Which phrases each word starts, looked up in C; most words start none
         # and compress() skips them without a Python step each.
-        starts = list(map(self._starts.words.get, tokens))
-        if None in starts:
-            starts = [self._starts_of(token) if start is None else start
-                      for start, token in zip(starts, tokens, strict=True)]
-        found = cast("list[tuple[_Node, ...]]", starts)
+        found = fill_missing(list(map(self._starts.words.get, tokens)), tokens,
+                             self._starts_of)
         risks: list[tuple[int, int]] = []
         nevers: list[tuple[int, int]] = []
         context = 0

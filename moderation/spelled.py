@@ -11,9 +11,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
-from moderation.memo import Memo
+from moderation.memo import Memo, fill_missing
 
 
 class _Number(NamedTuple):
@@ -101,11 +101,7 @@ def spelled_phone(folded: str) -> bool:
 def _may_dictate(folded: str) -> bool:
     """False when no run of space-free pieces can hold enough digits for a number."""
     pieces = folded.split()
-    known = list(map(_MOST_DIGITS.words.get, pieces))
-    if None in known:
-        known = [_most_digits(piece) if digits is None else digits
-                 for digits, piece in zip(known, pieces, strict=True)]
-    most = cast("list[int]", known)
+    most = fill_missing(list(map(_MOST_DIGITS.words.get, pieces)), pieces, _most_digits)
     if max(most, default=_BREAKS_RUN) <= 0:
         return False  # no piece holds a digit or a number word: most messages
     run = 0

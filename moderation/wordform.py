@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from itertools import chain
-from typing import cast
 
-from moderation.memo import Memo
+from moderation.memo import Memo, fill_missing
 from moderation.skeleton import ascii_lookalikes
 
 # Digits that stand for letters inside a word ("k1ll", "su1c1de", "mor1r").
@@ -90,8 +89,5 @@ def words(folded: str, slang: Slang) -> list[str]:
     # Split on spaces and look each piece up in C (map over dict.get): pieces
     # ("tonight.", "don't") repeat from message to message; only new ones cost more.
     pieces = text.split()
-    forms = list(map(slang.pieces.words.get, pieces))
-    if None in forms:
-        forms = [slang.piece(piece) if form is None else form
-                 for form, piece in zip(forms, pieces, strict=True)]
-    return list(chain.from_iterable(cast("list[tuple[str, ...]]", forms)))
+    forms = fill_missing(list(map(slang.pieces.words.get, pieces)), pieces, slang.piece)
+    return list(chain.from_iterable(forms))
