@@ -244,6 +244,19 @@ def room_table(room: RoomConfig) -> dict[str, Any]:
     }
 
 
+def without_person(table: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    """A room table with `name` off its hosts and facilitators, or None if it has neither.
+
+    A `facilitators` list that loses its last name stays an empty list ("only its
+    hosts"), never None ("anyone"): a removal must not open a room to more people.
+    """
+    hosts, allowed = table.get("hosts") or [], table.get("facilitators")
+    if name not in hosts and (allowed is None or name not in allowed):
+        return None
+    return {**table, "hosts": [h for h in hosts if h != name],
+            "facilitators": None if allowed is None else [f for f in allowed if f != name]}
+
+
 def format_table(fmt: Format) -> dict[str, Any]:
     return {
         "share_minutes": fmt.share_minutes,

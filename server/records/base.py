@@ -10,7 +10,7 @@ SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -112,7 +112,13 @@ class Records(Protocol):
     async def accept_invite(self, invite_hash: str, passphrase_hash: str,
                             now: float) -> FacilitatorRecord | None: ...
     async def invite_of(self, invite_hash: str, now: float) -> FacilitatorRecord | None: ...
-    async def delete_facilitator(self, name: str, entry: AuditEntry) -> None: ...
+    # In the same transaction, every console room record is passed to `rooms_without`:
+    # the table it returns replaces the record (None: unchanged). The keys of the
+    # rooms changed are returned and go in the entry's detail as `rooms`.
+    async def delete_facilitator(
+        self, name: str, entry: AuditEntry,
+        rooms_without: Callable[[Mapping[str, Any]], Mapping[str, Any] | None],
+    ) -> list[str]: ...
     # Every session token issued until `now` stops working.
     async def revoke_sessions(self, name: str, now: float) -> None: ...
 

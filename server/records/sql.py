@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -218,7 +218,11 @@ class SqlRecords:
         return FacilitatorRecord(row.name, row.admin, row.source, passphrase_hash,
                                  row.not_before, at)
 
-    async def delete_facilitator(self, name: str, entry: AuditEntry) -> None:
+    async def delete_facilitator(
+        self, name: str, entry: AuditEntry,
+        rooms_without: Callable[[Mapping[str, Any]], Mapping[str, Any] | None],
+    ) -> list[str]:
+        rooms = t.DOCUMENTS["rooms"]
         async with self._tx(change=True) as conn:
             row = (await conn.execute(select(t.facilitators)
                                       .where(t.facilitators.c.name == name))).first()
@@ -227,7 +231,20 @@ class SqlRecords:
             if row.source == "config":
                 raise RecordConflict("provisioned")
             await conn.execute(delete(t.facilitators).where(t.facilitators.c.name == name))
-            await _audit(conn, None, entry)
+            # Config rooms can only name config facilitators, who are never deleted.
+            changed: list[str] = []
+            for room in (await conn.execute(select(rooms).where(rooms.c.source == "console")
+                                            .order_by(rooms.c.key).with_for_update())).all():
+                table = rooms_without(room.data)
+                if table is None:
+                    continue
+                await conn.execute(update(rooms).where(rooms.c.key == room.key).values(
+                    data=dict(table), updated_at=stamp(entry.at, room.updated_at),
+                    revision=room.revision + 1))
+                changed.append(room.key)
+            await _audit(conn, None, replace(entry, detail={**entry.detail, "rooms": changed})
+                         if changed else entry)
+        return changed
 
     async def revoke_sessions(self, name: str, now: float) -> None:
         async with self._tx(change=True) as conn:

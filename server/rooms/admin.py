@@ -7,6 +7,7 @@ field (`weekly[1]`). Provisioned records (`source: "config"`) are read-only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
@@ -19,7 +20,13 @@ from moderation.handles import account_name
 from moderation.timefmt import iso_utc
 from server.config.loader import resources_from_list
 from server.config.reader import ConfigError
-from server.config.rooms import format_from_table, format_table, room_from_table, room_table
+from server.config.rooms import (
+    format_from_table,
+    format_table,
+    room_from_table,
+    room_table,
+    without_person,
+)
 from server.models.passphrase import hash_passphrase
 from server.records.base import RESOURCES_KEY, Document, RecordConflict, RecordMissing
 from server.rooms.core import RoomCore, new_id
@@ -229,8 +236,11 @@ class Admin:
         return Invite(name, token, expires_at)
 
     async def remove_facilitator(self, actor: str, name: str) -> None:
+        # The rooms they hosted or could facilitate stay, without them: a record that
+        # named someone who is not a facilitator would fail its check and drop out.
         await self.core.records.delete_facilitator(
-            name, self._entry(actor, "facilitator.delete", name))
+            name, self._entry(actor, "facilitator.delete", name),
+            functools.partial(without_person, name=name))
         await self._applied()
         # Their sessions end on every process as the catalog reloads; the shared
         # store's revocation covers the moment between.

@@ -223,6 +223,32 @@ async def test_revoking_a_facilitator_ends_their_token_and_socket(
             assert response.status == 401
 
 
+async def test_removing_a_facilitator_keeps_the_rooms_they_hosted(api: Api) -> None:
+    # A room record naming someone who is no longer a facilitator would fail its own
+    # check and drop out of the schedule; removing them takes them off it instead.
+    await api.call("POST", "/api/admin/facilitators", {"name": "Robin"})
+    hosted = {**MEETING, "hosts": ["Robin", FACILITATOR], "facilitators": ["Robin"]}
+    status, stored = await api.call("POST", "/api/admin/rooms", hosted)
+    assert status == 201, stored
+    other = {**MEETING, "id": "friday-night", "hosts": [FACILITATOR], "facilitators": None}
+    status, untouched = await api.call("POST", "/api/admin/rooms", other)
+    assert status == 201, untouched
+    status, _ = await api.call("DELETE", "/api/admin/facilitators/Robin")
+    assert status == 204
+    status, room = await api.call("GET", f"/api/admin/rooms/{MEETING['id']}")
+    assert status == 200, room
+    # An empty list still means "only its hosts": nobody gains a room by a removal.
+    assert (room["hosts"], room["facilitators"]) == ([FACILITATOR], [])
+    assert room["updated_at"] != stored["updated_at"]
+    _, same = await api.call("GET", "/api/admin/rooms/friday-night")
+    assert same["updated_at"] == untouched["updated_at"]
+    async with api.http.get(f"{api.url}/api/rooms") as response:
+        assert MEETING["id"] in [r["id"] for r in await response.json()]
+    _, audit = await api.call("GET", "/api/admin/audit")
+    removal = next(e for e in audit if e["action"] == "facilitator.delete")
+    assert removal["detail"] == {"rooms": [MEETING["id"]]}
+
+
 async def test_formats_and_resources(api: Api) -> None:
     status, fmt = await api.call("GET", "/api/admin/formats/default")
     assert status == 200 and fmt["phases"][0]["name"] == "opening"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
@@ -37,7 +39,7 @@ async def test_provisioned_records_are_marked_config_and_read_only(records: SqlR
         await records.delete_document("rooms", "open-circle", entry("room.delete"))
     assert gone.value.code == "provisioned"
     with pytest.raises(RecordConflict):
-        await records.delete_facilitator("Sam", entry("facilitator.delete", "Sam"))
+        await records.delete_facilitator("Sam", entry("facilitator.delete", "Sam"), unchanged)
     assert "open-circle" in (await records.snapshot()).rooms
 
 
@@ -122,10 +124,44 @@ async def test_delete_and_revoke_facilitator(records: SqlRecords) -> None:
     await records.invite_facilitator("Robin", True, "h1", NOW + 60, entry("invite", "Robin"))
     await records.revoke_sessions("Robin", NOW + 100)
     assert (await records.snapshot()).facilitators["Robin"].not_before == NOW + 100
-    await records.delete_facilitator("Robin", entry("facilitator.delete", "Robin"))
+    await records.delete_facilitator("Robin", entry("facilitator.delete", "Robin"), unchanged)
     assert "Robin" not in (await records.snapshot()).facilitators
     with pytest.raises(RecordMissing):
-        await records.delete_facilitator("Robin", entry("facilitator.delete", "Robin", NOW + 1))
+        await records.delete_facilitator("Robin", entry("facilitator.delete", "Robin", NOW + 1),
+                                         unchanged)
+
+
+async def test_deleting_a_facilitator_rewrites_console_rooms_in_the_same_step(
+        records: SqlRecords) -> None:
+    await records.provision(Declared(rooms=[("config-room", {**ROOM, "id": "config-room"})]),
+                            NOW)
+    await records.invite_facilitator("Robin", False, "h1", NOW + 60, entry("invite", "Robin"))
+    for key in ("hosted", "other"):
+        await records.create_document("rooms", key, {**ROOM, "id": key}, entry(target=key))
+    before = await records.snapshot()
+    seen: list[str] = []
+
+    def rewrite(table: Mapping[str, Any]) -> dict[str, Any] | None:
+        seen.append(table["id"])
+        return {**table, "title": "Rewritten"} if table["id"] == "hosted" else None
+
+    changed = await records.delete_facilitator(
+        "Robin", entry("facilitator.delete", "Robin", NOW + 10), rewrite)
+    assert changed == ["hosted"]
+    assert seen == ["hosted", "other"]  # console rooms only, in key order
+    after = await records.snapshot()
+    assert after.rooms["hosted"].data["title"] == "Rewritten"
+    assert after.rooms["hosted"].revision == before.rooms["hosted"].revision + 1
+    assert after.rooms["hosted"].updated_at > before.rooms["hosted"].updated_at
+    assert after.rooms["other"] == before.rooms["other"]
+    assert after.rooms["config-room"] == before.rooms["config-room"]
+    audit = await records.audit(None, NOW + 20)
+    assert [e.detail for e in audit if e.action == "facilitator.delete"] == [
+        {"rooms": ["hosted"]}]
+
+
+def unchanged(table: Mapping[str, Any]) -> None:
+    return None
 
 
 async def test_bans(records: SqlRecords) -> None:
