@@ -2,8 +2,9 @@
 
 An admin signs in, invites a facilitator; the invited person (a second browser
 context) opens the link, sets a passphrase and signs in. The admin creates a weekly
-meeting — first with a bad time, whose error shows at that field — and it appears on
-`/` and in both feeds. Every control on the console has a label, and at phone width
+meeting — first with a bad time, whose error shows at that field — with its first and
+last dates and who may facilitate, and it appears on `/` and in both feeds; an edit
+shows those values and can clear them. Every control on the console has a label, and at phone width
 nothing runs off the side.
 
 The server is a real process whose clock runs from a quiet Wednesday noon (UTC), so
@@ -28,6 +29,8 @@ INVITED = "Jordan"
 INVITED_PASSPHRASE = "four words are plenty here"
 ROOM_ID = "friday-hope"
 TITLE = "Friday Hope"
+SINCE = "2026-11-06"  # a Friday before the test clock's 2026-11-25
+UNTIL = "2027-06-25"
 
 # Every visible form control: its accessible name from a <label> (or aria-label).
 UNLABELLED = """
@@ -100,6 +103,9 @@ def test_invite_a_facilitator_and_create_a_meeting(
     time_field.fill("fri 25:00")
     admin.get_by_label("Time zone").fill("America/Chicago")
     admin.get_by_role("group", name="Hosts").get_by_label(INVITED).check()
+    admin.get_by_label("First meeting").fill(SINCE)
+    admin.get_by_label("Last meeting").fill(UNTIL)
+    admin.get_by_role("group", name="Who may facilitate").get_by_label(INVITED).check()
     admin.get_by_label("Meeting types").fill("O D")
     admin.get_by_role("button", name="Save room").click()
     expect(time_field).to_have_attribute("aria-invalid", "true")
@@ -118,6 +124,24 @@ def test_invite_a_facilitator_and_create_a_meeting(
     expect(item.get_by_role("button", name=f"Edit {TITLE}")).to_be_visible()
     expect(admin.locator("#audit-rows")).to_contain_text("room.create")
     expect(admin.locator("#audit-rows")).to_contain_text("facilitator.invite")
+    records = admin.request.get(f"{server.url}/api/admin/rooms").json()
+    saved = next(r for r in records if r["id"] == ROOM_ID)
+    assert (saved["since"], saved["until"], saved["facilitators"], saved["hosts"]) == (
+        SINCE, UNTIL, [INVITED], [INVITED])
+
+    # Editing shows what was saved; clearing the dates and the list saves that too.
+    item.get_by_role("button", name=f"Edit {TITLE}").click()
+    expect(admin.get_by_label("First meeting")).to_have_value(SINCE)
+    expect(admin.get_by_label("Last meeting")).to_have_value(UNTIL)
+    allowed = admin.get_by_role("group", name="Who may facilitate").get_by_label(INVITED)
+    expect(allowed).to_be_checked()
+    admin.get_by_label("Last meeting").fill("")
+    allowed.uncheck()
+    admin.get_by_role("button", name="Save room").click()
+    expect(admin.get_by_role("status")).to_have_text(f"{TITLE} was saved.")
+    records = admin.request.get(f"{server.url}/api/admin/rooms").json()
+    saved = next(r for r in records if r["id"] == ROOM_ID)
+    assert (saved["since"], saved["until"], saved["facilitators"]) == (SINCE, None, None)
 
     # It is on the schedule and in both feeds.
     admin.goto(f"{server.url}/")
@@ -125,6 +149,7 @@ def test_invite_a_facilitator_and_create_a_meeting(
     ics = admin.request.get(f"{server.url}/api/meetings.ics")
     assert ics.ok and f"SUMMARY:{TITLE}" in ics.text()
     assert "RRULE:FREQ=WEEKLY;BYDAY=FR" in ics.text()
+    assert "DTSTART;TZID=America/Chicago:20261106T190000" in ics.text()  # `since`
     items = admin.request.get(f"{server.url}/api/meetings.json").json()
     ours = [m for m in items if m["name"] == TITLE]
     assert [(m["day"], m["time"], m["timezone"], m["types"]) for m in ours] == [
@@ -140,6 +165,10 @@ def test_invite_a_facilitator_and_create_a_meeting(
     expect(admin.locator(f"#facilitator-list li[data-name='{INVITED}']")).to_have_count(0)
     guest.goto(f"{server.url}/")
     expect(guest.get_by_role("link", name="Facilitator sign in")).to_be_visible()
+    # The meeting they hosted stays on the schedule, without them.
+    expect(guest.get_by_role("link", name=TITLE)).to_be_visible()
+    records = admin.request.get(f"{server.url}/api/admin/rooms").json()
+    assert next(r for r in records if r["id"] == ROOM_ID)["hosts"] == []
 
     assert_clean(admin, admin_watch)
     # The used link's 410 and the non-admin's 403, as Chromium logs a page's status.

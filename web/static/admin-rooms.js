@@ -1,8 +1,8 @@
 // Rooms and meetings: the list, the create/edit form and delete with a confirmation.
 //
 // An edit starts from the record as read and sends it whole (PUT replaces), so keys
-// the form does not show (until, since, facilitators) survive; `updated_at` goes
-// with it and a record changed meanwhile answers 409 `stale`.
+// the form does not show (formatted_address) survive; `updated_at` goes with it and
+// a record changed meanwhile answers 409 `stale`.
 
 import { api } from "./admin-api.js";
 import {
@@ -98,14 +98,33 @@ export function createRooms(ctx) {
       ...names.filter((n) => n !== "default").map((n) => el("option", { value: n, text: n })));
     select.value = room.format && names.includes(room.format) ? room.format : "";
     people = facilitators.ok ? facilitators.data.filter((p) => !p.pending).map((p) => p.name) : [];
-    for (const name of room.hosts || []) if (!people.includes(name)) people.push(name);
-    $("room-hosts").replaceChildren(...people.map((name, i) => {
-      const { wrap, input } = rowInput(name, { type: "checkbox", value: (room.hosts || []).includes(name) });
+    for (const name of [...(room.hosts || []), ...(room.facilitators || [])]) {
+      if (!people.includes(name)) people.push(name);
+    }
+    checkList($("room-hosts"), room.hosts || []);
+    checkList($("room-facilitators"), room.facilitators || []);
+  }
+
+  // One checkbox per facilitator, ticked for those in `chosen`.
+  function checkList(list, chosen) {
+    list.replaceChildren(...people.map((name) => {
+      const { wrap, input } = rowInput(name, { type: "checkbox", value: chosen.includes(name) });
       input.value = name;
-      input.dataset.host = String(i);
       return el("li", {}, wrap);
     }));
-    if (!people.length) $("room-hosts").append(el("li", { className: "muted", text: "No facilitators yet." }));
+    if (!people.length) list.append(el("li", { className: "muted", text: "No facilitators yet." }));
+  }
+
+  function ticked(list) {
+    return [...list.querySelectorAll("input:checked")].map((i) => i.value);
+  }
+
+  // None ticked is "any facilitator" (null). A record that allowed only its hosts
+  // (an empty list, set through the API) keeps that when nothing is ticked here.
+  function facilitators() {
+    const names = ticked($("room-facilitators"));
+    if (names.length) return names;
+    return editing && Array.isArray(editing.facilitators) && !editing.facilitators.length ? [] : null;
   }
 
   function showKind() {
@@ -130,6 +149,8 @@ export function createRooms(ctx) {
     $("room-timezone").value = r.timezone || "";
     $("room-duration").value = r.duration || "90m";
     $("room-doors").value = r.doors_open || "15m";
+    $("room-since").value = r.since || "";
+    $("room-until").value = r.until || "";
     $("room-capacity").value = r.capacity ?? "";
     $("room-admit").checked = Boolean(r.admit_by_hand);
     $("room-terms").value = (r.blocked_terms || [])
@@ -178,7 +199,10 @@ export function createRooms(ctx) {
       duration: $("room-duration").value.trim() || null,
       doors_open: $("room-doors").value.trim() || null,
       format: meeting ? $("room-format").value || null : null,
-      hosts: [...$("room-hosts").querySelectorAll("input:checked")].map((i) => i.value),
+      since: meeting ? $("room-since").value || null : null,
+      until: meeting ? $("room-until").value || null : null,
+      hosts: ticked($("room-hosts")),
+      facilitators: facilitators(),
       capacity: capacity === "" ? null : Number(capacity),
       admit_by_hand: $("room-admit").checked,
       blocked_terms: terms($("room-terms").value),
