@@ -34,6 +34,14 @@ class RecordMissing(Exception):
     """No record by that key."""
 
 
+class RecordInUse(Exception):
+    """A delete refused: the room records `rooms` use this one (`in_use`)."""
+
+    def __init__(self, rooms: Sequence[str]) -> None:
+        super().__init__(", ".join(rooms))
+        self.rooms = list(rooms)
+
+
 @dataclass(frozen=True)
 class Document:
     """A room, a format or the resources list, as declared."""
@@ -103,8 +111,12 @@ class Records(Protocol):
     async def replace_document(self, kind: DocumentKind, key: str, data: Mapping[str, Any],
                                expected: float | None, entry: AuditEntry,
                                *, upsert: bool = False) -> Document: ...
-    async def delete_document(self, kind: DocumentKind, key: str,
-                              entry: AuditEntry) -> Document: ...
+    # `used_by`: checked against every room record (config and console) in the same
+    # transaction; the rooms it is true for refuse the delete (`RecordInUse`).
+    async def delete_document(
+        self, kind: DocumentKind, key: str, entry: AuditEntry,
+        used_by: Callable[[Mapping[str, Any]], bool] | None = None,
+    ) -> Document: ...
 
     async def invite_facilitator(self, name: str, admin: bool, invite_hash: str,
                                  expires_at: float, entry: AuditEntry) -> FacilitatorRecord: ...

@@ -29,6 +29,7 @@ from server.records.base import (
     DocumentKind,
     FacilitatorRecord,
     RecordConflict,
+    RecordInUse,
     RecordMissing,
     Snapshot,
     Source,
@@ -162,8 +163,10 @@ class SqlRecords:
         return Document(kind, key, dict(data), "console", at,
                         row.revision + 1 if row is not None else 0)
 
-    async def delete_document(self, kind: DocumentKind, key: str,
-                              entry: AuditEntry) -> Document:
+    async def delete_document(
+        self, kind: DocumentKind, key: str, entry: AuditEntry,
+        used_by: Callable[[Mapping[str, Any]], bool] | None = None,
+    ) -> Document:
         table = t.DOCUMENTS[kind]
         async with self._tx(change=True) as conn:
             row = (await conn.execute(select(table).where(table.c.key == key))).first()
@@ -171,6 +174,13 @@ class SqlRecords:
                 raise RecordMissing(key)
             if row.source == "config":
                 raise RecordConflict("provisioned")
+            if used_by is not None:
+                rooms = t.DOCUMENTS["rooms"]
+                users = [room.key for room in (await conn.execute(
+                    select(rooms).order_by(rooms.c.key).with_for_update())).all()
+                    if used_by(room.data)]
+                if users:
+                    raise RecordInUse(users)
             await conn.execute(delete(table).where(table.c.key == key))
             await _audit(conn, None, entry)
         return _document(kind, row)

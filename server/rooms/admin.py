@@ -185,6 +185,19 @@ class Admin:
         await self._applied()
         return self.format(name)
 
+    async def delete_format(self, actor: str, name: str) -> None:
+        """Refused while a room uses it (`RecordInUse`, checked in the delete's own
+        transaction); the built-in `default` is read-only like the config's formats."""
+        snapshot = self.core.catalog.snapshot
+        if snapshot is None or name not in snapshot.formats:
+            if name in self.core.catalog.formats:
+                raise RecordConflict("provisioned")
+            raise RecordMissing(name)
+        await self.core.records.delete_document(
+            "formats", name, self._entry(actor, "format.delete", name),
+            used_by=lambda room: room.get("format") == name)
+        await self._applied()
+
     def resources(self) -> dict[str, Any]:
         snapshot = self.core.catalog.snapshot
         doc = snapshot.resources if snapshot else None

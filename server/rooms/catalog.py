@@ -99,8 +99,16 @@ def build_catalog(snapshot: Snapshot, settings: Settings) -> Catalog:
     names = set(snapshot.facilitators)
     rooms: list[RoomConfig] = []
     for room_id, doc in snapshot.rooms.items():
+        table = doc.data
+        if table.get("format") is not None and table["format"] not in formats:
+            # Writes check the format, but a config reload that drops it, or a room saved
+            # on another process as the format was deleted, can still leave one naming it:
+            # the meeting runs in the default format rather than leaving the schedule.
+            log.warning("room record %s names a format that is gone; using the default",
+                        room_id)
+            table = {**table, "format": None}
         try:
-            room = room_from_table(doc.data, names, formats)
+            room = room_from_table(table, names, formats)
         except ConfigError as exc:
             log.warning("room record %s left out: %s", room_id, exc)
             continue

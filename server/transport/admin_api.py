@@ -15,7 +15,7 @@ from aiohttp import web
 
 from moderation.timefmt import iso_utc
 from server.keys import ROOMS
-from server.records.base import RecordConflict, RecordMissing
+from server.records.base import RecordConflict, RecordInUse, RecordMissing
 from server.rooms.admin import Invalid
 from server.transport.security import SESSION_COOKIE, same_origin
 
@@ -65,6 +65,9 @@ def admin_only(handler: Handler) -> Callable[[web.Request], Awaitable[web.Stream
             return error(409, exc.code, _CONFLICTS[exc.code])
         except RecordMissing:
             return error(404, "not_found", "There is no such record.")
+        except RecordInUse as exc:
+            return error(409, "in_use", f"These rooms use it: {', '.join(exc.rooms)}. "
+                         "Give them another format first.")
 
     return guarded
 
@@ -124,6 +127,11 @@ async def put_format(request: web.Request, actor: str) -> web.StreamResponse:
     return _json(stored)
 
 
+async def delete_format(request: web.Request, actor: str) -> web.StreamResponse:
+    await request.app[ROOMS].admin.delete_format(actor, request.match_info["name"])
+    return web.Response(status=204)
+
+
 async def list_formats(request: web.Request, actor: str) -> web.StreamResponse:
     admin = request.app[ROOMS].admin
     return _json([admin.format(name) for name in request.app[ROOMS].catalog.formats])
@@ -154,6 +162,7 @@ def add_admin_routes(app: web.Application) -> None:
         ("GET", "/api/admin/formats", list_formats),
         ("GET", "/api/admin/formats/{name}", get_format),
         ("PUT", "/api/admin/formats/{name}", put_format),
+        ("DELETE", "/api/admin/formats/{name}", delete_format),
         ("GET", "/api/admin/resources", get_resources),
         ("PUT", "/api/admin/resources", put_resources),
         ("GET", "/api/admin/audit", site_audit),

@@ -241,6 +241,34 @@ def test_console_on_a_phone_creates_and_deletes_a_room(
     page.get_by_role("button", name="New room").click()
     expect(page.get_by_label("Format", exact=True).locator("option[value='quiet-hour']")
            ).to_have_count(1)
+    page.get_by_role("button", name="Cancel").click()
+
+    # A format a room uses cannot be deleted: the alert names the room.
+    used = page.request.post(f"{admin_server.url}/api/admin/rooms",
+                             headers={"Origin": admin_server.url},
+                             data={"id": "quiet-room", "title": "Quiet Room", "kind": "meeting",
+                                   "timezone": "UTC", "weekly": ["mon 09:00"],
+                                   "format": "quiet-hour"})
+    assert used.status == 201, used.text()
+    page.reload()
+    expect(page.locator("body[data-admin-ready]")).to_have_count(1)
+    page.get_by_role("button", name="Delete format quiet-hour").click()
+    page.get_by_role("button", name="Delete format quiet-hour for good").click()
+    expect(alert).to_be_focused()
+    expect(alert).to_contain_text("These rooms use it: quiet-room")
+    expect(page.locator("#format-list li[data-format='quiet-hour']")).to_have_count(1)
+    assert watch.console_errors == [
+        "Failed to load resource: the server responded with a status of 409 (Conflict)"]
+    watch.console_errors.clear()
+    gone = page.request.delete(f"{admin_server.url}/api/admin/rooms/quiet-room",
+                               headers={"Origin": admin_server.url})
+    assert gone.status == 204
+    page.get_by_role("button", name="Delete format quiet-hour").click()
+    page.get_by_role("button", name="Delete format quiet-hour for good").click()
+    expect(page.get_by_role("status")).to_have_text("Format quiet-hour was deleted.")
+    expect(page.locator("#format-list li[data-format='quiet-hour']")).to_have_count(0)
+    # The built-in format is read-only: no delete button.
+    expect(page.get_by_role("button", name="Delete format default")).to_have_count(0)
 
     # Resources: a row removed, the rest renumbered, the list saved whole.
     page.get_by_role("button", name="Remove resource 2").click()

@@ -8,6 +8,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from moderation.audit import new_entry
+from server.keys import ROOMS
 from tests.helpers import (
     CO_FACILITATOR,
     CO_PASSPHRASE,
@@ -205,9 +207,8 @@ async def test_revoking_a_facilitator_ends_their_token_and_socket(
         api = Api(served, http, admin_token)
         _, invite = await api.call("POST", "/api/admin/facilitators", {"name": "Robin"})
         token = invite["invite_url"].rsplit("/", 1)[1]
-        rooms = served.server.app  # the invite is accepted through the domain here;
-        from server.keys import ROOMS  # the page that does it has its own tests
-
+        # The invite is accepted through the domain here; the page has its own tests.
+        rooms = served.server.app
         await rooms[ROOMS].admin.accept_invite(token, "a long enough passphrase")
         robin = await login(served.url, "Robin", "a long enough passphrase")
         staff = await clients(served.url, token=robin)
@@ -271,6 +272,65 @@ async def test_formats_and_resources(api: Api) -> None:
     status, bad = await api.call("PUT", "/api/admin/resources", {"resources": [
         {"name": "No contact"}]})
     assert (status, bad["error"]["field"]) == (400, "resources[0].contact")
+
+
+async def test_a_format_no_room_uses_can_be_deleted(serve: ServeFn) -> None:
+    config = admin_config(formats={"from-file": {"share_minutes": 4, "phases": [
+        {"name": "open", "chat": True}]}})
+    served = await serve(**config)
+    async with aiohttp.ClientSession() as http:
+        api = Api(served, http, await login(served.url))
+        shape = {"share_minutes": 3, "hold_chat_during_share": False,
+                 "phases": [{"name": "open", "chat": True}]}
+        assert (await api.call("PUT", "/api/admin/formats/step-study", shape))[0] == 200
+        status, room = await api.call("POST", "/api/admin/rooms",
+                                      {**MEETING, "format": "step-study"})
+        assert status == 201, room
+        # In use: refused, naming the room, and nothing changes.
+        status, body = await api.call("DELETE", "/api/admin/formats/step-study")
+        assert (status, body["error"]["code"]) == (409, "in_use")
+        assert MEETING["id"] in body["error"]["message"]
+        assert (await api.call("GET", "/api/admin/formats/step-study"))[0] == 200
+        status, _ = await api.call("PUT", f"/api/admin/rooms/{MEETING['id']}",
+                                   {**room, "format": None})
+        assert status == 200
+        assert (await api.call("DELETE", "/api/admin/formats/step-study"))[0] == 204
+        status, body = await api.call("GET", "/api/admin/formats/step-study")
+        assert (status, body["error"]["code"]) == (404, "not_found")
+        _, names = await api.call("GET", "/api/admin/formats")
+        assert "step-study" not in [f["name"] for f in names]
+        for name, code in (("step-study", (404, "not_found")), ("default", (409, "provisioned")),
+                           ("from-file", (409, "provisioned"))):
+            status, body = await api.call("DELETE", f"/api/admin/formats/{name}")
+            assert (status, body["error"]["code"]) == code, name
+        _, entries = await api.call("GET", "/api/admin/audit")
+        assert ("format.delete", "step-study") in [(e["action"], e["target"]) for e in entries]
+
+
+async def test_a_room_naming_a_format_that_is_gone_runs_in_the_default(
+        serve: ServeFn) -> None:
+    # The API refuses to delete a format in use, but a room saved on another process at
+    # that moment (or a config reload) can leave one naming it: it keeps its meeting.
+    served = await serve(**admin_config())
+    rooms = served.server.app[ROOMS]
+    async with aiohttp.ClientSession() as http:
+        api = Api(served, http, await login(served.url))
+        shape = {"share_minutes": 7, "hold_chat_during_share": False,
+                 "phases": [{"name": "open", "chat": True}]}
+        await api.call("PUT", "/api/admin/formats/step-study", shape)
+        status, _ = await api.call("POST", "/api/admin/rooms",
+                                   {**MEETING, "format": "step-study"})
+        assert status == 201
+        assert rooms.core.format_of(rooms.catalog.room(MEETING["id"])).share_minutes == 7
+        await rooms.core.records.delete_document("formats", "step-study", new_entry(
+            entry_id="race", now=rooms.core.clock(), actor=FACILITATOR,
+            action="format.delete", target="step-study"))
+        await rooms.admin._applied()
+        room = rooms.catalog.room(MEETING["id"])
+        assert room is not None and room.format is None
+        assert rooms.core.format_of(room).share_minutes == 3  # the built-in default
+        async with http.get(f"{served.url}/api/rooms") as response:
+            assert MEETING["id"] in [r["id"] for r in await response.json()]
 
 
 async def test_the_site_audit_says_who_changed_what_newest_first(api: Api) -> None:

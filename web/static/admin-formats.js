@@ -3,8 +3,8 @@
 
 import { api } from "./admin-api.js";
 import {
-  $, announce, clearFieldErrors, clearProblem, removeButton, rowInput, showFormError,
-  showProblem, sourceNote,
+  $, announce, clearFieldErrors, clearProblem, confirmInline, removeButton, rowInput,
+  showFormError, showProblem, sourceNote,
 } from "./admin-ui.js";
 import { el } from "./render.js";
 
@@ -24,8 +24,15 @@ export function createFormats(ctx) {
     const actions = el("span", { className: "actions" });
     if (fmt.source === "config") actions.append(sourceNote(fmt));
     else {
-      actions.append(el("button", { type: "button", className: "button-quiet", text: "Edit",
-        "aria-label": `Edit format ${fmt.name}`, on: { click: (e) => open(fmt, e.currentTarget) } }));
+      actions.append(
+        el("button", { type: "button", className: "button-quiet", text: "Edit",
+          "aria-label": `Edit format ${fmt.name}`, on: { click: (e) => open(fmt, e.currentTarget) } }),
+        el("button", { type: "button", className: "button-danger", text: "Delete",
+          "aria-label": `Delete format ${fmt.name}`,
+          on: { click: () => confirmInline(actions,
+            `Delete format “${fmt.name}”? Rooms that use it must change to another first.`,
+            `Delete format ${fmt.name} for good`, () => remove(fmt)) } }),
+      );
     }
     return el("li", { className: "admin-item", dataset: { format: fmt.name } },
       el("span", { className: "admin-item-main admin-item-title", text: fmt.name }),
@@ -39,6 +46,17 @@ export function createFormats(ctx) {
     if (!answer.ok) { showProblem(answer.error); return; }
     known = answer.data;
     list.replaceChildren(...answer.data.map(item));
+  }
+
+  // Refused while a room uses it (409 `in_use`, naming the rooms): said in the alert.
+  async function remove(fmt) {
+    const answer = await api("DELETE", `/api/admin/formats/${encodeURIComponent(fmt.name)}`);
+    if (!answer.ok) { showProblem(answer.error); return false; }
+    announce(`Format ${fmt.name} was deleted.`);
+    await load();
+    $("formats-heading").focus();
+    ctx.changed();
+    return true;
   }
 
   function addPhase(phase = { name: "", chat: true }) {

@@ -12,7 +12,7 @@ import pytest
 
 from moderation.audit import RETENTION_S, AuditEntry, new_entry
 from server.models.live import Ban
-from server.records.base import Declared, RecordConflict, RecordMissing
+from server.records.base import Declared, RecordConflict, RecordInUse, RecordMissing
 from server.records.sql import SqlRecords, stamp
 
 NOW = time.time()
@@ -158,6 +158,30 @@ async def test_deleting_a_facilitator_rewrites_console_rooms_in_the_same_step(
     audit = await records.audit(None, NOW + 20)
     assert [e.detail for e in audit if e.action == "facilitator.delete"] == [
         {"rooms": ["hosted"]}]
+
+
+async def test_a_delete_is_refused_while_a_room_uses_the_record(records: SqlRecords) -> None:
+    await records.provision(Declared(rooms=[("from-file", {**ROOM, "id": "from-file",
+                                                            "format": "steps"})]), NOW)
+    await records.replace_document("formats", "steps", {"share_minutes": 3}, None,
+                                   entry("format.update", "steps"), upsert=True)
+    await records.create_document("rooms", "console-room",
+                                  {**ROOM, "id": "console-room", "format": "steps"},
+                                  entry(target="console-room"))
+
+    def uses_steps(room: Mapping[str, Any]) -> bool:
+        return room.get("format") == "steps"
+
+    with pytest.raises(RecordInUse) as refused:
+        await records.delete_document("formats", "steps", entry("format.delete", "steps"),
+                                      used_by=uses_steps)
+    assert refused.value.rooms == ["console-room", "from-file"]  # config rooms count too
+    assert "steps" in (await records.snapshot()).formats
+    assert [e.action for e in await records.audit(None, NOW + 1)
+            if e.action == "format.delete"] == []
+    await records.delete_document("formats", "steps", entry("format.delete", "steps"),
+                                  used_by=lambda room: False)
+    assert "steps" not in (await records.snapshot()).formats
 
 
 def unchanged(table: Mapping[str, Any]) -> None:
