@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
@@ -49,3 +50,68 @@ class RawSocket:
             frame = await self.frame()
             if frame is None or match(frame):
                 return frame
+
+
+class RawPolling:
+    """An engine.io v4 long-polling session spoken by hand: each POST carries packets,
+    each GET waits for what the server has queued (packets joined by \\x1e)."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, sid: str) -> None:
+        self.http, self.url, self.sid = http, url, sid
+        self._pending: list[str] = []
+        self.closed = False
+
+    @classmethod
+    async def open(cls, http: aiohttp.ClientSession, url: str) -> RawPolling:
+        """An open engine.io session connected to the "/" namespace."""
+        async with http.get(f"{url}/socket.io/?EIO=4&transport=polling") as response:
+            opened = await response.text()
+        assert opened.startswith("0"), opened
+        sid = str(json.loads(opened[1:])["sid"])
+        raw = cls(http, url, sid)
+        assert await raw.send("40")
+        connected = await raw.until(lambda p: p.startswith("40"))
+        assert connected is not None, "no Socket.IO connect answer"
+        return raw
+
+    def _path(self) -> str:
+        return f"{self.url}/socket.io/?EIO=4&transport=polling&sid={self.sid}"
+
+    async def send(self, payload: str | bytes) -> bool:
+        """POST one payload as it is; False when the server refused it (the session
+        is then over, as engine.io ends a session that posts what it cannot read)."""
+        body = payload.encode() if isinstance(payload, str) else payload
+        async with self.http.post(self._path(), data=body,
+                                  headers={"Content-Type": "text/plain;charset=UTF-8"}
+                                  ) as response:
+            await response.read()
+            if response.status != 200:
+                self.closed = True
+            return response.status == 200
+
+    async def packet(self) -> str | None:
+        """The next packet; None once the session is gone (a 400, or a close packet)."""
+        while not self._pending:
+            if self.closed:
+                return None
+            async with self.http.get(self._path(),
+                                     timeout=aiohttp.ClientTimeout(total=WAIT)) as response:
+                body = await response.text()
+                if response.status != 200:
+                    self.closed = True
+                    return None
+            for packet in body.split("\x1e"):
+                if packet == "2":  # engine.io ping: answer it like a client
+                    await self.send("3")
+                elif packet == "1":
+                    self.closed = True
+                    return packet
+                elif packet:
+                    self._pending.append(packet)
+        return self._pending.pop(0)
+
+    async def until(self, match: Any) -> str | None:
+        while True:
+            packet = await self.packet()
+            if packet is None or match(packet):
+                return packet

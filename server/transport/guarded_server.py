@@ -26,6 +26,7 @@ import socketio
 from socketio import packet
 
 from moderation.decisions import bad_request
+from server.transport.engine_log import quiet_post_errors
 from server.transport.fanout import DEFAULT_SEND_BUFFER, FanoutManager
 from server.transport.guarded_websocket import CLOSE_REPLY_S, GuardedWebSocket
 from server.transport.json_packet import OrjsonPacket
@@ -52,6 +53,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         self.connect_timeout_s = connect_timeout_s
         self._closing: set[asyncio.Task[None]] = set()
         super().__init__(client_manager=self.fanout, serializer=OrjsonPacket, **kwargs)
+        quiet_post_errors()
         # The driver table is engine.io's own extension point for its transports.
         self.eio._async = {**self.eio._async, "websocket": functools.partial(
             GuardedWebSocket, websockets=self.websockets)}

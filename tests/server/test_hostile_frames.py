@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from tests.helpers import ClientFactory, Served, refusal
-from tests.raw_socket import RawSocket
+from tests.raw_socket import RawPolling, RawSocket
 
 ROOM = "open-circle"
 
@@ -80,6 +80,49 @@ async def test_a_malformed_frame_is_answered_or_closes_only_that_connection(
     assert len(said) == 1, said
     await bystander.ok("send", {"room": ROOM, "text": "fine", "client_id": "b1"})
     assert bystander.sio.connected
+
+
+@pytest.mark.parametrize("frame", GARBAGE_TEXT, ids=lambda f: f[:24])
+async def test_a_malformed_packet_over_long_polling_is_answered_or_ends_only_that_session(
+        server: Served, connect: ClientFactory, caplog: pytest.LogCaptureFixture,
+        frame: str) -> None:
+    # The same packets, posted by a client that never upgrades to a websocket.
+    bystander = await connect(transports=["polling"])
+    await bystander.ok("join", {"room": ROOM, "handle": "River"})
+    with caplog.at_level(logging.DEBUG):
+        async with aiohttp.ClientSession() as http:
+            raw = await RawPolling.open(http, server.url)
+            await raw.send(frame)
+            await raw.send('4277["leave",{"room":"open-circle"}]')
+            answer = await raw.until(lambda p: p.startswith("4377[") or p == "1")
+            if answer is not None and answer.startswith("4377["):
+                assert json.loads(answer[4:]) == [{"ok": True}]
+            else:
+                # Ended: the session is gone for good, whatever it posts next.
+                assert not await raw.send('4278["leave",{"room":"open-circle"}]')
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("server.")
+            and ("malformed" in r.getMessage() or "dropped" in r.getMessage())]
+    assert len(said) <= 1, said
+    await bystander.ok("send", {"room": ROOM, "text": "fine", "client_id": "b1"})
+    assert bystander.sio.connected
+
+
+async def test_a_long_polling_post_engineio_cannot_read_is_one_line_and_the_session_goes_on(
+        server: Served, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG):
+        async with aiohttp.ClientSession() as http:
+            raw = await RawPolling.open(http, server.url)
+            for body in (b"\xff\xfe42", "9", "8hello"):  # not UTF-8; unknown packet types
+                await raw.send(body)
+            assert await raw.send('4277["leave",{"room":"open-circle"}]')
+            answer = await raw.until(lambda p: p.startswith("4377["))
+            assert answer is not None and json.loads(answer[4:]) == [{"ok": True}]
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    lines = [r for r in caplog.records if r.name == "engineio.server"
+             and "could not be handled" in r.getMessage()]
+    assert [r.levelname for r in lines] == ["WARNING"] * 3
+    assert all("hello" not in r.getMessage() for r in caplog.records)
 
 
 async def test_a_binary_frame_closes_that_connection(server: Served) -> None:
