@@ -74,6 +74,11 @@ def test_invite_a_facilitator_and_create_a_meeting(
     link = link_field.input_value()
     expect(admin.locator(f"#facilitator-list li[data-name='{INVITED}']")).to_contain_text(
         "invited")
+    # Someone invited can be made a host before they first sign in.
+    admin.get_by_role("button", name="New room").click()
+    expect(admin.get_by_role("group", name="Hosts").get_by_label(
+        f"{INVITED} (invited, not signed in yet)")).to_be_visible()
+    admin.get_by_role("button", name="Cancel", exact=True).click()
 
     # The invited person sets a passphrase through the link, then signs in with it.
     guest, guest_watch = new_page(browser, people, viewport={"width": 390, "height": 844})

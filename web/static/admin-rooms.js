@@ -97,9 +97,11 @@ export function createRooms(ctx) {
     select.replaceChildren(el("option", { value: "", text: "Default" }),
       ...names.filter((n) => n !== "default").map((n) => el("option", { value: n, text: n })));
     select.value = room.format && names.includes(room.format) ? room.format : "";
-    people = facilitators.ok ? facilitators.data.filter((p) => !p.pending).map((p) => p.name) : [];
+    // Invited people count too, so a new facilitator's meeting can be set up before
+    // they first sign in (cancelling the invite takes them off the room again).
+    people = facilitators.ok ? facilitators.data.map((p) => ({ name: p.name, pending: p.pending })) : [];
     for (const name of [...(room.hosts || []), ...(room.facilitators || [])]) {
-      if (!people.includes(name)) people.push(name);
+      if (!people.some((p) => p.name === name)) people.push({ name, pending: false });
     }
     checkList($("room-hosts"), room.hosts || []);
     checkList($("room-facilitators"), room.facilitators || []);
@@ -107,8 +109,9 @@ export function createRooms(ctx) {
 
   // One checkbox per facilitator, ticked for those in `chosen`.
   function checkList(list, chosen) {
-    list.replaceChildren(...people.map((name) => {
-      const { wrap, input } = rowInput(name, { type: "checkbox", value: chosen.includes(name) });
+    list.replaceChildren(...people.map(({ name, pending }) => {
+      const label = pending ? `${name} (invited, not signed in yet)` : name;
+      const { wrap, input } = rowInput(label, { type: "checkbox", value: chosen.includes(name) });
       input.value = name;
       return el("li", {}, wrap);
     }));
