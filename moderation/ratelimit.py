@@ -81,6 +81,12 @@ def _say(seconds: float) -> str:
     return "1 second" if whole == 1 else f"{whole} seconds"
 
 
+def give_back(state: Bucket, rule: BucketRule) -> Bucket:
+    """One token back, never above ``burst``: for an action charged before it was known
+    whether it should count (a login is charged before its passphrase is checked)."""
+    return Bucket(tokens=min(float(rule.burst), state.tokens + 1.0), at=state.at)
+
+
 def token_wait(state: Bucket | None, rule: BucketRule, now: float) -> float:
     """Seconds until ``consume`` would take a token (0.0: it would now); changes nothing."""
     return consume(state, rule, now)[1]

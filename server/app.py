@@ -169,6 +169,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     except TimeoutError:
         log.warning("engine.io did not stop in time; stopping anyway")
     await rooms.core.presence.close()
+    rooms.logins.close()
     await bus.close()
     await rooms.core.store.close()
     await records.close()

@@ -99,9 +99,9 @@ async def _new_token(request: web.Request, name: str) -> tuple[str, float]:
             text="We could not sign you in just now. Please try again.") from None
 
 
-def _attempt(request: web.Request, name: object, passphrase: object) -> LoginResult:
-    return request.app[ROOMS].logins.attempt(name, passphrase, client_address(request),
-                                             request.cookies.get(KNOWN_LOGIN_COOKIE))
+async def _attempt(request: web.Request, name: object, passphrase: object) -> LoginResult:
+    return await request.app[ROOMS].logins.attempt(name, passphrase, client_address(request),
+                                                   request.cookies.get(KNOWN_LOGIN_COOKIE))
 
 
 def _remember_login(request: web.Request, response: web.StreamResponse,
@@ -123,7 +123,7 @@ async def login_submit(request: web.Request) -> web.Response:
     form = await request.post()
     target = _safe_next(form.get("next") or "/")
     typed = form.get("name")
-    result = _attempt(request, typed, form.get("passphrase"))
+    result = await _attempt(request, typed, form.get("passphrase"))
     if result.name is None:
         again = result.retry_after
         error = (f"Too many tries. Please wait {max(1, math.ceil(again))} seconds and try "
@@ -167,7 +167,7 @@ async def api_login(request: web.Request) -> web.Response:
         return web.json_response({"error": "bad_request"}, status=400)
     if not isinstance(body, dict):
         return web.json_response({"error": "bad_request"}, status=400)
-    result = _attempt(request, body.get("name"), body.get("passphrase"))
+    result = await _attempt(request, body.get("name"), body.get("passphrase"))
     if result.retry_after:
         return web.json_response({"error": "rate_limited", "retry_after": result.retry_after},
                                  status=429, headers=_retry_after(result.retry_after))

@@ -10,6 +10,7 @@ from moderation.ratelimit import (
     backoff_failed,
     backoff_wait,
     consume,
+    give_back,
     rate_denial,
     slow_denial,
     token_wait,
@@ -137,3 +138,16 @@ def test_token_wait_changes_nothing() -> None:
     rule = BucketRule(burst=1, interval_s=10.0)
     assert token_wait(None, rule, 0.0) == 0.0
     assert token_wait(Bucket(0.0, 0.0), rule, 5.0) == 5.0
+
+
+def test_give_back_returns_one_token_never_above_the_burst() -> None:
+    clock = FakeClock()
+    state, waits = drain(None, clock, RULE.burst)
+    assert waits == [0.0] * RULE.burst and state is not None
+    assert consume(state, RULE, clock.now)[1] > 0  # empty
+    back = give_back(state, RULE)
+    assert back.at == state.at
+    assert consume(back, RULE, clock.now)[1] == 0.0  # the token is there again
+    full = Bucket(tokens=float(RULE.burst), at=clock.now)
+    assert give_back(full, RULE) == full
+
