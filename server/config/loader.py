@@ -169,6 +169,7 @@ def _limits(r: Reader, data: Mapping[str, Any]) -> Limits:
         "message_burst": (int, 1, 1000),
         "message_interval_s": ((int, float), 0.05, 3600),
         "connections_per_device": (int, 1, 1000),
+        "connections_per_address": (int, 1, 1_000_000),
         "joins_per_minute": (int, 1, 1000),
         "buffer_messages": (int, 10, 100_000),
         "buffer_seconds": (int, 60, 24 * 3600),

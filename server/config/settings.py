@@ -79,6 +79,10 @@ class Limits:
     message_burst: int = 5
     message_interval_s: float = 2.0
     connections_per_device: int = 5
+    # Open connections from one client address (an IPv6 client counts as its /64) on
+    # one process, staff's not counted. Generous: a treatment center's members may all
+    # come through one address; it stops one machine opening sockets without end.
+    connections_per_address: int = 200
     joins_per_minute: int = 10
     buffer_messages: int = 500
     buffer_seconds: int = 15 * 60

@@ -65,6 +65,10 @@ class Rooms:
     def connections_per_device(self) -> int:
         return self.core.settings.limits.connections_per_device
 
+    @property
+    def connections_per_address(self) -> int:
+        return self.core.settings.limits.connections_per_address
+
     def now(self) -> float:
         return self.core.clock()
 

@@ -24,10 +24,11 @@ from server.models.live import Member, Waiting
 from server.rooms.core import Caller, Refused
 from server.rooms.joining import JoinRequest
 from server.rooms.lobby import waiting_from_wire
+from server.rooms.logins import address_key
 from server.rooms.service import Rooms
 from server.transport.metrics import Metrics
 from server.transport.payloads import SHAPES, shape_error
-from server.transport.security import SESSION_COOKIE
+from server.transport.security import SESSION_COOKIE, client_address
 from server.transport.sio_rooms import lobby_name, member_name, room_name, staff_name, waiting_name
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class SocketSession:
     device_hash: str
     facilitator: str | None
     token: str | None = None  # the facilitator's, checked again before each event
+    address: str | None = None  # what the per-address count holds it under (not staff)
     memberships: dict[str, str] = field(default_factory=dict)  # room id → member id
     waiting: dict[str, str] = field(default_factory=dict)  # room id → lobby id
 
@@ -57,6 +59,8 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.metrics = metrics
         self.sessions: dict[str, SocketSession] = {}
         self._per_device: Counter[str] = Counter()
+        # Bounded by the open connections themselves: an entry goes with its last one.
+        self._per_address: Counter[str] = Counter()
         self._closing: set[asyncio.Task[None]] = set()
         rooms.on_catalog_change.append(self.recheck_staff)
 
@@ -79,9 +83,20 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         device = rooms.device(auth.get("device"))
         if self._per_device[device.device_hash] >= rooms.connections_per_device:
             raise socketio.exceptions.ConnectionRefusedError("too_many_connections")
+        # A fresh device is one `auth` away, so one machine is held by its address too.
+        # Staff signed in are not: they must reach a room that a flood is filling.
+        request = environ.get("aiohttp.request")
+        address = None
+        if facilitator is None:
+            address = address_key(client_address(request)) if request is not None \
+                else "unknown"
+            if self._per_address[address] >= rooms.connections_per_address:
+                raise socketio.exceptions.ConnectionRefusedError("too_many_connections")
+            self._per_address[address] += 1
         self._per_device[device.device_hash] += 1
         self.sessions[sid] = SocketSession(device.device_hash, facilitator,
-                                           token if facilitator is not None else None)
+                                           token if facilitator is not None else None,
+                                           address=address)
         self.metrics.connections.inc()
         if device.new_token is not None:
             await self.emit("welcome", {"device": device.new_token}, to=sid)
@@ -104,6 +119,10 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._per_device[session.device_hash] -= 1
         if self._per_device[session.device_hash] <= 0:
             del self._per_device[session.device_hash]
+        if session.address is not None:
+            self._per_address[session.address] -= 1
+            if self._per_address[session.address] <= 0:
+                del self._per_address[session.address]
         waiting = dict(session.waiting)
         memberships = dict(session.memberships)
         for room_id in waiting:

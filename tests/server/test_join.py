@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import aiohttp
+
 from tests.helpers import (
     FACILITATOR,
     ClientFactory,
@@ -134,3 +138,38 @@ async def test_joining_again_from_the_same_socket_changes_nothing(
     again = await client.ok("join", {"room": "open-circle", "handle": "Someone Else"})
     assert again["member"] == first["member"]
     assert [m["id"] for m in again["members"]] == [first["member"]["id"]]
+
+
+async def test_too_many_connections_from_one_address(serve: ServeFn,
+                                                     connect: ClientFactory) -> None:
+    # A new device is one connect away, so the address holds a machine back too; staff
+    # signed in are not counted, and a closed connection frees its place.
+    served = await serve(limits={**base_config()["limits"], "connections_per_address": 3})
+    members = [await connect(served.url) for _ in range(3)]
+    assert await refusal(served.url, {"device": None}) == "too_many_connections"
+    staff = await connect(served.url, token=await login(served.url))
+    await staff.ok("join", {"room": "open-circle"})
+    await members[0].close()
+    await until_connections(served.url, 3)  # two members and the facilitator
+    again = await connect(served.url)
+    await again.ok("join", {"room": "open-circle", "handle": "River"})
+    assert await refusal(served.url, {"device": None}) == "too_many_connections"
+
+
+async def until_connections(url: str, count: int) -> None:
+    """Until the server's connection gauge reads `count` (fails after 10 s)."""
+    async def poll() -> None:
+        # The server's disconnect handling runs after the client has gone: there is
+        # no event to wait on from here, only the gauge /metrics shows.
+        while await connections(url) != count:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    await asyncio.wait_for(poll(), 10)
+
+
+async def connections(url: str) -> float:
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as response:
+        for line in (await response.text()).splitlines():
+            if line.startswith("peer_rooms_connections "):
+                return float(line.split()[1])
+    raise AssertionError("no peer_rooms_connections in /metrics")
+
