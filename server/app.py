@@ -62,6 +62,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         async_handlers=False,
         logger=False, engineio_logger=False,
         connect_timeout_s=settings.limits.connect_timeout_s,
+        unjoined_per_address=settings.limits.connections_per_address,
     )
     intake = request_intake(engineio_path=f"/{SOCKETIO_PATH}/", max_body=MAX_FRAME,
                             body_timeout_s=settings.limits.body_timeout_s,

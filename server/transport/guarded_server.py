@@ -20,16 +20,19 @@ import asyncio
 import contextlib
 import functools
 import logging
+from collections import Counter
 from typing import Any
 
 import socketio
 from socketio import packet
 
 from moderation.decisions import bad_request
+from server.rooms.logins import address_key
 from server.transport.engine_log import quiet_post_errors
 from server.transport.fanout import DEFAULT_SEND_BUFFER, FanoutManager
 from server.transport.guarded_websocket import CLOSE_REPLY_S, GuardedWebSocket
 from server.transport.json_packet import OrjsonPacket
+from server.transport.security import client_address
 from server.transport.websockets import WebSockets
 
 log = logging.getLogger(__name__)
@@ -45,12 +48,21 @@ def is_reserved(event: str) -> bool:
 
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
     def __init__(self, *, send_buffer_bytes: int = DEFAULT_SEND_BUFFER,
-                 connect_timeout_s: float, **kwargs: Any) -> None:
+                 connect_timeout_s: float, unjoined_per_address: int = 200,
+                 **kwargs: Any) -> None:
         # `connect_timeout_s` (`limits.connect_timeout_s`): how long a new connection
         # has to connect to the namespace; Node's socket.io waits 45 s.
         self.websockets = WebSockets()
         self.fanout = FanoutManager(self.websockets, send_buffer_bytes)
         self.connect_timeout_s = connect_timeout_s
+        # engine.io connections not yet in the namespace, per client address: the
+        # namespace counts members per address, and these would be a way round it
+        # (each lives up to `connect_timeout_s`, and a client can open them at will).
+        # `limits.connections_per_address`; an honest client leaves this count within
+        # milliseconds, when it connects to "/".
+        self.unjoined_per_address = unjoined_per_address
+        self._unjoined: dict[str, str] = {}  # eio sid → its address, until it joins "/"
+        self._unjoined_count: Counter[str] = Counter()
         self._closing: set[asyncio.Task[None]] = set()
         super().__init__(client_manager=self.fanout, serializer=OrjsonPacket, **kwargs)
         quiet_post_errors()
@@ -59,10 +71,32 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
             GuardedWebSocket, websockets=self.websockets)}
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+        request = environ.get("aiohttp.request")
+        address = address_key(client_address(request)) if request is not None else "unknown"
+        if self._unjoined_count[address] >= self.unjoined_per_address:
+            return False  # engine.io answers 401 and keeps nothing of it
+        self._unjoined[eio_sid] = address
+        self._unjoined_count[address] += 1
         answer = await super()._handle_eio_connect(eio_sid, environ)
         asyncio.get_running_loop().call_later(self.connect_timeout_s,
                                               self._close_if_unjoined, eio_sid)
         return answer
+
+    async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
+        await super()._handle_connect(eio_sid, namespace, data)
+        if self.manager.sid_from_eio_sid(eio_sid, "/") is not None:
+            self._joined(eio_sid)  # from here the namespace counts it (or not, for staff)
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        self._joined(eio_sid)
+        await super()._handle_eio_disconnect(eio_sid, reason)
+
+    def _joined(self, eio_sid: str) -> None:
+        address = self._unjoined.pop(eio_sid, None)
+        if address is not None:
+            self._unjoined_count[address] -= 1
+            if self._unjoined_count[address] <= 0:
+                del self._unjoined_count[address]
 
     def _close_if_unjoined(self, eio_sid: str) -> None:
         if eio_sid in self.eio.sockets and self.manager.sid_from_eio_sid(eio_sid, "/") is None:

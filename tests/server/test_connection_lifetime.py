@@ -11,6 +11,7 @@ import json
 
 import aiohttp
 
+from server.keys import SIO
 from tests.helpers import WAIT, ClientFactory, Served, ServeFn, login
 from tests.raw_socket import RawSocket
 
@@ -97,3 +98,33 @@ async def test_removing_a_member_who_stopped_long_polling_answers_at_once(
         async with asyncio.timeout(WAIT):
             await staff.ok("mod", {"room": ROOM, "action": "remove",
                                    "member_id": member["id"]})
+
+
+async def test_connections_not_yet_in_the_namespace_are_held_per_address(
+        serve: ServeFn) -> None:
+    # The namespace counts members per address; raw engine.io connections that never
+    # connect to it would be a way round that, each living until connect_timeout_s.
+    server = await serve(limits={"connections_per_address": 3})
+    async with aiohttp.ClientSession() as http:
+        raws = [await RawSocket.open(http, server.url, namespace=False) for _ in range(3)]
+        try:
+            await RawSocket.open(http, server.url, namespace=False)
+            raise AssertionError("a fourth connection not in the namespace was accepted")
+        except aiohttp.WSServerHandshakeError as refused:
+            assert refused.status == 401
+        # One connects to "/": from then on it is the namespace's to count, not this.
+        await raws[0].ws.send_str("40")
+        assert await raws[0].until(lambda f: f.startswith("40")) is not None
+        fourth = await RawSocket.open(http, server.url, namespace=False)
+        for raw in (*raws, fourth):
+            await raw.ws.close()
+    # Closed, they leave the count (its map keeps no address without a connection).
+    sio = server.server.app[SIO]
+
+    async def drained() -> None:
+        # The server handles each close after the client has gone: no event reaches here.
+        while sio._unjoined_count:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(drained(), WAIT)
+    assert sio._unjoined == {}
