@@ -27,12 +27,11 @@ import socketio
 from socketio import packet
 
 from moderation.decisions import bad_request
-from server.rooms.logins import address_key
+from server.transport.address_limit import RefusalWarning, connection_address
 from server.transport.engine_log import quiet_post_errors
 from server.transport.fanout import DEFAULT_SEND_BUFFER, FanoutManager
 from server.transport.guarded_websocket import CLOSE_REPLY_S, GuardedWebSocket
 from server.transport.json_packet import OrjsonPacket
-from server.transport.security import client_address
 from server.transport.websockets import WebSockets
 
 log = logging.getLogger(__name__)
@@ -63,6 +62,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         self.unjoined_per_address = unjoined_per_address
         self._unjoined: dict[str, str] = {}  # eio sid → its address, until it joins "/"
         self._unjoined_count: Counter[str] = Counter()
+        self._refusals = RefusalWarning()
         self._closing: set[asyncio.Task[None]] = set()
         super().__init__(client_manager=self.fanout, serializer=OrjsonPacket, **kwargs)
         quiet_post_errors()
@@ -71,9 +71,9 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
             GuardedWebSocket, websockets=self.websockets)}
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
-        request = environ.get("aiohttp.request")
-        address = address_key(client_address(request)) if request is not None else "unknown"
+        address = connection_address(environ)
         if self._unjoined_count[address] >= self.unjoined_per_address:
+            self._refusals.refused(self.unjoined_per_address)
             return False  # engine.io answers 401 and keeps nothing of it
         self._unjoined[eio_sid] = address
         self._unjoined_count[address] += 1

@@ -24,11 +24,11 @@ from server.models.live import Member, Waiting
 from server.rooms.core import Caller, Refused
 from server.rooms.joining import JoinRequest
 from server.rooms.lobby import waiting_from_wire
-from server.rooms.logins import address_key
 from server.rooms.service import Rooms
+from server.transport.address_limit import RefusalWarning, connection_address
 from server.transport.metrics import Metrics
 from server.transport.payloads import SHAPES, shape_error
-from server.transport.security import SESSION_COOKIE, client_address
+from server.transport.security import SESSION_COOKIE
 from server.transport.sio_rooms import lobby_name, member_name, room_name, staff_name, waiting_name
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._per_device: Counter[str] = Counter()
         # Bounded by the open connections themselves: an entry goes with its last one.
         self._per_address: Counter[str] = Counter()
+        self._refusals = RefusalWarning()
         self._closing: set[asyncio.Task[None]] = set()
         rooms.on_catalog_change.append(self.recheck_staff)
 
@@ -85,12 +86,11 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise socketio.exceptions.ConnectionRefusedError("too_many_connections")
         # A fresh device is one `auth` away, so one machine is held by its address too.
         # Staff signed in are not: they must reach a room that a flood is filling.
-        request = environ.get("aiohttp.request")
         address = None
         if facilitator is None:
-            address = address_key(client_address(request)) if request is not None \
-                else "unknown"
+            address = connection_address(environ)
             if self._per_address[address] >= rooms.connections_per_address:
+                self._refusals.refused(rooms.connections_per_address)
                 raise socketio.exceptions.ConnectionRefusedError("too_many_connections")
             self._per_address[address] += 1
         self._per_device[device.device_hash] += 1

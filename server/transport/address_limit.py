@@ -1,0 +1,45 @@
+"""Connections per client address: the key they are counted by, and the operator's
+warning when the limit refuses one.
+
+Behind a proxy that is not listed in `trusted_proxies`, every client has the proxy's
+address, and the limit would hold the whole site to `connections_per_address`
+connections. The warning says so, at most once a minute (a flood is many refusals),
+and never names the address.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from server.rooms.logins import address_key
+from server.transport.security import client_address
+
+log = logging.getLogger(__name__)
+
+WARN_EVERY_S = 60.0
+
+
+def connection_address(environ: dict[str, Any]) -> str:
+    """What a Socket.IO or engine.io connection is counted under (an IPv6 /64)."""
+    request = environ.get("aiohttp.request")
+    return address_key(client_address(request)) if request is not None else "unknown"
+
+
+class RefusalWarning:
+    """One log line a minute at most while `limits.connections_per_address` refuses."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._last: float | None = None
+
+    def refused(self, limit: int) -> None:
+        now = self._clock()
+        if self._last is not None and now - self._last < WARN_EVERY_S:
+            return
+        self._last = now
+        log.warning("refused connections: one client address has %d open "
+                    "(limits.connections_per_address); behind a proxy not listed in "
+                    "trusted_proxies, every client has the proxy's address", limit)
