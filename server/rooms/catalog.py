@@ -100,7 +100,9 @@ def build_catalog(snapshot: Snapshot, settings: Settings) -> Catalog:
     rooms: list[RoomConfig] = []
     for room_id, doc in snapshot.rooms.items():
         table = doc.data
-        if table.get("format") is not None and table["format"] not in formats:
+        named = table.get("format")
+        # (A format that is not a name at all is room_from_table's to refuse below.)
+        if isinstance(named, str) and named not in formats:
             # Writes check the format, but a config reload that drops it, or a room saved
             # on another process as the format was deleted, can still leave one naming it:
             # the meeting runs in the default format rather than leaving the schedule.

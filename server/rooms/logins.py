@@ -35,6 +35,7 @@ which always waits its turn (the owner is never kept out by a flood).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 from collections import OrderedDict
 from collections.abc import Callable
@@ -179,13 +180,24 @@ class Logins:
         return LoginResult(name=name, known=self._new_proof(name, self._clock()))
 
     async def _checked(self, passphrase: str, digest: str) -> bool:
-        """The passphrase check, in the worker thread (scrypt leaves the GIL)."""
+        """The passphrase check, in the worker thread (scrypt leaves the GIL).
+
+        `waiting` follows the job, not its caller: when a caller goes away (a closed
+        request), a check not started yet is dropped and leaves at once, and one already
+        running holds its place until it ends."""
+        loop = asyncio.get_running_loop()
+        job = self._worker.submit(self._verify, passphrase, digest)
         self.waiting += 1
-        try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._worker, self._verify, passphrase, digest)
-        finally:
+        job.add_done_callback(lambda _: self._finished(loop))
+        return await asyncio.wrap_future(job)
+
+    def _finished(self, loop: asyncio.AbstractEventLoop) -> None:
+        """From the worker thread (or whoever cancelled the job): one fewer waiting."""
+        def one_fewer() -> None:
             self.waiting -= 1
+
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody counts now
+            loop.call_soon_threadsafe(one_fewer)
 
     def _new_proof(self, name: str, now: float) -> str:
         return self._tokens.new_known_login(name, now=now, ttl_s=KNOWN_LOGIN_TTL_S)

@@ -4,26 +4,45 @@ A websocket frame engine.io cannot decode is caught by our receive loop
 (`guarded_websocket`) and logged once, by its error's type. A long-polling POST goes
 through engine.io's own handler instead, which logs the whole traceback for any such
 packet (an unknown packet type, bytes that are not UTF-8) and answers 200: a client
-could fill the log with tracebacks, one per request. The filter keeps the line and
-drops the traceback, the same one line as the websocket path. The traceback never held
-the packet's text, and neither does the line.
+could fill the log with tracebacks, one per request. The filter keeps one line, by the
+error's type, at most once a minute (with how many it left out), and drops the
+traceback. The traceback never held the packet's text, and neither does the line.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 ENGINE_LOGGER = "engineio.server"
 _POST_ERROR = "post request handler error"
+EVERY_S = 60.0
 
 
 class OneLinePostErrors(logging.Filter):
+    """The traceback cut to one line, and at most one such line a minute: a client that
+    keeps posting what cannot be read is told apart by the count, not a line each."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._clock = clock
+        self._last: float | None = None
+        self._unsaid = 0
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.msg == _POST_ERROR and record.exc_info:
-            kind = record.exc_info[0].__name__ if record.exc_info[0] else "error"
-            record.msg, record.args = "a long-polling packet could not be handled (%s)", (kind,)
-            record.exc_info, record.exc_text = None, None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        if record.msg != _POST_ERROR or not record.exc_info:
+            return True
+        now = self._clock()
+        if self._last is not None and now - self._last < EVERY_S:
+            self._unsaid += 1
+            return False
+        kind = record.exc_info[0].__name__ if record.exc_info[0] else "error"
+        record.msg = "a long-polling packet could not be handled (%s); %d more since the last line"
+        record.args = (kind, self._unsaid)
+        record.exc_info, record.exc_text = None, None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        self._last, self._unsaid = now, 0
         return True
 
 

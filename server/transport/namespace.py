@@ -81,6 +81,10 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             token = request.cookies.get(SESSION_COOKIE) if request is not None else None
             facilitator = await rooms.facilitator_of(token)
 
+        if not self._still_open(sid):
+            # Gone while the token was checked: python-socketio calls no on_disconnect
+            # for a connection still connecting, so nothing may be counted for it.
+            raise socketio.exceptions.ConnectionRefusedError("gone")
         device = rooms.device(auth.get("device"))
         if self._per_device[device.device_hash] >= rooms.connections_per_device:
             raise socketio.exceptions.ConnectionRefusedError("too_many_connections")
@@ -100,6 +104,11 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.metrics.connections.inc()
         if device.new_token is not None:
             await self.emit("welcome", {"device": device.new_token}, to=sid)
+
+    def _still_open(self, sid: str) -> bool:
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, self.namespace)
+        socket = self.server.eio.sockets.get(eio_sid) if eio_sid is not None else None
+        return socket is not None and not socket.closed and not socket.closing
 
     async def recheck_staff(self) -> None:
         """After a records change: a facilitator deleted or revoked anywhere loses

@@ -331,6 +331,15 @@ async def test_a_room_naming_a_format_that_is_gone_runs_in_the_default(
         assert rooms.core.format_of(room).share_minutes == 3  # the built-in default
         async with http.get(f"{served.url}/api/rooms") as response:
             assert MEETING["id"] in [r["id"] for r in await response.json()]
+        # A record whose format is not a name at all (a hand-edited row) is left out
+        # alone; the catalog still builds, every other room with it.
+        await rooms.core.records.create_document(
+            "rooms", "odd", {**MEETING, "id": "odd", "format": ["x"]}, new_entry(
+                entry_id="odd", now=rooms.core.clock(), actor=FACILITATOR,
+                action="room.create", target="odd"))
+        await rooms.admin._applied()
+        assert rooms.catalog.room("odd") is None
+        assert rooms.catalog.room(MEETING["id"]) is not None
 
 
 async def test_the_site_audit_says_who_changed_what_newest_first(api: Api) -> None:

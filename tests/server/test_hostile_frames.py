@@ -119,9 +119,11 @@ async def test_a_long_polling_post_engineio_cannot_read_is_one_line_and_the_sess
             answer = await raw.until(lambda p: p.startswith("4377["))
             assert answer is not None and json.loads(answer[4:]) == [{"ok": True}]
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    # One line a minute at most for the whole process (test_engine_log.py), so this
+    # test may come after another's line: at most one, and never a traceback.
     lines = [r for r in caplog.records if r.name == "engineio.server"
              and "could not be handled" in r.getMessage()]
-    assert [r.levelname for r in lines] == ["WARNING"] * 3
+    assert [r.levelname for r in lines] in ([], ["WARNING"])
     assert all("hello" not in r.getMessage() for r in caplog.records)
 
 

@@ -7,7 +7,9 @@ import logging
 
 import aiohttp
 import pytest
+import socketio
 
+from server.keys import NAMESPACE
 from tests.helpers import (
     FACILITATOR,
     ClientFactory,
@@ -181,3 +183,17 @@ async def connections(url: str) -> float:
                 return float(line.split()[1])
     raise AssertionError("no peer_rooms_connections in /metrics")
 
+
+
+async def test_a_connection_gone_while_connecting_is_not_counted(server: Served) -> None:
+    # python-socketio calls no on_disconnect for a connection that closes while its
+    # connect handler is still waiting (on the token check): if that handler counted
+    # it afterwards, the count would never come down. Here the connection is already
+    # gone when the handler runs.
+    namespace = server.server.app[NAMESPACE]
+    before = (dict(namespace._per_device), dict(namespace._per_address), len(namespace.sessions))
+    with pytest.raises(socketio.exceptions.ConnectionRefusedError):
+        await namespace.on_connect("no-such-sid", {}, {"device": None})
+    assert (dict(namespace._per_device), dict(namespace._per_address),
+            len(namespace.sessions)) == before
+    assert await refusal(server.url, {"device": None}) is None  # the living are still let in

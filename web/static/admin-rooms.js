@@ -202,8 +202,9 @@ export function createRooms(ctx) {
       duration: $("room-duration").value.trim() || null,
       doors_open: $("room-doors").value.trim() || null,
       format: meeting ? $("room-format").value || null : null,
-      since: meeting ? $("room-since").value || null : null,
-      until: meeting ? $("room-until").value || null : null,
+      // Not shown for a drop-in: whatever it had stays as it was.
+      since: meeting ? $("room-since").value || null : base.since ?? null,
+      until: meeting ? $("room-until").value || null : base.until ?? null,
       hosts: ticked($("room-hosts")),
       facilitators: facilitators(),
       capacity: capacity === "" ? null : Number(capacity),

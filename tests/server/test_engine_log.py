@@ -1,0 +1,43 @@
+"""engine.io's traceback for a long-polling POST it cannot read, as one line a minute."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from server.transport.engine_log import EVERY_S, OneLinePostErrors
+from tests.helpers import Clock
+
+
+def post_error() -> logging.LogRecord:
+    try:
+        ["only one"][5]  # what engine.io hits on an unknown packet type
+    except IndexError:
+        exc_info = sys.exc_info()
+    return logging.LogRecord("engineio.server", logging.ERROR, __file__, 1,
+                             "post request handler error", None, exc_info)
+
+
+def test_the_traceback_becomes_one_warning_a_minute_with_a_count() -> None:
+    clock = Clock()
+    quiet = OneLinePostErrors(clock)
+    first = post_error()
+    assert quiet.filter(first)
+    assert (first.levelname, first.exc_info, first.exc_text) == ("WARNING", None, None)
+    assert first.getMessage() == ("a long-polling packet could not be handled (IndexError); "
+                                  "0 more since the last line")
+    assert not quiet.filter(post_error())
+    assert not quiet.filter(post_error())
+    clock.advance(EVERY_S)
+    later = post_error()
+    assert quiet.filter(later)
+    assert later.getMessage().endswith("(IndexError); 2 more since the last line")
+
+
+def test_other_records_pass_untouched() -> None:
+    quiet = OneLinePostErrors(Clock())
+    other = logging.LogRecord("engineio.server", logging.WARNING, __file__, 1,
+                              "Application rejected connection", None, None)
+    for _ in range(3):
+        assert quiet.filter(other)
+    assert other.getMessage() == "Application rejected connection"
