@@ -110,7 +110,10 @@ def test_invite_a_facilitator_and_create_a_meeting(
     admin.get_by_role("group", name="Hosts").get_by_label(INVITED).check()
     admin.get_by_label("First meeting").fill(SINCE)
     admin.get_by_label("Last meeting").fill(UNTIL)
-    admin.get_by_role("group", name="Who may facilitate").get_by_label(INVITED).check()
+    who = admin.get_by_role("group", name="Who may facilitate")
+    expect(who.get_by_label(INVITED)).to_be_hidden()  # any facilitator, until limited
+    who.get_by_label("Only the facilitators ticked below").check()
+    who.get_by_label(INVITED).check()
     admin.get_by_label("Meeting types").fill("O D")
     admin.get_by_role("button", name="Save room").click()
     expect(time_field).to_have_attribute("aria-invalid", "true")
@@ -138,15 +141,28 @@ def test_invite_a_facilitator_and_create_a_meeting(
     item.get_by_role("button", name=f"Edit {TITLE}").click()
     expect(admin.get_by_label("First meeting")).to_have_value(SINCE)
     expect(admin.get_by_label("Last meeting")).to_have_value(UNTIL)
-    allowed = admin.get_by_role("group", name="Who may facilitate").get_by_label(INVITED)
-    expect(allowed).to_be_checked()
+    who = admin.get_by_role("group", name="Who may facilitate")
+    limited = who.get_by_label("Only the facilitators ticked below")
+    expect(limited).to_be_checked()
+    expect(who.get_by_label(INVITED)).to_be_checked()
+    # Nobody ticked while limited is "only the hosts", never "anyone".
     admin.get_by_label("Last meeting").fill("")
-    allowed.uncheck()
+    who.get_by_label(INVITED).uncheck()
     admin.get_by_role("button", name="Save room").click()
     expect(admin.get_by_role("status")).to_have_text(f"{TITLE} was saved.")
     records = admin.request.get(f"{server.url}/api/admin/rooms").json()
     saved = next(r for r in records if r["id"] == ROOM_ID)
-    assert (saved["since"], saved["until"], saved["facilitators"]) == (SINCE, None, None)
+    assert (saved["since"], saved["until"], saved["facilitators"]) == (SINCE, None, [])
+    # Unlimited again: any facilitator.
+    item.get_by_role("button", name=f"Edit {TITLE}").click()
+    expect(limited).to_be_checked()
+    limited.uncheck()
+    admin.get_by_role("button", name="Save room").click()
+    # The status already reads "saved" from the last time: the form closing says this one is.
+    expect(admin.get_by_label("Address name (id)")).to_be_hidden()
+    expect(admin.get_by_role("status")).to_have_text(f"{TITLE} was saved.")
+    records = admin.request.get(f"{server.url}/api/admin/rooms").json()
+    assert next(r for r in records if r["id"] == ROOM_ID)["facilitators"] is None
 
     # It is on the schedule and in both feeds.
     admin.goto(f"{server.url}/")

@@ -105,6 +105,13 @@ export function createRooms(ctx) {
     }
     checkList($("room-hosts"), room.hosts || []);
     checkList($("room-facilitators"), room.facilitators || []);
+    $("room-facilitators-limit").checked = Array.isArray(room.facilitators);
+    showFacilitators();
+  }
+
+  // The list only means something when the room is limited to it.
+  function showFacilitators() {
+    $("room-facilitators").hidden = !$("room-facilitators-limit").checked;
   }
 
   // One checkbox per facilitator, ticked for those in `chosen`.
@@ -122,12 +129,9 @@ export function createRooms(ctx) {
     return [...list.querySelectorAll("input:checked")].map((i) => i.value);
   }
 
-  // None ticked is "any facilitator" (null). A record that allowed only its hosts
-  // (an empty list, set through the API) keeps that when nothing is ticked here.
+  // Not limited: any facilitator (null). Limited with nobody ticked: only the hosts ([]).
   function facilitators() {
-    const names = ticked($("room-facilitators"));
-    if (names.length) return names;
-    return editing && Array.isArray(editing.facilitators) && !editing.facilitators.length ? [] : null;
+    return $("room-facilitators-limit").checked ? ticked($("room-facilitators")) : null;
   }
 
   function showKind() {
@@ -247,6 +251,7 @@ export function createRooms(ctx) {
   });
 
   $("room-kind").addEventListener("change", showKind);
+  $("room-facilitators-limit").addEventListener("change", showFacilitators);
   $("room-weekly-add").addEventListener("click", () => addWeekly().focus());
   $("room-new").addEventListener("click", (e) => openForm(null, e.currentTarget));
   $("room-cancel").addEventListener("click", closeForm);
