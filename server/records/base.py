@@ -105,12 +105,16 @@ class Records(Protocol):
                         entry: AuditEntry | None = None) -> dict[str, list[str]]: ...
 
     # Writes land with a site audit entry in the same transaction. `expected`: the
-    # `updated_at` an edit was made from (None: don't check).
+    # `updated_at` an edit was made from (None: don't check). `people`: facilitators
+    # the record names (a room's hosts); each must still be one as it is written, or
+    # `RecordConflict("stale")` (a facilitator deleted meanwhile on another process).
     async def create_document(self, kind: DocumentKind, key: str, data: Mapping[str, Any],
-                              entry: AuditEntry) -> Document: ...
+                              entry: AuditEntry, *,
+                              people: Sequence[str] = ()) -> Document: ...
     async def replace_document(self, kind: DocumentKind, key: str, data: Mapping[str, Any],
                                expected: float | None, entry: AuditEntry,
-                               *, upsert: bool = False) -> Document: ...
+                               *, upsert: bool = False,
+                               people: Sequence[str] = ()) -> Document: ...
     # `used_by`: checked against every room record (config and console) in the same
     # transaction; the rooms it is true for refuse the delete (`RecordInUse`).
     async def delete_document(

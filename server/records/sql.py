@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -124,11 +124,13 @@ class SqlRecords:
         return changes
 
     async def create_document(self, kind: DocumentKind, key: str, data: Mapping[str, Any],
-                              entry: AuditEntry) -> Document:
+                              entry: AuditEntry, *,
+                              people: Sequence[str] = ()) -> Document:
         table = t.DOCUMENTS[kind]
         at = stamp(entry.at)
         try:
             async with self._tx(change=True) as conn:
+                await _still_facilitators(conn, people)
                 await conn.execute(insert(table).values(key=key, data=dict(data),
                                                         source="console", created_at=at,
                                                         updated_at=at, revision=0))
@@ -139,9 +141,11 @@ class SqlRecords:
 
     async def replace_document(self, kind: DocumentKind, key: str, data: Mapping[str, Any],
                                expected: float | None, entry: AuditEntry,
-                               *, upsert: bool = False) -> Document:
+                               *, upsert: bool = False,
+                               people: Sequence[str] = ()) -> Document:
         table = t.DOCUMENTS[kind]
         async with self._tx(change=True) as conn:
+            await _still_facilitators(conn, people)
             row = (await conn.execute(select(table).where(table.c.key == key)
                                       .with_for_update())).first()
             if row is None and not upsert:
@@ -343,6 +347,20 @@ async def _bump_version(conn: AsyncConnection) -> None:
 def _in_force(room_id: str, now: float) -> Any:
     return and_(or_(t.bans.c.room == room_id, t.bans.c.room.is_(None)),
                 or_(t.bans.c.until.is_(None), t.bans.c.until > now))
+
+
+async def _still_facilitators(conn: AsyncConnection, people: Sequence[str]) -> None:
+    """Refuse a write naming someone who is no longer a facilitator (deleted since the
+    writer's catalog was read). FOR SHARE on PostgreSQL: a delete of one of them waits
+    for this write, whose room it then rewrites; SQLite runs one writer at a time."""
+    wanted = set(people)
+    if not wanted:
+        return
+    found = set((await conn.execute(
+        select(t.facilitators.c.name).where(t.facilitators.c.name.in_(sorted(wanted)))
+        .with_for_update(read=True))).scalars())
+    if found != wanted:
+        raise RecordConflict("stale")
 
 
 async def _audit(conn: AsyncConnection, room_id: str | None, entry: AuditEntry) -> None:

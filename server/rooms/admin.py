@@ -62,6 +62,11 @@ def _invalid(exc: ConfigError) -> Invalid:
     return Invalid(exc.key, exc.problem)
 
 
+def _people(table: Mapping[str, Any]) -> list[str]:
+    """The facilitators a room table names: its hosts and who may facilitate."""
+    return [*(table.get("hosts") or []), *(table.get("facilitators") or [])]
+
+
 def _edited_from(body: Mapping[str, Any]) -> float | None:
     """The `updated_at` an edit was made from (ISO 8601 or epoch seconds), if given."""
     value = body.get("updated_at")
@@ -125,7 +130,8 @@ class Admin:
     async def create_room(self, actor: str, body: object) -> dict[str, Any]:
         table = self._checked_room(body)
         doc = await self.core.records.create_document(
-            "rooms", table["id"], table, self._entry(actor, "room.create", table["id"]))
+            "rooms", table["id"], table, self._entry(actor, "room.create", table["id"]),
+            people=_people(table))
         await self._applied()
         room = self.core.catalog.room(doc.key)
         if room is not None:
@@ -138,7 +144,8 @@ class Admin:
         table = self._checked_room(body, room_id)
         expected = _edited_from(body) if isinstance(body, Mapping) else None
         doc = await self.core.records.replace_document(
-            "rooms", room_id, table, expected, self._entry(actor, "room.update", room_id))
+            "rooms", room_id, table, expected, self._entry(actor, "room.update", room_id),
+            people=_people(table))
         await self._applied()
         room = self.core.catalog.room(room_id)
         if room is not None:

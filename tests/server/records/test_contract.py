@@ -184,6 +184,30 @@ async def test_a_delete_is_refused_while_a_room_uses_the_record(records: SqlReco
     assert "steps" not in (await records.snapshot()).formats
 
 
+async def test_a_room_naming_someone_no_longer_a_facilitator_is_refused(
+        records: SqlRecords) -> None:
+    # Written from a catalog read before the person was deleted on another process:
+    # stored, the room would name nobody and fail its own check on the next load.
+    await records.invite_facilitator("Robin", False, "h1", NOW + 60, entry("invite", "Robin"))
+    hosted = {**ROOM, "id": "hosted", "hosts": ["Robin"]}
+    await records.create_document("rooms", "hosted", hosted, entry(target="hosted"),
+                                  people=["Robin"])
+    await records.delete_facilitator("Robin", entry("facilitator.delete", "Robin", NOW + 1),
+                                     unchanged)
+    with pytest.raises(RecordConflict) as created:
+        await records.create_document("rooms", "late", {**hosted, "id": "late"},
+                                      entry(target="late", at=NOW + 2), people=["Robin"])
+    assert created.value.code == "stale"
+    with pytest.raises(RecordConflict) as replaced:
+        await records.replace_document("rooms", "hosted", hosted, None,
+                                       entry("room.update", "hosted", NOW + 3),
+                                       people=["Robin"])
+    assert replaced.value.code == "stale"
+    snapshot = await records.snapshot()
+    assert "late" not in snapshot.rooms
+    assert snapshot.rooms["hosted"].revision == 0  # nothing written by the refusals
+
+
 def unchanged(table: Mapping[str, Any]) -> None:
     return None
 
