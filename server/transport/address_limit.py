@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from server.rooms.logins import address_key
+from server.transport.occasional import Occasional
 from server.transport.security import client_address
 
 log = logging.getLogger(__name__)
@@ -32,14 +33,11 @@ class RefusalWarning:
     """One log line a minute at most while `limits.connections_per_address` refuses."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._last: float | None = None
+        self._lines = Occasional(WARN_EVERY_S, clock)
 
     def refused(self, limit: int) -> None:
-        now = self._clock()
-        if self._last is not None and now - self._last < WARN_EVERY_S:
-            return
-        self._last = now
-        log.warning("refused connections: one client address has %d open "
-                    "(limits.connections_per_address); behind a proxy not listed in "
-                    "trusted_proxies, every client has the proxy's address", limit)
+        if self._lines.due():
+            log.warning("refused connections: one client address has %d open "
+                        "(limits.connections_per_address; %d more refused since the last "
+                        "line); behind a proxy not listed in trusted_proxies, every client "
+                        "has the proxy's address", limit, self._lines.left_out)

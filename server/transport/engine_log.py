@@ -15,6 +15,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from server.transport.occasional import Occasional
+
 ENGINE_LOGGER = "engineio.server"
 _POST_ERROR = "post request handler error"
 EVERY_S = 60.0
@@ -26,23 +28,18 @@ class OneLinePostErrors(logging.Filter):
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
-        self._clock = clock
-        self._last: float | None = None
-        self._unsaid = 0
+        self._lines = Occasional(EVERY_S, clock)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.msg != _POST_ERROR or not record.exc_info:
             return True
-        now = self._clock()
-        if self._last is not None and now - self._last < EVERY_S:
-            self._unsaid += 1
+        if not self._lines.due():
             return False
         kind = record.exc_info[0].__name__ if record.exc_info[0] else "error"
         record.msg = "a long-polling packet could not be handled (%s); %d more since the last line"
-        record.args = (kind, self._unsaid)
+        record.args = (kind, self._lines.left_out)
         record.exc_info, record.exc_text = None, None
         record.levelno, record.levelname = logging.WARNING, "WARNING"
-        self._last, self._unsaid = now, 0
         return True
 
 

@@ -32,6 +32,7 @@ from server.transport.engine_log import quiet_post_errors
 from server.transport.fanout import DEFAULT_SEND_BUFFER, FanoutManager
 from server.transport.guarded_websocket import CLOSE_REPLY_S, GuardedWebSocket
 from server.transport.json_packet import OrjsonPacket
+from server.transport.occasional import Occasional
 from server.transport.websockets import WebSockets
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         quiet_post_errors()
         # The driver table is engine.io's own extension point for its transports.
         self.eio._async = {**self.eio._async, "websocket": functools.partial(
-            GuardedWebSocket, websockets=self.websockets)}
+            GuardedWebSocket, websockets=self.websockets, unreadable=Occasional())}
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         address = connection_address(environ)

@@ -20,6 +20,7 @@ from engineio import exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers.aiohttp import WebSocket
 
+from server.transport.occasional import Occasional
 from server.transport.websockets import FastSocket, WebSockets
 
 log = logging.getLogger(__name__)
@@ -54,9 +55,11 @@ class GuardedWebSocket(WebSocket):  # type: ignore[misc]
     is the point.
     """
 
-    def __init__(self, handler: Any, server: Any, *, websockets: WebSockets) -> None:
+    def __init__(self, handler: Any, server: Any, *, websockets: WebSockets,
+                 unreadable: Occasional) -> None:
         super().__init__(handler, server)
         self._websockets = websockets
+        self._unreadable = unreadable  # the server's: one line a minute for all its sockets
         self._fast: FastSocket | None = None
 
     async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
@@ -106,7 +109,10 @@ class GuardedWebSocket(WebSocket):  # type: ignore[misc]
                 except exceptions.SocketIsClosedError:
                     break
                 except Exception as error:  # one line, never the frame (it may hold words)
-                    log.warning("a packet could not be handled (%s)", type(error).__name__)
+                    if self._unreadable.due():  # a client can send these at will
+                        log.warning("a packet could not be handled (%s); %d more since the "
+                                    "last line", type(error).__name__,
+                                    self._unreadable.left_out)
         finally:
             await eio_socket.queue.put(None)  # the writer finishes what is queued, then stops
             await writer

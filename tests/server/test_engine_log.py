@@ -1,4 +1,4 @@
-"""engine.io's traceback for a long-polling POST it cannot read, as one line a minute."""
+"""What a client can make the server log at will: one line a while, with a count."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 import sys
 
 from server.transport.engine_log import EVERY_S, OneLinePostErrors
+from server.transport.occasional import Occasional
 from tests.helpers import Clock
 
 
@@ -41,3 +42,14 @@ def test_other_records_pass_untouched() -> None:
     for _ in range(3):
         assert quiet.filter(other)
     assert other.getMessage() == "Application rejected connection"
+
+
+def test_occasional_is_due_once_a_while_and_counts_what_it_left_out() -> None:
+    clock = Clock()
+    lines = Occasional(60.0, clock)
+    assert lines.due() and lines.left_out == 0
+    assert [lines.due() for _ in range(4)] == [False] * 4
+    clock.advance(59.9)
+    assert not lines.due()
+    clock.advance(0.1)
+    assert lines.due() and lines.left_out == 5
