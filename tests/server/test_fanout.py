@@ -10,10 +10,14 @@ import os
 import socket
 
 import orjson
+import socketio
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.keys import SIO
 from server.models.wire import event_packet
-from server.transport.fanout import text_frame
+from server.transport.fanout import FanoutManager, text_frame
+from server.transport.websockets import WebSockets
 from tests.helpers import ClientFactory, Served
 
 ROOM = "open-circle"
@@ -220,3 +224,45 @@ def test_packets_encode_what_json_encodes_and_read_as_before() -> None:
     for text in ('{"n":123456789012345678901234567890}', '{"x":NaN}'):
         assert repr(OrjsonCodec.loads(text)) == repr(json.loads(text))
     assert orjson.loads(OrjsonCodec.dumps({"k": "é"})) == {"k": "é"}
+
+
+# Connect (the None room and the sid's own), join a room, leave it, disconnect: the
+# operations python-socketio makes, over a few sids and rooms.
+_OPS = st.lists(st.tuples(st.sampled_from(["connect", "join", "leave", "disconnect"]),
+                          st.integers(0, 5), st.sampled_from(["a", "b", "c"])),
+                max_size=60)
+
+
+@given(_OPS)
+def test_a_disconnect_leaves_the_manager_as_python_socketios_own_would(
+        ops: list[tuple[str, int, str]]) -> None:
+    # basic_disconnect reads a sid's rooms from an index instead of testing every room;
+    # driven alike, both managers must end in the same state.
+    ours, theirs = FanoutManager(WebSockets()), socketio.AsyncManager()
+    for manager in (ours, theirs):
+        connected: set[str] = set()
+        for op, number, room in ops:
+            sid = f"s{number}"
+            if op == "connect" and sid not in connected:
+                manager.basic_enter_room(sid, "/", None, eio_sid=f"e{number}")
+                manager.basic_enter_room(sid, "/", sid, eio_sid=f"e{number}")
+                manager.pending_connect.setdefault("/", []).append(sid)
+                manager.callbacks[sid] = {1: print}
+                connected.add(sid)
+            elif op == "join" and sid in connected:
+                manager.basic_enter_room(sid, "/", room)
+            elif op == "leave" and sid in connected:
+                manager.basic_leave_room(sid, "/", room)
+            elif op == "disconnect" and sid in connected:
+                manager.pending_disconnect.setdefault("/", []).append(sid)
+                manager.basic_disconnect(sid, "/")
+                connected.discard(sid)
+    assert _state(ours) == _state(theirs)
+    # The index holds only sids still in some room.
+    assert set(ours._rooms_of) == {("/", sid) for sid in ours.rooms.get("/", {}).get(None, {})}
+
+
+def _state(manager: socketio.AsyncManager) -> object:
+    rooms = {namespace: {room: dict(members) for room, members in by_room.items()}
+             for namespace, by_room in manager.rooms.items()}
+    return rooms, manager.callbacks, manager.pending_connect, manager.pending_disconnect
