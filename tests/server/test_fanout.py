@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from server.keys import SIO
 from server.models.wire import event_packet
 from server.transport.fanout import FanoutManager, text_frame
+from server.transport.json_packet import OrjsonPacket
 from server.transport.websockets import WebSockets
 from tests.helpers import ClientFactory, Served
 
@@ -266,3 +267,16 @@ def _state(manager: socketio.AsyncManager) -> object:
     rooms = {namespace: {room: dict(members) for room, members in by_room.items()}
              for namespace, by_room in manager.rooms.items()}
     return rooms, manager.callbacks, manager.pending_connect, manager.pending_disconnect
+
+
+# What an event's data can hold: JSON values, and bytes somewhere (or not).
+_DATA = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5) | st.binary(max_size=3),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner,
+                                                                 max_size=4),
+    max_leaves=30)
+
+
+@given(_DATA)
+def test_the_binary_test_answers_as_python_socketios_own(data: object) -> None:
+    assert OrjsonPacket.data_is_binary(data) == socketio.packet.Packet.data_is_binary(data)
