@@ -20,8 +20,6 @@ from server.transport.security import client_address
 
 log = logging.getLogger(__name__)
 
-WARN_EVERY_S = 60.0
-
 
 def connection_address(environ: dict[str, Any]) -> str:
     """What a Socket.IO or engine.io connection is counted under (an IPv6 /64)."""
@@ -33,7 +31,7 @@ class RefusalWarning:
     """One log line a minute at most while `limits.connections_per_address` refuses."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._lines = Occasional(WARN_EVERY_S, clock)
+        self._lines = Occasional(clock=clock)
 
     def refused(self, limit: int) -> None:
         if self._lines.due():

@@ -19,7 +19,6 @@ from server.transport.occasional import Occasional
 
 ENGINE_LOGGER = "engineio.server"
 _POST_ERROR = "post request handler error"
-EVERY_S = 60.0
 
 
 class OneLinePostErrors(logging.Filter):
@@ -28,7 +27,7 @@ class OneLinePostErrors(logging.Filter):
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
-        self._lines = Occasional(EVERY_S, clock)
+        self._lines = Occasional(clock=clock)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.msg != _POST_ERROR or not record.exc_info:

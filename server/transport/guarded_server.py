@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections import Counter
 from typing import Any
 
 import socketio
@@ -33,6 +32,7 @@ from server.transport.fanout import DEFAULT_SEND_BUFFER, FanoutManager
 from server.transport.guarded_websocket import CLOSE_REPLY_S, GuardedWebSocket
 from server.transport.json_packet import OrjsonPacket
 from server.transport.occasional import Occasional
+from server.transport.open_counts import OpenCounts
 from server.transport.websockets import WebSockets
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def is_reserved(event: str) -> bool:
 
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
     def __init__(self, *, send_buffer_bytes: int = DEFAULT_SEND_BUFFER,
-                 connect_timeout_s: float, unjoined_per_address: int = 200,
+                 connect_timeout_s: float, unjoined_per_address: int,
                  **kwargs: Any) -> None:
         # `connect_timeout_s` (`limits.connect_timeout_s`): how long a new connection
         # has to connect to the namespace; Node's socket.io waits 45 s.
@@ -62,7 +62,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         # milliseconds, when it connects to "/".
         self.unjoined_per_address = unjoined_per_address
         self._unjoined: dict[str, str] = {}  # eio sid → its address, until it joins "/"
-        self._unjoined_count: Counter[str] = Counter()
+        self._unjoined_count = OpenCounts()
         self._refusals = RefusalWarning()
         self._closing: set[asyncio.Task[None]] = set()
         super().__init__(client_manager=self.fanout, serializer=OrjsonPacket, **kwargs)
@@ -95,9 +95,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
     def _joined(self, eio_sid: str) -> None:
         address = self._unjoined.pop(eio_sid, None)
         if address is not None:
-            self._unjoined_count[address] -= 1
-            if self._unjoined_count[address] <= 0:
-                del self._unjoined_count[address]
+            self._unjoined_count.release(address)
 
     def _close_if_unjoined(self, eio_sid: str) -> None:
         if eio_sid in self.eio.sockets and self.manager.sid_from_eio_sid(eio_sid, "/") is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from server.rooms.lobby import waiting_from_wire
 from server.rooms.service import Rooms
 from server.transport.address_limit import RefusalWarning, connection_address
 from server.transport.metrics import Metrics
+from server.transport.open_counts import OpenCounts
 from server.transport.payloads import SHAPES, shape_error
 from server.transport.security import SESSION_COOKIE
 from server.transport.sio_rooms import lobby_name, member_name, room_name, staff_name, waiting_name
@@ -58,9 +58,8 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.rooms = rooms
         self.metrics = metrics
         self.sessions: dict[str, SocketSession] = {}
-        self._per_device: Counter[str] = Counter()
-        # Bounded by the open connections themselves: an entry goes with its last one.
-        self._per_address: Counter[str] = Counter()
+        self._per_device = OpenCounts()
+        self._per_address = OpenCounts()
         self._refusals = RefusalWarning()
         self._closing: set[asyncio.Task[None]] = set()
         rooms.on_catalog_change.append(self.recheck_staff)
@@ -125,13 +124,9 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if session is None:
             return
         self.metrics.connections.dec()
-        self._per_device[session.device_hash] -= 1
-        if self._per_device[session.device_hash] <= 0:
-            del self._per_device[session.device_hash]
+        self._per_device.release(session.device_hash)
         if session.address is not None:
-            self._per_address[session.address] -= 1
-            if self._per_address[session.address] <= 0:
-                del self._per_address[session.address]
+            self._per_address.release(session.address)
         waiting = dict(session.waiting)
         memberships = dict(session.memberships)
         for room_id in waiting:

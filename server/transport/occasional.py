@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+EVERY_S = 60.0  # one line a minute: enough to notice, never a flood
+
 
 class Occasional:
     """`due()` is true at most once every `every_s` seconds; `left_out` says how many
     calls in between were not (a flood is told apart by the count, not a line each)."""
 
-    def __init__(self, every_s: float = 60.0,
+    def __init__(self, every_s: float = EVERY_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.every_s = every_s
         self._clock = clock

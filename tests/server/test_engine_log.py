@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from server.transport.engine_log import EVERY_S, OneLinePostErrors
-from server.transport.occasional import Occasional
+from server.transport.engine_log import OneLinePostErrors
+from server.transport.occasional import EVERY_S, Occasional
 from tests.helpers import Clock
 
 
