@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -32,24 +31,13 @@ from server.records.base import (
     RecordInUse,
     RecordMissing,
     Snapshot,
-    Source,
 )
 from server.records.database import WRITE_OPTION, migrate
+from server.records.provisioning import provision_documents, provision_facilitators
+from server.records.references import rewrite_console_rooms, rooms_using, still_facilitators
+from server.records.rows import ban_of, document_of, facilitator_of, stamp
 
 CLOCK_MARGIN_S = 120.0  # how far behind another process's clock may run
-
-
-def stamp(now: float, previous: float | None = None) -> float:
-    """`now` in whole milliseconds (what the wire shows), after `previous`, so an
-    edit time read back from the API always names exactly one version."""
-    ms = round(now * 1000)
-    if previous is not None:
-        ms = max(ms, round(previous * 1000) + 1)
-    return ms / 1000
-
-
-def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 class SqlRecords:
@@ -98,12 +86,12 @@ class SqlRecords:
             for kind, table in t.DOCUMENTS.items():
                 rows = (await conn.execute(select(table).order_by(table.c.created_at,
                                                                   table.c.key))).all()
-                docs[kind] = {row.key: _document(kind, row) for row in rows}  # type: ignore[arg-type]
+                docs[kind] = {row.key: document_of(kind, row) for row in rows}  # type: ignore[arg-type]
             people = (await conn.execute(select(t.facilitators)
                                          .order_by(t.facilitators.c.name))).all()
         return Snapshot(version=int(version or 0), rooms=docs["rooms"], formats=docs["formats"],
                         resources=docs["resources"].get(RESOURCES_KEY),
-                        facilitators={row.name: _facilitator(row) for row in people})
+                        facilitators={row.name: facilitator_of(row) for row in people})
 
     async def provision(self, declared: Declared, now: float,
                         entry: AuditEntry | None = None) -> dict[str, list[str]]:
@@ -112,8 +100,8 @@ class SqlRecords:
             for kind, items in (("rooms", declared.rooms), ("formats", declared.formats),
                                 ("resources", [] if declared.resources is None
                                  else [(RESOURCES_KEY, {"items": list(declared.resources)})])):
-                changes[kind] = await _provision_documents(conn, kind, items, now)  # type: ignore[arg-type]
-            changes["facilitators"] = await _provision_facilitators(conn, declared.facilitators,
+                changes[kind] = await provision_documents(conn, kind, items, now)  # type: ignore[arg-type]
+            changes["facilitators"] = await provision_facilitators(conn, declared.facilitators,
                                                                     now)
             changes = {kind: keys for kind, keys in changes.items() if keys}
             if changes:
@@ -130,7 +118,7 @@ class SqlRecords:
         at = stamp(entry.at)
         try:
             async with self._tx(change=True) as conn:
-                await _still_facilitators(conn, people)
+                await still_facilitators(conn, people)
                 await conn.execute(insert(table).values(key=key, data=dict(data),
                                                         source="console", created_at=at,
                                                         updated_at=at, revision=0))
@@ -145,7 +133,7 @@ class SqlRecords:
                                people: Sequence[str] = ()) -> Document:
         table = t.DOCUMENTS[kind]
         async with self._tx(change=True) as conn:
-            await _still_facilitators(conn, people)
+            await still_facilitators(conn, people)
             row = (await conn.execute(select(table).where(table.c.key == key)
                                       .with_for_update())).first()
             if row is None and not upsert:
@@ -179,15 +167,12 @@ class SqlRecords:
             if row.source == "config":
                 raise RecordConflict("provisioned")
             if used_by is not None:
-                rooms = t.DOCUMENTS["rooms"]
-                users = [room.key for room in (await conn.execute(
-                    select(rooms).order_by(rooms.c.key).with_for_update())).all()
-                    if used_by(room.data)]
+                users = await rooms_using(conn, used_by)
                 if users:
                     raise RecordInUse(users)
             await conn.execute(delete(table).where(table.c.key == key))
             await _audit(conn, None, entry)
-        return _document(kind, row)
+        return document_of(kind, row)
 
     # -- facilitators --------------------------------------------------------------
 
@@ -214,7 +199,7 @@ class SqlRecords:
             row = (await conn.execute(select(t.facilitators).where(and_(
                 t.facilitators.c.invite_hash == invite_hash,
                 t.facilitators.c.invite_expires_at > now)))).first()
-        return _facilitator(row) if row is not None else None
+        return facilitator_of(row) if row is not None else None
 
     async def accept_invite(self, invite_hash: str, passphrase_hash: str,
                             now: float) -> FacilitatorRecord | None:
@@ -236,7 +221,6 @@ class SqlRecords:
         self, name: str, entry: AuditEntry,
         rooms_without: Callable[[Mapping[str, Any]], Mapping[str, Any] | None],
     ) -> list[str]:
-        rooms = t.DOCUMENTS["rooms"]
         async with self._tx(change=True) as conn:
             row = (await conn.execute(select(t.facilitators)
                                       .where(t.facilitators.c.name == name))).first()
@@ -245,17 +229,7 @@ class SqlRecords:
             if row.source == "config":
                 raise RecordConflict("provisioned")
             await conn.execute(delete(t.facilitators).where(t.facilitators.c.name == name))
-            # Config rooms can only name config facilitators, who are never deleted.
-            changed: list[str] = []
-            for room in (await conn.execute(select(rooms).where(rooms.c.source == "console")
-                                            .order_by(rooms.c.key).with_for_update())).all():
-                table = rooms_without(room.data)
-                if table is None:
-                    continue
-                await conn.execute(update(rooms).where(rooms.c.key == room.key).values(
-                    data=dict(table), updated_at=stamp(entry.at, room.updated_at),
-                    revision=room.revision + 1))
-                changed.append(room.key)
+            changed = await rewrite_console_rooms(conn, rooms_without, entry.at)
             await _audit(conn, None, replace(entry, detail={**entry.detail, "rooms": changed})
                          if changed else entry)
         return changed
@@ -287,13 +261,13 @@ class SqlRecords:
             if row is None:
                 return None
             await conn.execute(delete(t.bans).where(t.bans.c.ban_id == ban_id))
-        return _ban(row)
+        return ban_of(row)
 
     async def bans(self, room_id: str, now: float) -> list[Ban]:
         async with self._read() as conn:
             rows = (await conn.execute(select(t.bans).where(
                 _in_force(room_id, now)).order_by(t.bans.c.created_at))).all()
-        return [_ban(row) for row in rows]
+        return [ban_of(row) for row in rows]
 
     # -- audit -----------------------------------------------------------------------
 
@@ -349,89 +323,9 @@ def _in_force(room_id: str, now: float) -> Any:
                 or_(t.bans.c.until.is_(None), t.bans.c.until > now))
 
 
-async def _still_facilitators(conn: AsyncConnection, people: Sequence[str]) -> None:
-    """Refuse a write naming someone who is no longer a facilitator (deleted since the
-    writer's catalog was read). FOR SHARE on PostgreSQL: a delete of one of them waits
-    for this write, whose room it then rewrites; SQLite runs one writer at a time."""
-    wanted = set(people)
-    if not wanted:
-        return
-    found = set((await conn.execute(
-        select(t.facilitators.c.name).where(t.facilitators.c.name.in_(sorted(wanted)))
-        .with_for_update(read=True))).scalars())
-    if found != wanted:
-        raise RecordConflict("stale")
-
-
 async def _audit(conn: AsyncConnection, room_id: str | None, entry: AuditEntry) -> None:
     await conn.execute(insert(t.audit).values(
         id=entry.id, room=room_id, at=entry.at, actor=entry.actor, action=entry.action,
         target=entry.target, reason=entry.reason, detail=dict(entry.detail)))
 
 
-async def _provision_documents(conn: AsyncConnection, kind: DocumentKind,
-                               items: list[tuple[str, Mapping[str, Any]]], now: float) -> list[str]:
-    table = t.DOCUMENTS[kind]
-    existing = {row.key: row for row in (await conn.execute(select(table))).all()}
-    declared = {key: dict(data) for key, data in items}
-    changed: list[str] = []
-    for key, data in declared.items():
-        row = existing.get(key)
-        if row is None:
-            at = stamp(now)
-            await conn.execute(insert(table).values(key=key, data=data, source="config",
-                                                    created_at=at, updated_at=at, revision=0))
-            changed.append(key)
-        elif row.source != "config" or not _same(row.data, data):
-            await conn.execute(update(table).where(table.c.key == key).values(
-                data=data, source="config", updated_at=stamp(now, row.updated_at),
-                revision=row.revision + 1))
-            changed.append(key)
-    for key, row in existing.items():
-        if row.source == "config" and key not in declared:
-            await conn.execute(delete(table).where(table.c.key == key))
-            changed.append(key)
-    return changed
-
-
-async def _provision_facilitators(conn: AsyncConnection,
-                                  declared: Any, now: float) -> list[str]:
-    existing = {row.name: row for row in (await conn.execute(select(t.facilitators))).all()}
-    names = set()
-    changed: list[str] = []
-    for name, passphrase_hash, admin in declared:
-        names.add(name)
-        row = existing.get(name)
-        if row is None:
-            at = stamp(now)
-            await conn.execute(insert(t.facilitators).values(
-                name=name, admin=admin, source="config", passphrase_hash=passphrase_hash,
-                not_before=0.0, created_at=at, updated_at=at))
-            changed.append(name)
-        elif (row.source, row.passphrase_hash, row.admin) != ("config", passphrase_hash, admin):
-            await conn.execute(update(t.facilitators).where(t.facilitators.c.name == name)
-                               .values(source="config", passphrase_hash=passphrase_hash,
-                                       admin=admin, invite_hash=None, invite_expires_at=None,
-                                       updated_at=stamp(now, row.updated_at)))
-            changed.append(name)
-    for name, row in existing.items():
-        if row.source == "config" and name not in names:
-            await conn.execute(delete(t.facilitators).where(t.facilitators.c.name == name))
-            changed.append(name)
-    return changed
-
-
-def _document(kind: DocumentKind, row: Any) -> Document:
-    source: Source = row.source
-    return Document(kind, row.key, dict(row.data), source, row.updated_at, row.revision)
-
-
-def _facilitator(row: Any) -> FacilitatorRecord:
-    return FacilitatorRecord(name=row.name, admin=bool(row.admin), source=row.source,
-                             passphrase_hash=row.passphrase_hash, not_before=row.not_before,
-                             updated_at=row.updated_at, invite_expires_at=row.invite_expires_at)
-
-
-def _ban(row: Any) -> Ban:
-    return Ban(ban_id=row.ban_id, room=row.room, device_hash=row.device_hash,
-               handle=row.handle, until=row.until, reason=row.reason, by=row.by)

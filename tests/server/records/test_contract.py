@@ -13,7 +13,8 @@ import pytest
 from moderation.audit import RETENTION_S, AuditEntry, new_entry
 from server.models.live import Ban
 from server.records.base import Declared, RecordConflict, RecordInUse, RecordMissing
-from server.records.sql import SqlRecords, stamp
+from server.records.rows import stamp
+from server.records.sql import SqlRecords
 
 NOW = time.time()
 ROOM = {"id": "open-circle", "title": "Open Circle", "kind": "drop-in"}
