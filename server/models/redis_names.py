@@ -31,3 +31,13 @@ def revoked_token(token_id: str) -> str:
 
 def not_before(facilitator: str) -> str:
     return f"{PREFIX}not-before:{facilitator}"
+
+
+# {login} is a hash tag: an attempt's address and account keys swap in one script,
+# so in Redis Cluster they must share a shard.
+def login_address(address: str) -> str:
+    return f"{PREFIX}{{login}}:address:{address}"
+
+
+def login_account(kind: str, account: str) -> str:
+    return f"{PREFIX}{{login}}:{kind}:{account}"

@@ -18,8 +18,13 @@ The limits are consulted before the passphrase is checked, and only failures cou
 The account is keyed by `account_name`, the same form the lookup uses, so no
 spelling of a name ("Sam ", "\\tSam") escapes its limit.
 
-The state is per process, in memory (README "Login limits"): every map is bounded
-(`MAX_TRACKED` entries, least recently used evicted first).
+The limits live in the store, so every process sharing it holds a guesser alike: ten
+processes behind one address do not give ten times the guesses (README "Login limits").
+Each attempt reads its two limits in one step, decides with the pure rules in
+`moderation.ratelimit`, and stores the charge only if neither moved since (another
+process charged them first: read again and decide again). In one process they are
+bounded maps (`server/store/memory_logins.py`); in Redis each lapses once it no longer
+holds anyone back.
 
 Checking a passphrase (scrypt, ~45 ms of CPU) runs in one worker thread, never on the
 event loop: inline, every heard guess froze every room of the process for that long, and
@@ -37,17 +42,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from moderation.handles import account_name
 from moderation.ratelimit import (
-    Backoff,
     BackoffRule,
-    Bucket,
     BucketRule,
     backoff_failed,
     backoff_wait,
@@ -57,42 +58,24 @@ from moderation.ratelimit import (
 )
 from server.models.passphrase import DUMMY_HASH, verify_passphrase
 from server.rooms.tokens import Tokens
+from server.store.base import LoginKind, LoginLimits, Store
 
-MAX_TRACKED = 10_000  # per map; ~100 bytes an entry, so ~1 MB each at most
 MAX_PASSPHRASE = 1024  # scrypt of a megabyte would be a cheap way to burn our CPU
 MAX_NAME = 128  # no facilitator name is longer (32); longer keys would bloat the maps
 # Checks waiting for the worker before new attempts are told to come back: 8 × ~45 ms
 # keeps an honest login's wait under half a second while a flood goes on.
 MAX_WAITING = 8
 BUSY_RETRY_S = 1.0
+# Reads of the limits for one attempt while other processes keep charging them first;
+# past that the attempt is answered "try again in a second", uncharged.
+SWAP_TRIES = 5
 ADDRESS_RULE = BucketRule(burst=10, interval_s=30.0)
 ACCOUNT_RULE = BackoffRule(free=3, base_s=1.0, max_s=60.0, forget_s=3600.0)
+# How long each limit is kept after its last charge: an address's bucket until it is
+# full again, an account's backoff until it is forgotten anyway.
+ADDRESS_TTL_S = ADDRESS_RULE.burst * ADDRESS_RULE.interval_s
+ACCOUNT_TTL_S = ACCOUNT_RULE.forget_s
 KNOWN_LOGIN_TTL_S = 180 * 24 * 3600  # a browser used within half a year stays known
-
-V = TypeVar("V")
-
-
-class _Recent(Generic[V]):
-    """A map that keeps at most `limit` entries, dropping the least recently used."""
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._items: OrderedDict[str, V] = OrderedDict()
-
-    def get(self, key: str) -> V | None:
-        return self._items.get(key)
-
-    def put(self, key: str, value: V) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self._limit:
-            self._items.popitem(last=False)
-
-    def pop(self, key: str) -> None:
-        self._items.pop(key, None)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 @dataclass(frozen=True)
@@ -117,21 +100,16 @@ def address_key(address: str) -> str:
 
 class Logins:
     def __init__(self, passphrase_hash: Callable[[str], str | None],
-                 clock: Callable[[], float], tokens: Tokens, *,
-                 max_tracked: int = MAX_TRACKED,
+                 clock: Callable[[], float], tokens: Tokens, store: Store, *,
                  verify: Callable[[str, str], bool] = verify_passphrase) -> None:
         self._passphrase_hash = passphrase_hash
         self._clock = clock
         self._tokens = tokens
+        self._store = store
         self._verify = verify
-        self._known: _Recent[Backoff] = _Recent(max_tracked)  # by proof id
-        self._addresses: _Recent[Bucket] = _Recent(max_tracked)
-        # Names that are not facilitators get a map of their own, so a flood of made-up
-        # names can never evict a real account's backoff (and both answer alike).
-        self._accounts: _Recent[Backoff] = _Recent(max_tracked)
-        self._strangers: _Recent[Backoff] = _Recent(max_tracked)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scrypt")
-        self.waiting = 0  # checks handed to the worker and not finished
+        # Checks this process handed (or is about to hand) to its worker, not finished.
+        self.waiting = 0
 
     async def attempt(self, raw_name: object, passphrase: object, address: str,
                       known: object = None) -> LoginResult:
@@ -144,50 +122,85 @@ class Logins:
         digest = self._passphrase_hash(name)
         proof = self._tokens.known_login(known, name, now=now) if digest else None
         if proof is not None:
-            return await self._known_attempt(name, passphrase, digest or "", proof, now)
+            # Held by this proof's own backoff only: a stolen proof still guesses
+            # slowly, nobody else's guesses reach it, and it always waits its turn.
+            return await self._heard(None, "known", proof, name, passphrase, digest or "",
+                                     now)
         if self.waiting >= MAX_WAITING:
             return LoginResult(retry_after=BUSY_RETRY_S)
-        where = address_key(address)
-        accounts = self._accounts if digest else self._strangers
-        wait = max(token_wait(self._addresses.get(where), ADDRESS_RULE, now),
-                   backoff_wait(accounts.get(name), ACCOUNT_RULE, now))
-        if wait > 0:
-            return LoginResult(retry_after=wait)
-        # Charged as a failure now, before the check, in this same step.
-        self._addresses.put(where, consume(self._addresses.get(where), ADDRESS_RULE, now)[0])
-        accounts.put(name, backoff_failed(accounts.get(name), ACCOUNT_RULE, now))
         # The same scrypt cost for an unknown name: timing does not say who exists.
-        ok = await self._checked(passphrase, digest or DUMMY_HASH)
-        if not (ok and digest):
+        return await self._heard(address_key(address), "account" if digest else "stranger",
+                                 name, name, passphrase, digest or DUMMY_HASH, now)
+
+    async def _heard(self, address: str | None, kind: LoginKind, account: str, name: str,
+                     passphrase: str, digest: str, now: float) -> LoginResult:
+        """Charge the attempt as a failure, then check it; a success gets it back."""
+        self.waiting += 1  # its place in the worker's queue, taken before any wait
+        submitted = False
+        try:
+            wait = await self._charge(address, kind, account, now)
+            if wait > 0:
+                return LoginResult(retry_after=wait)
+            submitted = True  # from here the place is the check's (see `_checked`)
+            ok = await self._checked(passphrase, digest)
+        finally:
+            if not submitted:
+                self.waiting -= 1
+        if not ok or kind == "stranger":
             return LoginResult()
-        accounts.pop(name)
-        charged = self._addresses.get(where)
-        if charged is not None:
-            self._addresses.put(where, give_back(charged, ADDRESS_RULE))
+        await self._forgive(address, kind, account)
         return LoginResult(name=name, known=self._new_proof(name, self._clock()))
 
-    async def _known_attempt(self, name: str, passphrase: str, digest: str, proof: str,
-                             now: float) -> LoginResult:
-        # Held by this proof's own backoff only: a stolen proof still guesses slowly,
-        # and nobody else's guesses reach it. The account's backoff stays as it is.
-        wait = backoff_wait(self._known.get(proof), ACCOUNT_RULE, now)
-        if wait > 0:
-            return LoginResult(retry_after=wait)
-        self._known.put(proof, backoff_failed(self._known.get(proof), ACCOUNT_RULE, now))
-        if not await self._checked(passphrase, digest):
-            return LoginResult()
-        self._known.pop(proof)
-        return LoginResult(name=name, known=self._new_proof(name, self._clock()))
+    async def _charge(self, address: str | None, kind: LoginKind, account: str,
+                      now: float) -> float:
+        """Seconds to wait (not heard, not charged), or 0.0: charged, to be checked.
+
+        Read, decide and store in one step as far as any other attempt can tell: the
+        store takes the charge only if no other attempt (here or on another process)
+        charged these limits since the read."""
+        for _ in range(SWAP_TRIES):
+            seen = await self._store.login_limits(address, kind, account)
+            wait = backoff_wait(seen.account, ACCOUNT_RULE, now)
+            if address is not None:
+                wait = max(wait, token_wait(seen.address, ADDRESS_RULE, now))
+            if wait > 0:
+                return wait
+            new = LoginLimits(consume(seen.address, ADDRESS_RULE, now)[0]
+                              if address is not None else None,
+                              backoff_failed(seen.account, ACCOUNT_RULE, now))
+            if await self._store.swap_login_limits(
+                    address, kind, account, seen, new, address_ttl_s=ADDRESS_TTL_S,
+                    account_ttl_s=ACCOUNT_TTL_S):
+                return 0.0
+        return BUSY_RETRY_S
+
+    async def _forgive(self, address: str | None, kind: LoginKind, account: str) -> None:
+        """After a success: the account's failures forgotten, the address's charge back.
+
+        Given up after a few moved reads: the address then keeps one spent token, which
+        refills within `ADDRESS_RULE.interval_s`."""
+        for _ in range(SWAP_TRIES):
+            seen = await self._store.login_limits(address, kind, account)
+            bucket = seen.address
+            new = LoginLimits(give_back(bucket, ADDRESS_RULE) if bucket is not None
+                              else None, None)
+            if await self._store.swap_login_limits(
+                    address, kind, account, seen, new, address_ttl_s=ADDRESS_TTL_S,
+                    account_ttl_s=ACCOUNT_TTL_S):
+                return
 
     async def _checked(self, passphrase: str, digest: str) -> bool:
         """The passphrase check, in the worker thread (scrypt leaves the GIL).
 
-        `waiting` follows the job, not its caller: when a caller goes away (a closed
-        request), a check not started yet is dropped and leaves at once, and one already
-        running holds its place until it ends."""
+        The place in `waiting` the caller took follows the job, not the caller: when a
+        caller goes away (a closed request), a check not started yet is dropped and
+        leaves at once, and one already running holds its place until it ends."""
         loop = asyncio.get_running_loop()
-        job = self._worker.submit(self._verify, passphrase, digest)
-        self.waiting += 1
+        try:
+            job = self._worker.submit(self._verify, passphrase, digest)
+        except BaseException:  # the worker is shut down: no job will give it back
+            self.waiting -= 1
+            raise
         job.add_done_callback(lambda _: self._finished(loop))
         return await asyncio.wrap_future(job)
 
@@ -205,8 +218,3 @@ class Logins:
     def close(self) -> None:
         """Stop the worker (at shutdown); a check still running finishes in it."""
         self._worker.shutdown(wait=False, cancel_futures=True)
-
-    def tracked(self) -> int:
-        """Entries held across the maps (for tests of the bound)."""
-        return (len(self._addresses) + len(self._accounts) + len(self._strangers)
-                + len(self._known))

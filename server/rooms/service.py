@@ -59,7 +59,7 @@ class Rooms:
         self.scheduler = Scheduler(self.core, self.meetings)
         self.admin = Admin(self.core, self.meetings, lambda: self.refresh(force=True))
         self.logins = Logins(lambda name: self.core.catalog.passphrase_hash(name), clock,
-                             self.core.tokens)
+                             self.core.tokens, store)
 
     @property
     def connections_per_device(self) -> int:

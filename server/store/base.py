@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
-from moderation.ratelimit import Bucket
+from moderation.ratelimit import Backoff, Bucket
 from server.models.live import Alert, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
 
 
@@ -52,6 +52,24 @@ class BucketTake:
 class BucketMoved(Exception):
     """A bucket changed between the snapshot and the post (another send of the same
     member): nothing was stored; read a fresh snapshot and decide again."""
+
+
+# Whose failures an account backoff counts: a facilitator's name, a name nobody has
+# (kept apart, so made-up names never push a real account's backoff out), or one
+# browser's known-login proof.
+LoginKind = Literal["account", "stranger", "known"]
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """What one login attempt is held by, as one read saw it (`None`: never charged,
+    or lapsed): the client address's bucket (`None` too when no address counts) and
+    the account's backoff."""
+
+    address: Bucket | None
+    account: Backoff | None
+    # What the store saw, handed back with a swap (opaque to the domain).
+    version: object = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -136,6 +154,17 @@ class Store(Protocol):
     # issued under another `session_epoch`.
     async def token_revoked(self, token_id: str, name: str, issued_at: float,
                             now: float, *, epoch: str | None) -> bool: ...
+
+    # Login limits, shared by every process so guesses spread over processes count as
+    # guesses sent to one. `address` None: the attempt has no address limit (a known
+    # browser's). `swap_login_limits` stores `new` only if neither limit moved since
+    # `seen` was read (False: nothing stored; read again and decide again); a limit of
+    # None in `new` is forgotten. Each lapses `*_ttl_s` after its last write.
+    async def login_limits(self, address: str | None, kind: LoginKind,
+                           account: str) -> LoginLimits: ...
+    async def swap_login_limits(self, address: str | None, kind: LoginKind, account: str,
+                                seen: LoginLimits, new: LoginLimits, *,
+                                address_ttl_s: float, account_ttl_s: float) -> bool: ...
 
     # One read for a `send`: the member, the runtime, the first mute in force among
     # `mute_keys`, and the room's rate buckets named by `bucket_keys`.

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from moderation.ratelimit import Bucket
+from moderation.ratelimit import Backoff, Bucket
 from moderation.roles import Role
 from server.models.live import (
     Alert,
@@ -87,6 +87,15 @@ def bucket_to_json(bucket: Bucket) -> str:
 def bucket_from_json(text: str | bytes) -> Bucket:
     tokens, at = _loads(text)
     return Bucket(float(tokens), float(at))
+
+
+def backoff_to_json(backoff: Backoff) -> str:
+    return dumps([backoff.failures, backoff.not_until, backoff.last_failure])
+
+
+def backoff_from_json(text: str | bytes) -> Backoff:
+    failures, not_until, last_failure = _loads(text)
+    return Backoff(int(failures), float(not_until), float(last_failure))
 
 
 def runtime_to_json(runtime: RoomRuntime) -> str:

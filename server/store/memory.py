@@ -15,9 +15,18 @@ from contextlib import asynccontextmanager
 
 from moderation.ratelimit import Bucket
 from server.models.live import Alert, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
-from server.store.base import BucketMoved, BucketRead, BucketTake, Posted, SendSnapshot
+from server.store.base import (
+    BucketMoved,
+    BucketRead,
+    BucketTake,
+    LoginKind,
+    LoginLimits,
+    Posted,
+    SendSnapshot,
+)
 from server.store.expiring import ExpiringMap
 from server.store.memory_for_staff import MemoryForStaff
+from server.store.memory_logins import LOGIN_ENTRIES, MemoryLogins
 
 _IDEMPOTENCY_TTL_S = 15 * 60
 # Revocations expire lazily; past this many entries the expired ones are swept.
@@ -33,7 +42,8 @@ class MemoryStore(MemoryForStaff):
     publishes_messages = False
 
     def __init__(self, *, buffer_messages: int = 500, buffer_seconds: int = 900,
-                 idempotency_keys: int = 1000, live_entries: int = 100_000) -> None:
+                 idempotency_keys: int = 1000, live_entries: int = 100_000,
+                 login_entries: int = LOGIN_ENTRIES) -> None:
         self._buffer_messages = buffer_messages
         self._buffer_seconds = buffer_seconds
         self._idempotency_keys = idempotency_keys
@@ -54,6 +64,7 @@ class MemoryStore(MemoryForStaff):
         self._waiting: dict[str, dict[str, Waiting]] = {}
         self._private: dict[str, dict[str, float]] = {}  # room → member id → opened at
         self._claims: ExpiringMap[str, bool] = ExpiringMap(live_entries)
+        self.logins = MemoryLogins(login_entries)
         self._revoked_tokens: dict[str, float] = {}  # token id → expires_at
         self._not_before: dict[str, tuple[float, float]] = {}  # name → (cut-off, expires_at)
         self._revocations_high_water = _REVOCATIONS_SWEEP
@@ -87,9 +98,20 @@ class MemoryStore(MemoryForStaff):
         monotonic = time.monotonic()
         for expiring in (self._buckets, self._revoked, self._claims):
             expiring.expire(monotonic)
+        self.logins.expire(monotonic)
 
     async def dead_processes(self, process_id: str) -> list[str]:
         return []
+
+    async def login_limits(self, address: str | None, kind: LoginKind,
+                           account: str) -> LoginLimits:
+        return self.logins.read(address, kind, account)
+
+    async def swap_login_limits(self, address: str | None, kind: LoginKind, account: str,
+                                seen: LoginLimits, new: LoginLimits, *,
+                                address_ttl_s: float, account_ttl_s: float) -> bool:
+        return self.logins.swap(address, kind, account, seen, new, address_ttl_s,
+                                account_ttl_s)
 
     async def claim(self, key: str, ttl_s: float) -> bool:
         now = time.monotonic()

@@ -25,6 +25,7 @@ from server.store import redis_scripts as scripts
 from server.store.base import BucketMoved, BucketRead, BucketTake, Posted, SendSnapshot
 from server.store.redis_client import redis_client
 from server.store.redis_for_staff import RedisForStaff
+from server.store.redis_logins import RedisLogins
 from server.store.redis_private import RedisPrivateLines
 from server.store.redis_private import unavailable_on_error as _unavailable_on_error
 from server.store.redis_revocations import RedisRevocations
@@ -49,7 +50,7 @@ _KEPT_AFTER_CLOSE = frozenset({"seq", "runtime", "lock"})
 
 
 
-class RedisStore(RedisForStaff, RedisPrivateLines, RedisRevocations):
+class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations):
     publishes_messages = True
 
     def __init__(self, client: aioredis.Redis, *, process_id: str, buffer_messages: int = 500,
@@ -65,6 +66,7 @@ class RedisStore(RedisForStaff, RedisPrivateLines, RedisRevocations):
         self._post = client.register_script(scripts.POST)
         self._raise = client.register_script(scripts.RAISE)
         self._not_before = client.register_script(scripts.NOT_BEFORE)
+        self._swap = client.register_script(scripts.SWAP)
         self._epoch: bytes | None = None
         # Highest seq this process has seen per room: the floor after a Redis restart.
         self.highest_seq: dict[str, int] = {}

@@ -95,3 +95,22 @@ end
 redis.call('SET', KEYS[1], ARGV[1] .. ',' .. ARGV[2], 'PX', ttl)
 return 1
 """
+
+# KEYS: the limits to swap (a login's address bucket and account backoff)
+# ARGV: per key, the value the read saw ("" for none), the new value ("" to forget),
+#       its ttl in ms
+# Returns 1 (stored) or 0: a limit moved since the read, nothing was done.
+SWAP = """
+for i = 1, #KEYS do
+  local seen = redis.call('GET', KEYS[i]) or ''
+  if seen ~= ARGV[3 * i - 2] then return 0 end
+end
+for i = 1, #KEYS do
+  if ARGV[3 * i - 1] == '' then
+    redis.call('DEL', KEYS[i])
+  else
+    redis.call('SET', KEYS[i], ARGV[3 * i - 1], 'PX', ARGV[3 * i])
+  end
+end
+return 1
+"""

@@ -12,7 +12,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.helpers import Client, LiveServer, StartProcess, base_config, login
+from server.rooms.logins import ACCOUNT_RULE
+from tests.helpers import FACILITATOR, Client, LiveServer, StartProcess, base_config, login
 from tests.redis_server import RedisServer
 
 ROOM = "open-circle"
@@ -343,3 +344,23 @@ async def test_a_private_check_in_reaches_staff_and_the_member_on_other_processe
     await river_client.ok("join", {"room": ROOM, "handle": "River"})
     assert await river_client.error("send", {"room": ROOM, "text": "hello?", "client_id": "2",
                                              "to": "staff"}) == "forbidden"
+
+
+async def test_passphrase_guesses_spread_over_processes_are_limited_as_one(
+        server_process: StartProcess, fresh_redis: RedisServer) -> None:
+    # The login limits live in Redis: a guesser whose requests a balancer spreads over
+    # both processes gets no more tries than one process would give. Both on the real
+    # clock: the tests' made-up clock starts with each process, so two started seconds
+    # apart would disagree by that much about when a backoff ends.
+    config = base_config(redis_url=fresh_redis.url)
+    servers = [server_process(config, env={"PEER_ROOMS_CLOCK": ""}) for _ in range(2)]
+    statuses = []
+    async with aiohttp.ClientSession() as http:
+        for i in range(ACCOUNT_RULE.free + 2):
+            async with http.post(f"{servers[i % 2].url}/api/login",
+                                 json={"name": FACILITATOR, "passphrase": "guess"}) as response:
+                statuses.append(response.status)
+                if response.status == 429:
+                    assert int(response.headers["Retry-After"]) >= 1
+                    assert (await response.json())["error"] == "rate_limited"
+    assert statuses == [401] * (ACCOUNT_RULE.free + 1) + [429]

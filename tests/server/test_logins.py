@@ -19,15 +19,26 @@ from server.rooms.logins import (
     address_key,
 )
 from server.rooms.tokens import Tokens
+from server.store.base import Store
+from server.store.memory import MemoryStore
+from server.store.redis import RedisStore, redis_client
 from tests.helpers import CO_FACILITATOR, CO_PASSPHRASE, FACILITATOR, PASSPHRASE, Clock, base_config
+from tests.redis_server import RedisServer
 
 
-def logins(clock: Clock, max_tracked: int = 10_000,
+def logins(clock: Clock, store: Store | None = None,
            verify: Callable[[str, str], bool] = verify_passphrase) -> Logins:
     settings = settings_from_mapping(base_config())
     hashes = {f.name: f.passphrase_hash for f in settings.facilitators}
-    return Logins(hashes.get, clock, Tokens(settings.secret_key), max_tracked=max_tracked,
+    return Logins(hashes.get, clock, Tokens(settings.secret_key), store or MemoryStore(),
                   verify=verify)
+
+
+def tracked(guard: Logins) -> int:
+    """Limits the guard's memory store holds."""
+    store = guard._store
+    assert isinstance(store, MemoryStore)
+    return len(store.logins)
 
 
 class Checks:
@@ -101,10 +112,10 @@ async def test_a_flood_of_checks_turns_strangers_away_but_never_a_known_browser(
     with contextlib.suppress(asyncio.CancelledError):
         await flood[0]
     assert guard.waiting == MAX_WAITING
-    tracked = guard.tracked()
+    held = tracked(guard)
     turned = await guard.attempt(FACILITATOR, PASSPHRASE, "192.0.2.99")
     assert (turned.name, turned.retry_after) == (None, BUSY_RETRY_S)
-    assert guard.tracked() == tracked  # turned away uncharged: nothing new is held
+    assert tracked(guard) == held  # turned away uncharged: nothing new is held
     owner = asyncio.create_task(guard.attempt(FACILITATOR, PASSPHRASE, "192.0.2.7", known))
     await until(lambda: guard.waiting == MAX_WAITING + 1)
     checks.gate.set()
@@ -200,12 +211,12 @@ async def test_one_address_is_limited_whatever_names_it_tries() -> None:
 
 async def test_maps_are_bounded_and_made_up_names_cannot_evict_an_account() -> None:
     clock = Clock()
-    guard = logins(clock, max_tracked=20)
+    guard = logins(clock, MemoryStore(login_entries=20))
     for i in range(ACCOUNT_RULE.free + 1):
         await guard.attempt(FACILITATOR, "guess", f"192.0.2.{i}")
     for i in range(500):
         await guard.attempt(f"stranger-{i}", "guess", f"10.0.{i // 250}.{i % 250}")
-    assert guard.tracked() <= 3 * 20
+    assert tracked(guard) <= 4 * 20
     assert (await guard.attempt(FACILITATOR, PASSPHRASE, "198.51.100.9")).retry_after > 0
 
 
@@ -215,7 +226,7 @@ async def test_bad_input_is_refused_without_counting() -> None:
                              (FACILITATOR, "x" * 5000)):
         result = await guard.attempt(name, passphrase, "192.0.2.1")
         assert result.name is None and result.retry_after == 0
-    assert guard.tracked() == 0
+    assert tracked(guard) == 0
 
 
 def test_address_key() -> None:
@@ -223,3 +234,33 @@ def test_address_key() -> None:
     assert address_key("::ffff:192.0.2.1") == "192.0.2.1"
     assert address_key("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
     assert address_key("unknown") == "unknown"
+
+
+async def test_guesses_spread_over_processes_are_limited_as_guesses_to_one(
+        redis_server: RedisServer) -> None:
+    # Two processes' limits on one Redis: each sees the other's charges, in a row and
+    # sent at once, so ten processes behind a balancer do not give ten times the guesses.
+    redis_server.flush()
+    stores = [RedisStore(redis_client(redis_server.url), process_id=f"p{i}") for i in range(2)]
+    clock = Clock()
+    guards = [logins(clock, store) for store in stores]
+    in_a_row = [(await guards[i % 2].attempt(FACILITATOR, "guess", f"203.0.113.{i}")).retry_after
+                for i in range(ACCOUNT_RULE.free + 2)]
+    # The free failures and one more are heard; that one starts the backoff.
+    assert in_a_row[:-1] == [0] * (ACCOUNT_RULE.free + 1) and in_a_row[-1] > 0
+    checks = Checks()
+    parallel = [logins(clock, store, verify=checks) for store in stores]
+    at_once = await asyncio.gather(*(parallel[i % 2].attempt(CO_FACILITATOR, "guess",
+                                                             f"198.51.100.{i}")
+                                     for i in range(2 * MAX_WAITING)))
+    heard = sum(r.retry_after == 0 for r in at_once)
+    assert heard == len(checks.threads)
+    assert ACCOUNT_RULE.free <= heard < 2 * MAX_WAITING
+    # A login on one process clears the account's backoff for the other.
+    clock.advance(ACCOUNT_RULE.max_s)
+    assert (await guards[0].attempt(FACILITATOR, PASSPHRASE, "192.0.2.7")).name == FACILITATOR
+    assert (await guards[1].attempt(FACILITATOR, "guess", "192.0.2.8")).retry_after == 0
+    for guard in (*guards, *parallel):
+        guard.close()
+    for store in stores:
+        await store.close()

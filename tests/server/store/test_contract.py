@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from moderation.ratelimit import Bucket
+from moderation.ratelimit import Backoff, Bucket
 from moderation.roles import Role
 from server.models.live import Alert, HeldMessage, Member, Message, Mute, RoomRuntime, Share
-from server.store.base import Store
+from server.store.base import LoginLimits, Store
 from server.store.memory import MemoryStore
 from server.store.redis import RedisStore, redis_client
 from tests.redis_server import RedisServer
@@ -334,3 +334,41 @@ async def test_a_post_takes_tokens_only_from_buckets_that_did_not_move(store: St
     posted = await store.post_message("r", message("b"), "k2", NOW,
                                       [BucketTake(fresh, Bucket(3.0, NOW), 60)])
     assert posted.seq == 2 and await store.get_bucket("msg:m1", "r") == Bucket(3.0, NOW)
+
+
+async def test_login_limits_swap_only_what_was_read(store: Store) -> None:
+    empty = await store.login_limits("192.0.2.1", "account", "sam")
+    assert (empty.address, empty.account) == (None, None)
+    charged = LoginLimits(Bucket(9.0, NOW), Backoff(1, NOW, NOW))
+    ttl = {"address_ttl_s": 60, "account_ttl_s": 60}
+    assert await store.swap_login_limits("192.0.2.1", "account", "sam", empty, charged, **ttl)
+    seen = await store.login_limits("192.0.2.1", "account", "sam")
+    assert (seen.address, seen.account) == (charged.address, charged.account)
+    # A second swap from the same (now stale) read stores nothing: another attempt,
+    # here or on another process, charged these limits first.
+    again = LoginLimits(Bucket(8.0, NOW), Backoff(2, NOW, NOW))
+    assert not await store.swap_login_limits("192.0.2.1", "account", "sam", empty, again,
+                                             **ttl)
+    assert (await store.login_limits("192.0.2.1", "account", "sam")).account == Backoff(1, NOW, NOW)
+    # Each kind of account and each address is its own limit.
+    assert (await store.login_limits("192.0.2.1", "stranger", "sam")).account is None
+    assert (await store.login_limits("192.0.2.2", "account", "sam")).address is None
+    # Without an address only the account is read and written; None forgets it.
+    alone = await store.login_limits(None, "account", "sam")
+    assert (alone.address, alone.account) == (None, Backoff(1, NOW, NOW))
+    assert await store.swap_login_limits(None, "account", "sam", alone,
+                                         LoginLimits(None, None), **ttl)
+    after = await store.login_limits("192.0.2.1", "account", "sam")
+    assert (after.address, after.account) == (Bucket(9.0, NOW), None)
+
+
+async def test_login_limits_lapse(store: Store) -> None:
+    seen = await store.login_limits("192.0.2.1", "known", "proof")
+    assert await store.swap_login_limits(
+        "192.0.2.1", "known", "proof", seen, LoginLimits(Bucket(1.0, NOW), Backoff(5, NOW, NOW)),
+        address_ttl_s=0.05, account_ttl_s=0.05)
+    deadline = time.monotonic() + 5
+    while (await store.login_limits("192.0.2.1", "known", "proof")).account is not None:
+        assert time.monotonic() < deadline, "the login limits never lapsed"
+        await asyncio.sleep(0.01)  # polling a TTL: no event says it lapsed
+    assert (await store.login_limits("192.0.2.1", "known", "proof")).address is None
