@@ -153,41 +153,46 @@ class Logins:
 
     async def _charge(self, address: str | None, kind: LoginKind, account: str,
                       now: float) -> float:
-        """Seconds to wait (not heard, not charged), or 0.0: charged, to be checked.
-
-        Read, decide and store in one step as far as any other attempt can tell: the
-        store takes the charge only if no other attempt (here or on another process)
-        charged these limits since the read."""
-        for _ in range(SWAP_TRIES):
-            seen = await self._store.login_limits(address, kind, account)
+        """Seconds to wait (not heard, not charged), or 0.0: charged, to be checked."""
+        def charge(seen: LoginLimits) -> LoginLimits | float:
             wait = backoff_wait(seen.account, ACCOUNT_RULE, now)
             if address is not None:
                 wait = max(wait, token_wait(seen.address, ADDRESS_RULE, now))
             if wait > 0:
                 return wait
-            new = LoginLimits(consume(seen.address, ADDRESS_RULE, now)[0]
-                              if address is not None else None,
-                              backoff_failed(seen.account, ACCOUNT_RULE, now))
-            if await self._store.swap_login_limits(
-                    address, kind, account, seen, new, address_ttl_s=ADDRESS_TTL_S,
-                    account_ttl_s=ACCOUNT_TTL_S):
-                return 0.0
-        return BUSY_RETRY_S
+            return LoginLimits(consume(seen.address, ADDRESS_RULE, now)[0]
+                               if address is not None else None,
+                               backoff_failed(seen.account, ACCOUNT_RULE, now))
+
+        return await self._swapped(address, kind, account, charge)
 
     async def _forgive(self, address: str | None, kind: LoginKind, account: str) -> None:
         """After a success: the account's failures forgotten, the address's charge back.
 
         Given up after a few moved reads: the address then keeps one spent token, which
         refills within `ADDRESS_RULE.interval_s`."""
+        await self._swapped(address, kind, account, lambda seen: LoginLimits(
+            give_back(seen.address, ADDRESS_RULE) if seen.address is not None else None,
+            None))
+
+    async def _swapped(self, address: str | None, kind: LoginKind, account: str,
+                       decide: Callable[[LoginLimits], LoginLimits | float]) -> float:
+        """Read the limits, `decide` (new limits, or seconds to wait), store: 0.0 once
+        stored, or the wait `decide` answered.
+
+        One step as far as any other attempt can tell: the store takes the new limits
+        only if no other attempt (here or on another process) changed them since the
+        read; then it reads again, `SWAP_TRIES` times at most (`BUSY_RETRY_S`)."""
         for _ in range(SWAP_TRIES):
             seen = await self._store.login_limits(address, kind, account)
-            bucket = seen.address
-            new = LoginLimits(give_back(bucket, ADDRESS_RULE) if bucket is not None
-                              else None, None)
+            new = decide(seen)
+            if not isinstance(new, LoginLimits):
+                return new
             if await self._store.swap_login_limits(
                     address, kind, account, seen, new, address_ttl_s=ADDRESS_TTL_S,
                     account_ttl_s=ACCOUNT_TTL_S):
-                return
+                return 0.0
+        return BUSY_RETRY_S
 
     async def _checked(self, passphrase: str, digest: str) -> bool:
         """The passphrase check, in the worker thread (scrypt leaves the GIL).
