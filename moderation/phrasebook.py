@@ -137,7 +137,7 @@ class Phrasebook:
         nevers: list[tuple[int, int]] = []
         context = 0
         breaks = self.breaks
-        last = len(tokens) - 1
+        following = [*tokens[1:], ""]
         for i in compress(range(len(tokens)), found):
             first = found[i]
             if first[0] is _CLAUSE_END:
@@ -146,9 +146,15 @@ class Phrasebook:
                 risks, nevers, context = [], [], 0
                 continue
             for start in first:
-                if start.plain and (i == last or tokens[i + 1] not in start.children):
-                    continue
-                for kinds, end in _walk(start, tokens, i + 1, breaks):
+                if start.plain:
+                    # The next word alone says whether this start goes anywhere.
+                    second = start.children.get(following[i])
+                    if second is None:
+                        continue
+                    walked = _walk(second, tokens, i + 2, breaks)
+                else:
+                    walked = _walk(start, tokens, i + 1, breaks)
+                for kinds, end in walked:
                     if kinds & RISK:
                         risks.append((i, end))
                     if kinds & NEVER:
@@ -169,32 +175,41 @@ def _walk(node: _Node, tokens: Sequence[str], j: int,
           breaks: frozenset[str]) -> list[tuple[int, int]]:
     """Every ``(kinds, end)`` of a phrase continuing from ``node`` at ``tokens[j]``."""
     found: list[tuple[int, int]] = []
-    stack = [(node, j)]
+    # Branches (gaps, stems, numbers) wait here; one exact word is followed at once.
+    waiting: list[tuple[_Node, int]] = []
     n = len(tokens)
-    while stack:
-        node, j = stack.pop()
-        if node.kinds:
-            found.append((node.kinds, j))
-        if node.gap is not None:
+    current: _Node | None = node
+    while True:
+        if current is None:
+            if not waiting:
+                return found
+            current, j = waiting.pop()
+        if current.plain:
+            # Only words follow: the next word alone says where to go.
+            current = current.children.get(tokens[j]) if j < n else None
+            j += 1
+            continue
+        if current.kinds:
+            found.append((current.kinds, j))
+        if current.gap is not None:
             for k in range(j, min(j + MAX_GAP, n) + 1):
-                stack.append((node.gap, k))
+                waiting.append((current.gap, k))
                 if k < n and tokens[k] in breaks:
                     break
         if j >= n:
+            current = None
             continue
         token = tokens[j]
-        child = node.children.get(token)
-        if child is not None:
-            stack.append((child, j + 1))
-        if node.prefixes:
-            stack.extend((c, j + 1) for stem, c in node.prefixes.items()
-                         if token.startswith(stem))
-        if (node.number or node.year) and token.isdigit():
-            if node.number is not None:
-                stack.append((node.number, j + 1))
-            if node.year is not None and len(token) == 4:
-                stack.append((node.year, j + 1))
-    return found
+        if current.prefixes:
+            waiting.extend((c, j + 1) for stem, c in current.prefixes.items()
+                           if token.startswith(stem))
+        if (current.number or current.year) and token.isdigit():
+            if current.number is not None:
+                waiting.append((current.number, j + 1))
+            if current.year is not None and len(token) == 4:
+                waiting.append((current.year, j + 1))
+        current = current.children.get(token)
+        j += 1
 
 
 def parse(lines: Iterable[str], where: str) -> Entries:

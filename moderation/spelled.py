@@ -101,9 +101,14 @@ def spelled_phone(folded: str) -> bool:
 def _may_dictate(folded: str) -> bool:
     """False when no run of space-free pieces can hold enough digits for a number."""
     pieces = folded.split()
-    most = fill_missing(list(map(_MOST_DIGITS.words.get, pieces)), pieces, _most_digits)
+    known = list(map(_MOST_DIGITS.words.get, pieces))
+    # Most messages: every piece seen before and none holds a digit or a number word.
+    # Counting a small int compares by identity, in C; a search for None would not.
+    if known.count(_BREAKS_RUN) == len(known):
+        return False
+    most = fill_missing(known, pieces, _most_digits)
     if max(most, default=_BREAKS_RUN) <= 0:
-        return False  # no piece holds a digit or a number word: most messages
+        return False
     run = 0
     for digits in most:
         if digits == _BREAKS_RUN:
