@@ -21,8 +21,10 @@ from moderation.skeleton import ascii_lookalikes
 _LEET = str.maketrans("013457", "oieast")
 _MIXED = re.compile(r"[^\W\d_]\d|\d[^\W\d_]")
 # Any letter typed twice or more counts once, in phrases and messages alike:
-# "dieeee" and "die", "kil" and "kill" meet at "die" and "kil".
-_RUNS = re.compile(r"([^\W\d_])\1+")
+# "dieeee" and "die", "kil" and "kill" meet at "die" and "kil". Each letter the same
+# letter follows is dropped: an empty replacement stays in C, where a "\1" template
+# calls back into Python for every run (~0.9 µs a word).
+_RUNS = re.compile(r"([^\W\d_])(?=\1)")
 # Words keep inner apostrophes until they are looked up as slang ("od'd" is
 # slang, "odd" is not); sentence ends are tokens of their own.
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[.!?;\n]")
@@ -34,7 +36,7 @@ def canonical(word: str) -> str:
     """One word as typed (folded) in its matching form: no apostrophes, leet read, runs once."""
     if _MIXED.search(word):
         word = word.translate(_LEET)
-    return _RUNS.sub(r"\1", word.replace("'", ""))
+    return _RUNS.sub("", word.replace("'", ""))
 
 
 class Slang:
