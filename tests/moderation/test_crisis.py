@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from itertools import groupby
 
 import pytest
 from hypothesis import given
@@ -15,7 +16,7 @@ from moderation.crisis import (
 )
 from moderation.phrasebook import Phrasebook, PhraseError, parse
 from moderation.textnorm import fold
-from moderation.wordform import words
+from moderation.wordform import canonical, words
 from tests.moderation.evalsets import rows
 
 MIN_RECALL = 0.95
@@ -150,3 +151,10 @@ def test_phrase_file_syntax() -> None:
 @given(st.text(max_size=400), st.lists(st.text(max_size=30), max_size=3))
 def test_crisis_never_raises(text: str, extra: list[str]) -> None:
     assert mentions_crisis(fold(text), tuple(extra)) in (True, False)
+
+
+@given(st.text(alphabet="abeéßxXΣσς'", max_size=24))
+def test_a_letter_typed_many_times_counts_once(word: str) -> None:
+    """Every run of one letter is one letter, wherever it is ("dieeee", "sooorry")."""
+    expected = "".join(letter for letter, _ in groupby(word.replace("'", "")))
+    assert canonical(word) == expected
