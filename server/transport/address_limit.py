@@ -21,10 +21,20 @@ from server.transport.security import client_address
 log = logging.getLogger(__name__)
 
 
+# Where a connection's key is kept once worked out: engine.io's connect and the
+# namespace's both count by it, from the same environ.
+_ADDRESS_KEY = "peer_rooms.address"
+
+
 def connection_address(environ: dict[str, Any]) -> str:
     """What a Socket.IO or engine.io connection is counted under (an IPv6 /64)."""
+    known = environ.get(_ADDRESS_KEY)
+    if isinstance(known, str):
+        return known
     request = environ.get("aiohttp.request")
-    return address_key(client_address(request)) if request is not None else "unknown"
+    address = address_key(client_address(request)) if request is not None else "unknown"
+    environ[_ADDRESS_KEY] = address
+    return address
 
 
 class RefusalWarning:
