@@ -21,8 +21,8 @@ from pathlib import Path
 
 from bench.stats import caption, table
 from moderation.crisis import LANGUAGES, mentions_crisis
-from moderation.filters import BlockedTerm, screen
-from moderation.pii import find_pii
+from moderation.filters import BlockedTerm, addressed_in, screen
+from moderation.pii import addressed_as, find_pii
 from moderation.textnorm import fold, visible
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "moderation" / "data"
@@ -39,6 +39,11 @@ MESSAGES: dict[str, str] = {
     "number words": "Day forty five for me. Steps one two and three again this week, and "
                     "one day at a time, I have three kids to stay sober for",
 }
+# An @mention of someone present, in rooms of these sizes: the names are looked up
+# (the store's part, done here with a set), never compared with every member.
+MENTION = ("@Sam thanks for sharing that tonight, it really helped me. I had a rough week "
+           "but I called my sponsor")
+ROOM_SIZES = (10, 1000)
 TERMS = (BlockedTerm("beer", "hold"), BlockedTerm("vodka shots", "hold"),
          BlockedTerm("idiot", "block"), BlockedTerm("shut up", "block"),
          BlockedTerm("dealer", "hold"))
@@ -108,6 +113,16 @@ def _timed(call: Callable[[], object], n: int) -> float:
     return time.perf_counter() - started
 
 
+def _room_keys(size: int) -> frozenset[str]:
+    handles = ["Sam Jones", *(f"Member {chr(97 + i % 26)}{i}" for i in range(size - 1))]
+    return frozenset(key for handle in handles for key in addressed_as(handle))
+
+
+def _screen_as_sent(text: str, terms: tuple[BlockedTerm, ...], room: frozenset[str]) -> object:
+    present = frozenset(key for key in addressed_in(text) if key in room)
+    return screen(text, terms, present=present)
+
+
 def speed_table(seconds: float) -> str:
     baseline = re.compile("|".join(rf"\b{re.escape(t.term)}\b" for t in TERMS), re.IGNORECASE)
     rows: list[list[object]] = []
@@ -116,6 +131,13 @@ def speed_table(seconds: float) -> str:
         no_terms = _us_per_call(partial(screen, text, ()), seconds)
         bare = _us_per_call(partial(baseline.search, text), seconds)
         rows.append([name, len(text), with_terms, no_terms, bare, f"{with_terms / bare:.0f}x"])
+    for size in ROOM_SIZES:
+        room = _room_keys(size)
+        with_terms = _us_per_call(partial(_screen_as_sent, MENTION, TERMS, room), seconds)
+        no_terms = _us_per_call(partial(_screen_as_sent, MENTION, (), room), seconds)
+        bare = _us_per_call(partial(baseline.search, MENTION), seconds)
+        rows.append([f"@mention, room of {size:,}", len(MENTION), with_terms, no_terms, bare,
+                     f"{with_terms / bare:.0f}x"])
     return "\n".join([
         caption(f"screen() per message, best of 5 batches (target <= {TARGET_US:.0f} us with "
                 f"blocked terms); baseline = one case-insensitive regex search for the same "

@@ -8,15 +8,15 @@ a term. Messages are plain text: markup is just characters, never a concern here
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
 from moderation.crisis import mentions_crisis
 from moderation.decisions import Denial
-from moderation.pii import PiiKind, find_pii
-from moderation.textnorm import fold, folded_and_visible, phrase_pattern
+from moderation.pii import PiiKind, at_names, find_pii
+from moderation.textnorm import fold, folded_and_visible, phrase_pattern, visible
 
 MAX_TERM_LEN = 200
 
@@ -70,21 +70,22 @@ def screen(
     terms: Sequence[BlockedTerm],
     *,
     check_pii: bool = True,
-    mentions: Iterable[str] = (),
+    present: Collection[str] = frozenset(),
     crisis_phrases: tuple[str, ...] = (),
 ) -> Verdict:
     """Screen ``text`` against blocked ``terms``, the PII guard and crisis phrases.
 
-    ``block`` beats ``hold``; contact details block. ``mentions`` are handles
-    of people in the room, so "@Sam" addressed to a member is not taken for a
-    social-media handle. Pass ``check_pii=False`` for staff, who may need to
-    share a helpline number. ``crisis_phrases`` extend the built-in crisis
-    lists (``[moderation] crisis_phrases``, every language's in one tuple);
+    ``block`` beats ``hold``; contact details block. ``present`` are the keys
+    (:func:`moderation.pii.addressed_as`) of people in the room, at least those
+    :func:`addressed_in` names for this text, so "@Sam" addressed to a member is
+    not taken for a social-media handle. Pass ``check_pii=False`` for staff, who
+    may need to share a helpline number. ``crisis_phrases`` extend the built-in
+    crisis lists (``[moderation] crisis_phrases``, every language's in one tuple);
     pass the same tuple each time so its compiled form is reused.
     """
     folded, shown = folded_and_visible(text)
     blocked, held = _term_hits(folded, terms)
-    pii = find_pii(shown, mentions, folded=folded) if check_pii else None
+    pii = find_pii(shown, present, folded=folded) if check_pii else None
     crisis = mentions_crisis(folded, crisis_phrases)
     if blocked:
         return Verdict("block", _TERM_DENIAL, pii, crisis)
@@ -93,6 +94,16 @@ def screen(
     if held:
         return Verdict("hold", _HELD_DENIAL, pii, crisis)
     return _ALLOW_CRISIS if crisis else _ALLOW
+
+
+def addressed_in(text: str) -> tuple[str, ...]:
+    """The keys to look up among the people present before screening ``text`` (as
+    :func:`validate_text` returns it): its @names, as :func:`screen` will read them.
+
+    Looking up only these keeps a message's cost the same in a room of ten or a
+    thousand; the store keeps each room's keys as members come and go.
+    """
+    return at_names(visible(text)) if "@" in text or not text.isascii() else ()
 
 
 def _term_hits(folded: str, terms: Sequence[BlockedTerm]) -> tuple[bool, bool]:

@@ -7,16 +7,19 @@ costs a rephrase, a miss can cost someone their privacy.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection
 from typing import Literal
 
-from moderation.skeleton import skeleton
+from moderation.handles import MAX_LEN, handle_key
 from moderation.spelled import spelled_email, spelled_phone
 from moderation.textnorm import fold
 
 PiiKind = Literal["phone", "email", "social"]
 
-_EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
+# Only ever asked "is there one": an "@" with a local part before it and a domain
+# after. Written to start at the "@" (the character before it checked behind), so the
+# regex engine jumps between "@"s instead of trying a local part at every position.
+_EMAIL = re.compile(r"@(?<=[\w.+%-]@)[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 # A run of digits with the separators people type in phone numbers; the digit
 # count decides (below), so "12 steps" or "365 days" never get this far.
 _PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d().\- ]*\d(?!\w)")
@@ -26,7 +29,7 @@ _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,
 _AMOUNT = re.compile(r"\d{1,3}(?:\.\d{3}){2,}")
 # "@name" not glued to something before it (that would be an e-mail); the name
 # must start with a letter or "_" so "@5pm" is a time, not an account.
-_AT_HANDLE = re.compile(r"(?<![\w.@+%-])@([^\W\d][\w.]*\w)")
+_AT_HANDLE = re.compile(r"@(?<![\w.@+%-]@)([^\W\d][\w.]*\w)")  # from its "@", as _EMAIL
 _SOCIAL_SITES = (
     r"instagram\.com|instagr\.am|facebook\.com|fb\.com|fb\.me|m\.me|twitter\.com|x\.com"
     r"|tiktok\.com|snapchat\.com|linkedin\.com|t\.me|telegram\.me|wa\.me|whatsapp\.com"
@@ -52,14 +55,14 @@ _MAX_PHONE_DIGITS = 15  # E.164's longest number
 _MIN_BARE_DIGITS = 10
 
 
-def find_pii(text: str, mentions: Iterable[str] = (), *,
+def find_pii(text: str, present: Collection[str] = frozenset(), *,
              folded: str | None = None) -> PiiKind | None:
     """The first kind of contact detail in ``text`` (NFKC'd), or None.
 
-    ``mentions`` are handles of people in the room: "@Sam" addressed to a
-    member present is ordinary chat, not an off-platform account. ``folded``
-    is ``fold(text)`` if the caller has it already (spelled-out numbers and
-    addresses are read in that form).
+    ``present`` are the keys (:func:`addressed_as`) of people in the room that
+    the text's @names could name, so "@Sam" addressed to a member present is
+    ordinary chat, not an off-platform account. ``folded`` is ``fold(text)`` if
+    the caller has it already (spelled-out numbers and addresses are read in that form).
     """
     if folded is None:
         folded = fold(text)
@@ -70,7 +73,7 @@ def find_pii(text: str, mentions: Iterable[str] = (), *,
         return "email"
     if ("/" in text and _SOCIAL_URL.search(text)) or (
             (":" in text or "=" in text) and _APP_ACCOUNT.search(text)) or (
-            "@" in text and _foreign_at(text, mentions)):
+            "@" in text and _foreign_at(text, present)):
         return "social"
     if _has_digit(text) and any(_is_phone(m.group()) for m in _PHONE.finditer(text)):
         return "phone"
@@ -96,14 +99,47 @@ def _is_phone(candidate: str) -> bool:
     return separated or digits >= _MIN_BARE_DIGITS
 
 
-def _foreign_at(text: str, mentions: Iterable[str]) -> bool:
-    names = [m.group(1) for m in _AT_HANDLE.finditer(text)]
-    if not names:
-        return False
-    known: set[str] = set()
-    for handle in mentions:
-        words = handle.split()
-        if words:
-            # "@Sam" is how people address "Sam Jones" too.
-            known.update((skeleton(handle), skeleton(words[0])))
-    return any(skeleton(name) not in known for name in names)
+# At most this many distinct @names in a message are looked up among the people
+# present; a message with more is taken for one that lists accounts elsewhere.
+MAX_AT_NAMES = 16
+# Handles are at most MAX_LEN characters; an @name may add dots ("@s.a.m"), no more.
+_LONGEST_AT_NAME = 2 * MAX_LEN
+
+
+def at_names(text: str) -> tuple[str, ...]:
+    """The keys of the @names in ``text`` (NFKC'd, as :func:`find_pii` reads it), in
+    order and without repeats: what to look up among the people present. Empty when
+    the names decide nothing: there are none, or the text is refused whoever is here
+    (more than MAX_AT_NAMES names, or one far longer than any handle)."""
+    if "@" not in text:
+        return ()
+    keys, beyond = _at_keys(text)
+    return () if beyond or len(keys) > MAX_AT_NAMES else tuple(keys)
+
+
+def _at_keys(text: str) -> tuple[dict[str, None], bool]:
+    """The @names' keys, and whether a name is far longer than any handle can be (it
+    names nobody; never put in the key cache, so a flood of them cannot fill it)."""
+    keys: dict[str, None] = {}
+    beyond = False
+    for match in _AT_HANDLE.finditer(text):
+        name = match.group(1)
+        if len(name) > _LONGEST_AT_NAME:
+            beyond = True
+        else:
+            keys[handle_key(name)] = None
+    return keys, beyond
+
+
+def addressed_as(handle: str) -> tuple[str, ...]:
+    """The keys an @name may use for ``handle``: the whole name, and its first word
+    ("@Sam" is how people address "Sam Jones" too), compared as look-alike skeletons."""
+    words = handle.split()
+    if not words:
+        return ()
+    return tuple(dict.fromkeys((handle_key(handle), handle_key(words[0]))))
+
+
+def _foreign_at(text: str, present: Collection[str]) -> bool:
+    keys, beyond = _at_keys(text)
+    return beyond or len(keys) > MAX_AT_NAMES or any(key not in present for key in keys)

@@ -222,7 +222,22 @@ def _at_signs(folded: str) -> Iterator[tuple[int, int]]:
         while i >= 0:
             yield i, i + len(word)
             i = folded.find(word, i + 1)
-    # Five substring tests in C; a generator over the marks costs four times as much.
-    if "@" in folded or "(" in folded or "[" in folded or "{" in folded or "<" in folded:
+    # Substring tests in C; a generator over the marks costs four times as much.
+    if "(" in folded or "[" in folded or "{" in folded or "<" in folded:
         for mark in _AT_MARK.finditer(folded):
             yield mark.start(), mark.end()
+    elif "@" in folded:
+        yield from _bare_at_marks(folded)
+
+
+def _bare_at_marks(folded: str) -> Iterator[tuple[int, int]]:
+    r"""What `_AT_MARK.finditer` finds in text without brackets (``\s?@\s?``, each
+    match after the last), found from each "@" instead of tried at every position."""
+    taken = 0
+    i = folded.find("@")
+    while i >= 0:
+        start = i - 1 if i > taken and folded[i - 1].isspace() else i
+        end = i + 2 if folded[i + 1:i + 2].isspace() else i + 1
+        yield start, end
+        taken = end
+        i = folded.find("@", end)

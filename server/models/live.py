@@ -26,6 +26,10 @@ class Member:
     process: str
     joined_at: float
     facilitator: str | None = None  # the configured account behind a staff member
+    # The keys an @name may use for this handle (moderation.pii.addressed_as), set
+    # when the member is made: the store keeps each room's keys as members come and
+    # go, so a message's @names are looked up, not compared with every member.
+    addressed_as: tuple[str, ...] = ()
 
     def to_wire(self) -> dict[str, Any]:
         return {"id": self.id, "handle": self.handle, "role": self.role.value}

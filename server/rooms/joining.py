@@ -8,6 +8,7 @@ from typing import Any
 from moderation.decisions import bad_request
 from moderation.handles import check_handle, handle_key
 from moderation.permissions import check_join
+from moderation.pii import addressed_as
 from moderation.ratelimit import BucketRule, rate_denial
 from moderation.roles import Role, is_staff
 from moderation.timefmt import iso_utc
@@ -163,13 +164,13 @@ class Joining:
             # A facilitator's handle is their configured name; two tabs are one person.
             name = caller.facilitator or ""
             return Member(new_id(), room.id, name, role, caller.device_hash, core.process_id,
-                          now, facilitator=name)
+                          now, facilitator=name, addressed_as=addressed_as(name))
         reserved = list(core.catalog.facilitators)
         checked = check_handle(handle, [m.handle for m in members], reserved)
         if not isinstance(checked, str):
             raise Refused(checked)
         return Member(new_id(), room.id, checked, Role.MEMBER, caller.device_hash,
-                      core.process_id, now)
+                      core.process_id, now, addressed_as=addressed_as(checked))
 
     async def _resumable(self, room: RoomConfig, caller: Caller, resume: Resume | None,
                          now: float) -> Member | None:
@@ -197,7 +198,8 @@ class Joining:
             raise refuse("handle_taken", "Someone took your name while you were away. "
                          "Please choose another one.")
         return Member(member_id, room.id, handle, Role(role), caller.device_hash,
-                      core.process_id, now, facilitator=claims.get("fac"))
+                      core.process_id, now, facilitator=claims.get("fac"),
+                      addressed_as=addressed_as(handle))
 
     async def leave(self, room_id: object, member_id: str | None, *,
                     dropped: bool = False) -> None:

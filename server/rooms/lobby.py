@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from moderation.decisions import Denial
 from moderation.handles import check_handle
+from moderation.pii import addressed_as
 from moderation.roles import Role
 from server.config.settings import RoomConfig
 from server.models.envelope import ADMIT, DISMISS, Envelope
@@ -93,7 +94,7 @@ class Lobby:
         """On the process holding the socket: the admitted person becomes a member."""
         core = self.core
         member = Member(new_id(), person.room, person.handle, Role.MEMBER, person.device_hash,
-                        core.process_id, core.clock())
+                        core.process_id, core.clock(), addressed_as=addressed_as(person.handle))
         await core.store.put_member(member)
         await core.hold(member)
         await seat.attach(member)

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from moderation.decisions import bad_request
-from moderation.filters import screen, validate_text
+from moderation.decisions import Denial, bad_request
+from moderation.filters import addressed_in, screen, validate_text
 from moderation.permissions import check_hand, check_post
 from moderation.ratelimit import BucketRule, consume, rate_denial, slow_denial
 from moderation.roles import is_staff
@@ -43,17 +43,21 @@ class Posting:
         """Post a member's message: one snapshot read, pure rules, one atomic post."""
         core = self.core
         room = core.config(payload.get("room") if isinstance(payload, dict) else None)
+        # Checked now (pure), refused in its turn below; the @names it has are looked
+        # up in the snapshot's one read: never the whole room's handles.
+        text = validate_text(payload.get("text") if isinstance(payload, dict) else None)
+        addressed = addressed_in(text) if isinstance(text, str) else ()
         for _ in range(_SNAPSHOT_TRIES):
             now = core.clock()
-            member, snapshot = await self._snapshot(room, member_id, now)
+            member, snapshot = await self._snapshot(room, member_id, now, addressed)
             try:
-                return await self._send(room, payload, member, snapshot, now)
+                return await self._send(room, payload, text, member, snapshot, now)
             except BucketMoved:
                 continue  # another send of this member took a token meanwhile
         raise StoreUnavailable("rate bucket kept moving")
 
-    async def _snapshot(self, room: RoomConfig, member_id: str | None,
-                        now: float) -> tuple[Member, SendSnapshot]:
+    async def _snapshot(self, room: RoomConfig, member_id: str | None, now: float,
+                        addressed: Sequence[str]) -> tuple[Member, SendSnapshot]:
         core = self.core
         if not member_id:
             raise refuse("not_member", "Please join the room first.")
@@ -61,7 +65,8 @@ class Posting:
         held = core.local_members.get(member_id)
         mute_keys = [member_id, held.device_hash] if held else [member_id]
         snapshot = await core.store.send_snapshot(
-            room.id, member_id, mute_keys, [f"msg:{member_id}", f"slow:{member_id}"], now)
+            room.id, member_id, mute_keys, [f"msg:{member_id}", f"slow:{member_id}"], now,
+            addressed)
         member = await core.stored_or_lost(member_id, snapshot.member)
         if member is None:
             raise refuse("not_member", "Please join the room first.")
@@ -70,13 +75,12 @@ class Posting:
             snapshot = replace(snapshot, mute=mute)
         return member, snapshot
 
-    async def _send(self, room: RoomConfig, payload: object, member: Member,
-                    snapshot: SendSnapshot, now: float) -> dict[str, Any]:
+    async def _send(self, room: RoomConfig, payload: object, text: str | Denial,
+                    member: Member, snapshot: SendSnapshot, now: float) -> dict[str, Any]:
         core = self.core
         client_id = _field(payload, "client_id", str, "a string")
         if not 1 <= len(client_id) <= MAX_CLIENT_ID:
             raise Refused(bad_request(f"client_id must be 1 to {MAX_CLIENT_ID} characters."))
-        text = validate_text(payload.get("text") if isinstance(payload, dict) else None)
         if not isinstance(text, str):
             raise Refused(text)
 
@@ -95,10 +99,8 @@ class Posting:
         if denial is not None:
             raise Refused(denial)
 
-        # Handles in the room only matter for an @mention; don't read them per message.
-        mentions = [m.handle for m in await core.store.members(room.id)] if "@" in text else []
         verdict = screen(text, (*room.blocked_terms, *core.settings.blocked_terms),
-                         check_pii=not is_staff(member.role), mentions=mentions,
+                         check_pii=not is_staff(member.role), present=snapshot.present,
                          crisis_phrases=core.settings.crisis_phrases)
         if verdict.action != "allow" and not is_staff(member.role):
             await self._refuse_screened(room, member, text, verdict.action, verdict.pii, now)

@@ -80,6 +80,8 @@ class SendSnapshot:
     runtime: RoomRuntime | None
     mute: Mute | None
     buckets: tuple[BucketRead, ...]
+    # Of the keys asked for (`addressed`), those some member of the room goes by.
+    present: frozenset[str] = frozenset()
 
 
 class Store(Protocol):
@@ -167,9 +169,12 @@ class Store(Protocol):
                                 address_ttl_s: float, account_ttl_s: float) -> bool: ...
 
     # One read for a `send`: the member, the runtime, the first mute in force among
-    # `mute_keys`, and the room's rate buckets named by `bucket_keys`.
+    # `mute_keys`, the room's rate buckets named by `bucket_keys`, and which of the
+    # `addressed` keys (a message's @names) a member of the room goes by
+    # (`Member.addressed_as`, kept per room by `put_member` and `remove_member`).
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
-                            bucket_keys: list[str], now: float) -> SendSnapshot: ...
+                            bucket_keys: list[str], now: float,
+                            addressed: Sequence[str] = ()) -> SendSnapshot: ...
 
     # One atomic step: take the rate tokens (`BucketMoved` if a bucket moved since it
     # was read; then nothing is stored), idempotency check, next seq, append to the

@@ -37,6 +37,7 @@ def member_to_json(member: Member) -> str:
 def member_from_json(text: str | bytes) -> Member:
     data = _loads(text)
     data["role"] = Role(data["role"])
+    data["addressed_as"] = tuple(data.get("addressed_as", ()))
     return Member(**data)
 
 

@@ -50,6 +50,8 @@ class MemoryStore(MemoryForStaff):
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._runtime: dict[str, RoomRuntime] = {}
         self._members: dict[str, dict[str, Member]] = {}
+        # Per room: how many of its members go by each key (`Member.addressed_as`).
+        self._addressed: dict[str, dict[str, int]] = {}
         self._revoked: ExpiringMap[tuple[str, str], bool] = ExpiringMap(live_entries)
         self._mutes: dict[tuple[str, str], Mute] = {}
         # Keyed (room or "", key): a room's buckets go when its meeting closes.
@@ -143,6 +145,7 @@ class MemoryStore(MemoryForStaff):
         sizes = {
             "runtime": int(room_id in self._runtime),
             "members": len(self._members.get(room_id, {})),
+            "addressed": len(self._addressed.get(room_id, {})),
             "revoked": sum(1 for k in self._revoked if k[0] == room_id),
             "mutes": sum(1 for k in self._mutes if k[0] == room_id),
             "buckets": sum(1 for k in self._buckets if k[0] == room_id),
@@ -169,7 +172,23 @@ class MemoryStore(MemoryForStaff):
         self._runtime[room_id] = runtime
 
     async def put_member(self, member: Member) -> None:
-        self._members.setdefault(member.room, {})[member.id] = member
+        members = self._members.setdefault(member.room, {})
+        old = members.get(member.id)
+        if old is not None:
+            self._count_addressed(old, -1)
+        members[member.id] = member
+        self._count_addressed(member, 1)
+
+    def _count_addressed(self, member: Member, step: int) -> None:
+        counts = self._addressed.setdefault(member.room, {})
+        for key in member.addressed_as:
+            left = counts.get(key, 0) + step
+            if left > 0:
+                counts[key] = left
+            else:
+                counts.pop(key, None)
+        if not counts:
+            del self._addressed[member.room]
 
     async def get_member(self, room_id: str, member_id: str) -> Member | None:
         return self._members.get(room_id, {}).get(member_id)
@@ -179,6 +198,8 @@ class MemoryStore(MemoryForStaff):
         if members is None:
             return None
         removed = members.pop(member_id, None)
+        if removed is not None:
+            self._count_addressed(removed, -1)
         if not members:
             del self._members[room_id]
         return removed
@@ -274,15 +295,18 @@ class MemoryStore(MemoryForStaff):
             _REVOCATIONS_SWEEP, 2 * (len(self._revoked_tokens) + len(self._not_before)))
 
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
-                            bucket_keys: list[str], now: float) -> SendSnapshot:
+                            bucket_keys: list[str], now: float,
+                            addressed: Sequence[str] = ()) -> SendSnapshot:
         clock = time.monotonic()
         reads = []
         for key in bucket_keys:
             bucket = self._buckets.get((room_id, key), clock)
             reads.append(BucketRead(key, bucket, version=bucket))
         mute = await self.get_mute(room_id, mute_keys, now)
+        counts = self._addressed.get(room_id, {})
         return SendSnapshot(self._members.get(room_id, {}).get(member_id),
-                            self._runtime.get(room_id), mute, tuple(reads))
+                            self._runtime.get(room_id), mute, tuple(reads),
+                            frozenset(key for key in addressed if key in counts))
 
     def _take(self, room_id: str, takes: Sequence[BucketTake]) -> None:
         clock = time.monotonic()

@@ -67,6 +67,8 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
         self._raise = client.register_script(scripts.RAISE)
         self._not_before = client.register_script(scripts.NOT_BEFORE)
         self._swap = client.register_script(scripts.SWAP)
+        self._put_member = client.register_script(scripts.PUT_MEMBER)
+        self._remove_member = client.register_script(scripts.REMOVE_MEMBER)
         self._epoch: bytes | None = None
         # Highest seq this process has seen per room: the floor after a Redis restart.
         self.highest_seq: dict[str, int] = {}
@@ -178,9 +180,14 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
         return raw if raw and removed else None
 
     async def put_member(self, member: Member) -> None:
+        # With the room's count of each key the member goes by, in one step.
         with _unavailable_on_error():
-            await self.redis.hset(names.room_key(member.room, "members"), member.id,
-                                  codec.member_to_json(member))
+            await self._put_member(keys=self._member_keys(member.room),
+                                   args=[member.id, codec.member_to_json(member),
+                                         *member.addressed_as])
+
+    def _member_keys(self, room_id: str) -> list[str]:
+        return [names.room_key(room_id, "members"), names.room_key(room_id, "addressed")]
 
     async def get_member(self, room_id: str, member_id: str) -> Member | None:
         with _unavailable_on_error():
@@ -188,7 +195,9 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
         return codec.member_from_json(raw) if raw else None
 
     async def remove_member(self, room_id: str, member_id: str) -> Member | None:
-        raw = await self._hpop(names.room_key(room_id, "members"), member_id)
+        # Read and deleted in one step (only one caller gets it), its keys uncounted.
+        with _unavailable_on_error():
+            raw = await self._remove_member(keys=self._member_keys(room_id), args=[member_id])
         return codec.member_from_json(raw) if raw else None
 
     async def members(self, room_id: str) -> list[Member]:
@@ -263,8 +272,10 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
                                  px=max(1, int(ttl_s * 1000)))
 
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
-                            bucket_keys: list[str], now: float) -> SendSnapshot:
-        """One round trip: a pipeline of HGET, GET, MGET (mutes), MGET (buckets)."""
+                            bucket_keys: list[str], now: float,
+                            addressed: Sequence[str] = ()) -> SendSnapshot:
+        """One round trip: a pipeline of HGET, GET, MGET (mutes), MGET (buckets), and
+        HMGET of the room's addressed keys when the message has @names."""
         with _unavailable_on_error():
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.hget(names.room_key(room_id, "members"), member_id)
@@ -272,7 +283,13 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
                 pipe.mget([names.room_key(room_id, f"mute:{k}") for k in mute_keys])
                 if bucket_keys:
                     pipe.mget([self._bucket_key(k, room_id) for k in bucket_keys])
-                member, runtime, mutes, *raw_buckets = await pipe.execute()
+                if addressed:
+                    pipe.hmget(names.room_key(room_id, "addressed"), list(addressed))
+                member, runtime, mutes, *rest = await pipe.execute()
+        raw_buckets = rest[:1] if bucket_keys else []
+        counts = rest[-1] if addressed else []
+        present = frozenset(key for key, count in zip(addressed, counts, strict=True)
+                            if count and int(count) > 0)
         mute = next((m for m in (codec.mute_from_json(raw) for raw in mutes if raw)
                      if m.active(now)), None)
         raw = raw_buckets[0] if raw_buckets else []
@@ -280,7 +297,8 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
                                  version=value)
                       for key, value in zip(bucket_keys, raw, strict=True))
         return SendSnapshot(codec.member_from_json(member) if member else None,
-                            codec.runtime_from_json(runtime) if runtime else None, mute, reads)
+                            codec.runtime_from_json(runtime) if runtime else None, mute, reads,
+                            present)
 
     async def post_message(self, room_id: str, message: Message, idempotency_key: str,
                            now: float, takes: Sequence[BucketTake] = ()) -> Posted:

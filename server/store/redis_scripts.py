@@ -114,3 +114,36 @@ for i = 1, #KEYS do
 end
 return 1
 """
+
+
+# A member's keys (`addressed_as` in its JSON) no longer count in the room's hash of
+# key → how many members go by it.
+_UNCOUNT = """
+local function uncount(raw)
+  local ok, member = pcall(cjson.decode, raw)
+  if not ok or type(member) ~= 'table' or type(member.addressed_as) ~= 'table' then
+    return
+  end
+  for _, key in ipairs(member.addressed_as) do
+    if redis.call('HINCRBY', KEYS[2], key, -1) <= 0 then redis.call('HDEL', KEYS[2], key) end
+  end
+end
+"""
+
+# KEYS: members (hash id → json), addressed (hash key → count)
+# ARGV: member id, member json, then the member's keys
+PUT_MEMBER = _UNCOUNT + """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old then uncount(old) end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+for i = 3, #ARGV do redis.call('HINCRBY', KEYS[2], ARGV[i], 1) end
+"""
+
+# KEYS: members, addressed. ARGV: member id. Returns the member's json, or false.
+REMOVE_MEMBER = _UNCOUNT + """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if not old then return false end
+redis.call('HDEL', KEYS[1], ARGV[1])
+uncount(old)
+return old
+"""

@@ -8,7 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from moderation.decisions import Denial
-from moderation.filters import BlockedTerm, screen, validate_text
+from moderation.filters import BlockedTerm, addressed_in, screen, validate_text
+from moderation.handles import handle_key
+from moderation.pii import MAX_AT_NAMES, addressed_as
 from moderation.textnorm import fold, phrase_pattern
 
 BLOCK_KILLED = BlockedTerm("killed", "block")
@@ -113,10 +115,48 @@ def test_pii_check_can_be_off_for_staff() -> None:
     assert verdict.action == "allow" and verdict.pii is None
 
 
+def keys_of(*handles: str) -> frozenset[str]:
+    """What a store holds for a room with these members: every key they go by."""
+    return frozenset(key for handle in handles for key in addressed_as(handle))
+
+
 def test_mentions_of_people_in_the_room_are_not_social_handles() -> None:
-    assert screen("@Sam thank you", [], mentions=["Sam Jones"]).action == "allow"
-    assert screen("@ѕam thank you", [], mentions=["Sam"]).action == "allow"
-    assert screen("@Sam follow @other", [], mentions=["Sam"]).pii == "social"
+    assert screen("@Sam thank you", [], present=keys_of("Sam Jones")).action == "allow"
+    assert screen("@ѕam thank you", [], present=keys_of("Sam")).action == "allow"
+    assert screen("@Sam.Jones thank you", [], present=keys_of("Sam Jones")).action == "allow"
+    assert screen("@Sam follow @other", [], present=keys_of("Sam")).pii == "social"
+    assert screen("@Sam thank you", []).pii == "social"  # nobody of that name here
+
+
+def test_only_a_messages_own_at_names_are_looked_up() -> None:
+    assert addressed_in("thanks everyone") == ()
+    assert addressed_in("@Sam and @ѕam and @Lake, thank you") == ("sam", handle_key("Lake"))
+    assert addressed_in("＠Sam thanks") == ("sam",)  # NFKC: a full-width @ is an @
+    assert addressed_in("mail jo@example.com") == ()  # an address, not a name
+    names = ["river", "lake", "sky", "stone", "sun", "moon", "star", "hill", "leaf", "rain",
+             "snow", "wind", "fern", "oak", "pine", "reed", "sage"][:MAX_AT_NAMES + 1]
+    enough = " ".join(f"@{name}" for name in names[:MAX_AT_NAMES])
+    assert addressed_in(enough) == tuple(handle_key(name) for name in names[:MAX_AT_NAMES])
+    many = " ".join(f"@{name}" for name in names)
+    assert addressed_in(many) == ()  # refused whoever is here: nothing to look up
+    everyone = keys_of(*names)
+    assert screen(many, [], present=everyone).pii == "social"  # past the cap: not chat
+    long_name = "@" + "a" * 100
+    assert addressed_in(long_name) == ()  # longer than any handle can be, never looked up
+    assert screen(long_name, []).pii == "social"
+
+
+@given(st.lists(st.text(min_size=1, max_size=12), max_size=6),
+       st.lists(st.sampled_from(["@", "sam", "Sam Jones", " ", "ѕ", ".", "x", "@Lake"]),
+                max_size=12))
+def test_the_message_s_names_decide_as_the_whole_room_would(
+        handles: list[str], parts: list[str]) -> None:
+    """Screening with the keys the store found for the message's @names gives the
+    verdict that comparing with every member in the room gives."""
+    text = "".join(parts) or "@sam"
+    room = keys_of(*handles, "Sam Jones")
+    looked_up = frozenset(key for key in addressed_in(text) if key in room)
+    assert screen(text, [], present=looked_up) == screen(text, [], present=room)
 
 
 @pytest.mark.parametrize(
@@ -232,5 +272,6 @@ def test_extra_crisis_phrases_reach_screening() -> None:
        st.lists(st.text(max_size=20), max_size=2))
 def test_screen_never_raises_with_mentions_and_phrases(
         text: str, mentions: list[str], phrases: list[str]) -> None:
-    verdict = screen(text, [BLOCK_KILLED], mentions=mentions, crisis_phrases=tuple(phrases))
+    verdict = screen(text, [BLOCK_KILLED], present=keys_of(*mentions),
+                     crisis_phrases=tuple(phrases))
     assert (verdict.action == "allow") == (verdict.denial is None)

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from moderation.pii import find_pii
-from moderation.spelled import spelled_email, spelled_phone
+from moderation.pii import _AT_HANDLE, _EMAIL, addressed_as, find_pii
+from moderation.spelled import _bare_at_marks, spelled_email, spelled_phone
 from moderation.textnorm import fold, visible
 from tests.moderation.evalsets import rows
 
@@ -67,4 +69,21 @@ def test_folded_form_can_be_passed_in() -> None:
 
 @given(st.text(max_size=400), st.lists(st.text(max_size=20), max_size=3))
 def test_pii_never_raises(text: str, mentions: list[str]) -> None:
-    assert find_pii(visible(text), mentions) in (None, "phone", "email", "social")
+    present = frozenset(key for handle in mentions for key in addressed_as(handle))
+    assert find_pii(visible(text), present) in (None, "phone", "email", "social")
+
+
+@given(st.text(alphabet=" \n\t\u2003@ajo.cm", max_size=16))
+def test_at_signs_are_found_from_each_at_as_the_pattern_finds_them(text: str) -> None:
+    expected = [(m.start(), m.end()) for m in re.finditer(r"\s?@\s?", text)]
+    assert list(_bare_at_marks(text)) == expected
+
+
+@given(st.text(alphabet="ab.@+%-_ 1é", max_size=16))
+def test_the_at_patterns_match_as_their_plain_forms(text: str) -> None:
+    """_EMAIL and _AT_HANDLE start at their "@" (for speed); they find what the plain
+    patterns, with the local part or the boundary first, find."""
+    plain_email = r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}"
+    assert bool(_EMAIL.search(text)) == bool(re.search(plain_email, text))
+    plain_name = r"(?<![\w.@+%-])@([^\W\d][\w.]*\w)"
+    assert [m.group(1) for m in _AT_HANDLE.finditer(text)] == re.findall(plain_name, text)

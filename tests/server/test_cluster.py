@@ -364,3 +364,17 @@ async def test_passphrase_guesses_spread_over_processes_are_limited_as_one(
                     assert int(response.headers["Retry-After"]) >= 1
                     assert (await response.json())["error"] == "rate_limited"
     assert statuses == [401] * (ACCOUNT_RULE.free + 1) + [429]
+
+
+async def test_a_mention_finds_a_member_held_by_another_process(
+        processes: Processes, clients: Callable[..., Awaitable[Client]]) -> None:
+    a_server, b_server = processes(2)
+    a = await clients(a_server.url)
+    await a.ok("join", {"room": ROOM, "handle": "River"})
+    b = await clients(b_server.url)
+    await b.ok("join", {"room": ROOM, "handle": "Lake Jones"})
+    await a.ok("send", {"room": ROOM, "text": "@Lake thank you", "client_id": "1"})
+    assert (await b.wait_for("message", lambda m: m["text"] == "@Lake thank you"))
+    await b.ok("leave", {"room": ROOM})
+    assert await a.error("send", {"room": ROOM, "text": "@Lake are you there?",
+                                  "client_id": "2"}) == "blocked"

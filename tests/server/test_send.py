@@ -214,3 +214,14 @@ async def test_mentioning_someone_in_the_room_is_not_a_social_handle(
     await a.ok("send", {"room": ROOM, "text": "@Lake thank you for that", "client_id": "1"})
     assert await a.error("send", {"room": ROOM, "text": "find me @river_on_insta",
                                   "client_id": "2"}) == "blocked"
+
+
+async def test_a_mention_is_of_people_here_now(connect: ClientFactory) -> None:
+    a, _ = await joined(connect, "River")
+    b, _ = await joined(connect, "Lake Jones")
+    await a.ok("send", {"room": ROOM, "text": "@Lake thank you", "client_id": "1"})
+    await b.ok("leave", {"room": ROOM})
+    assert await a.error("send", {"room": ROOM, "text": "@Lake are you there?",
+                                  "client_id": "2"}) == "blocked"
+    await joined(connect, "Lake")
+    await a.ok("send", {"room": ROOM, "text": "@Lake welcome back", "client_id": "3"})

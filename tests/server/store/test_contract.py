@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from moderation.pii import addressed_as
 from moderation.ratelimit import Backoff, Bucket
 from moderation.roles import Role
 from server.models.live import Alert, HeldMessage, Member, Message, Mute, RoomRuntime, Share
@@ -63,6 +64,35 @@ async def test_members(store: Store) -> None:
     assert await store.member_count("r") == 1
     await store.revoke_member("r", "m2", 60)
     assert await store.is_revoked("r", "m2") and not await store.is_revoked("r", "m1")
+
+
+def named(member_id: str, handle: str) -> Member:
+    return Member(member_id, "r", handle, Role.MEMBER, "dev-" + member_id, "p1", NOW,
+                  addressed_as=addressed_as(handle))
+
+
+async def present(store: Store, *keys: str) -> frozenset[str]:
+    snapshot = await store.send_snapshot("r", "m1", ["m1"], [], NOW, keys)
+    return snapshot.present
+
+
+async def test_the_snapshot_says_which_names_members_go_by(store: Store) -> None:
+    sam, sam_r = addressed_as("Sam Jones"), addressed_as("Sam R")
+    assert sam[1] == sam_r[1] == "sam"  # "@Sam" may mean either
+    await store.put_member(named("m1", "Sam Jones"))
+    await store.put_member(named("m2", "Sam R"))
+    await store.put_member(named("m2", "Sam R"))  # put again: counted once
+    assert await present(store, "sam", sam[0], sam_r[0], "lake") == {"sam", *sam, *sam_r}
+    assert await present(store) == frozenset()
+    await store.remove_member("r", "m2")
+    assert await present(store, "sam", sam_r[0]) == {"sam"}  # Sam Jones is still here
+    assert await store.remove_member("r", "m2") is None
+    await store.remove_member("r", "m1")
+    assert await present(store, "sam", sam[0]) == frozenset()
+    # A record kept before members carried their keys is read, and names nobody.
+    await store.put_member(member("m3"))
+    assert (await store.get_member("r", "m3")) == member("m3")
+    assert await present(store, "handlem3") == frozenset()
 
 
 async def test_mutes(store: Store) -> None:
