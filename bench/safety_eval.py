@@ -12,6 +12,7 @@ beyond reading the data files; takes a few seconds.
 from __future__ import annotations
 
 import argparse
+import itertools
 import platform
 import re
 import time
@@ -131,6 +132,14 @@ def speed_table(seconds: float) -> str:
         no_terms = _us_per_call(partial(screen, text, ()), seconds)
         bare = _us_per_call(partial(baseline.search, text), seconds)
         rows.append([name, len(text), with_terms, no_terms, bare, f"{with_terms / bare:.0f}x"])
+    # bench/node/load.js's texts: each has a new hex token and a new "s<n>k<k>", so
+    # every call meets two words no memory has seen (what the compare's load costs).
+    fresh = (f"bench x{(1_700_000_000_000_000_000 + i * 7919):x} s{i % 50}k{i} {'x' * 80}"[:120]
+             for i in itertools.count())
+    rows.append(["the compare load's (new words)", 120,
+                 _us_per_call(lambda: screen(next(fresh), TERMS), seconds),
+                 _us_per_call(lambda: screen(next(fresh), ()), seconds),
+                 "-", "-"])
     for size in ROOM_SIZES:
         room = _room_keys(size)
         with_terms = _us_per_call(partial(_screen_as_sent, MENTION, TERMS, room), seconds)
