@@ -109,6 +109,7 @@ class Phrasebook:
                 node = node.step(atom)
             node.kinds |= kind
         self._root.settle()
+        self._stems = tuple(self._root.prefixes)
         # Which phrases a word can start, remembered per word: the scan then costs
         # one dictionary look-up for each word that starts nothing.
         self._starts: Memo[tuple[_Node, ...]] = Memo()
@@ -122,7 +123,9 @@ class Phrasebook:
             starts: tuple[_Node, ...] = (_CLAUSE_END,)
         else:
             found = [root.children[token]] if token in root.children else []
-            found += [n for stem, n in root.prefixes.items() if token.startswith(stem)]
+            # One startswith over every stem, in C, says whether any is worth a look.
+            if self._stems and token.startswith(self._stems):
+                found += [n for stem, n in root.prefixes.items() if token.startswith(stem)]
             starts = tuple(found)
         self._starts.put(token, starts)
         return starts

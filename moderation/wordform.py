@@ -19,6 +19,7 @@ from moderation.skeleton import ascii_lookalikes
 # Digits that stand for letters inside a word ("k1ll", "su1c1de", "mor1r").
 # Only in words that mix letters and digits, so "90 days" or "2019" stay numbers.
 _LEET = str.maketrans("013457", "oieast")
+_LEET_ASCII = bytes.maketrans(b"013457", b"oieast")  # a byte table: ~5x quicker
 _MIXED = re.compile(r"[^\W\d_]\d|\d[^\W\d_]")
 # Any letter typed twice or more counts once, in phrases and messages alike:
 # "dieeee" and "die", "kil" and "kill" meet at "die" and "kil". Each letter the same
@@ -35,7 +36,8 @@ BREAKS = frozenset(".!?;\n")
 def canonical(word: str) -> str:
     """One word as typed (folded) in its matching form: no apostrophes, leet read, runs once."""
     if _MIXED.search(word):
-        word = word.translate(_LEET)
+        word = (word.encode().translate(_LEET_ASCII).decode() if word.isascii()
+                else word.translate(_LEET))
     return _RUNS.sub("", word.replace("'", ""))
 
 
@@ -60,7 +62,11 @@ class Slang:
         """A run of text without spaces as matching words; remembered."""
         out = self.pieces.get(piece)
         if out is None:
-            out = tuple(w for token in _TOKEN.findall(piece) for w in self.word(token))
+            tokens = _TOKEN.findall(piece)
+            if len(tokens) == 1 and tokens[0] == piece:
+                out = self._meant(piece)  # one word: the pieces' memory is its memory
+            else:
+                out = tuple(w for token in tokens for w in self.word(token))
             self.pieces.put(piece, out)
         return out
 
@@ -68,11 +74,15 @@ class Slang:
         """``typed`` (one token) as the matching words it stands for; remembered."""
         out = self.memo.get(typed)
         if out is None:
-            out = self._exact.get(typed)
-            if out is None:
-                form = canonical(typed)
-                out = self._loose.get(form, (form,))
+            out = self._meant(typed)
             self.memo.put(typed, out)
+        return out
+
+    def _meant(self, typed: str) -> tuple[str, ...]:
+        out = self._exact.get(typed)
+        if out is None:
+            form = canonical(typed)
+            out = self._loose.get(form, (form,))
         return out
 
 

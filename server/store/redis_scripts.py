@@ -140,10 +140,13 @@ for i = 3, #ARGV do redis.call('HINCRBY', KEYS[2], ARGV[i], 1) end
 """
 
 # KEYS: members, addressed. ARGV: member id. Returns the member's json, or false.
+# The room's last member leaving takes the counts with it, so whatever they might have
+# drifted by (a member removed by a process of a version before the counts) ends there.
 REMOVE_MEMBER = _UNCOUNT + """
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if not old then return false end
 redis.call('HDEL', KEYS[1], ARGV[1])
 uncount(old)
+if redis.call('HLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[2]) end
 return old
 """

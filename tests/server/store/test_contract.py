@@ -95,6 +95,24 @@ async def test_the_snapshot_says_which_names_members_go_by(store: Store) -> None
     assert await present(store, "handlem3") == frozenset()
 
 
+async def test_a_room_emptied_forgets_counts_an_older_process_left_behind(
+        redis_server: RedisServer) -> None:
+    """A process of a version before the counts removes members with a plain HDEL;
+    the counts it leaves behind end when the room's last member goes."""
+    redis_server.flush()
+    store = RedisStore(redis_client(redis_server.url), process_id="p1")
+    try:
+        await store.put_member(named("m1", "Sam Jones"))
+        await store.put_member(named("m2", "Lake"))
+        await store.redis.hdel("pr:room:{r}:members", "m1")  # the older process's way
+        assert "sam" in await present(store, "sam")  # drifted: Sam is gone
+        await store.remove_member("r", "m2")
+        assert await present(store, "sam") == frozenset()
+        assert not await store.redis.exists("pr:room:{r}:addressed")
+    finally:
+        await store.close()
+
+
 async def test_mutes(store: Store) -> None:
     await store.set_mute("r", ["m1", "dev"], Mute(NOW + 60), NOW)
     assert await store.get_mute("r", ["dev"], NOW) == Mute(NOW + 60)
