@@ -69,6 +69,13 @@ def rate_denial(retry_after: float) -> Denial:
                   f"Please take a breath and try again in {_say(wait)}.", retry_after=wait)
 
 
+def action_denial(retry_after: float) -> Denial:
+    """``rate_limited`` for anything but a message (a hand, a report, a join)."""
+    wait = _round_up_tenth(retry_after)
+    return Denial("rate_limited", "That's a lot in a short time. "
+                  f"Please wait {_say(wait)} and try again.", retry_after=wait)
+
+
 def slow_denial(retry_after: float) -> Denial:
     """``slow_mode``: the room asks everyone to leave a gap between messages."""
     wait = _round_up_tenth(retry_after)

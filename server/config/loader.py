@@ -171,6 +171,8 @@ def _limits(r: Reader, data: Mapping[str, Any]) -> Limits:
         "connections_per_device": (int, 1, 1000),
         "connections_per_address": (int, 1, 1_000_000),
         "joins_per_minute": (int, 1, 1000),
+        "actions_burst": (int, 1, 1000),
+        "actions_interval_s": ((int, float), 0.05, 3600),
         "buffer_messages": (int, 10, 100_000),
         "buffer_seconds": (int, 60, 24 * 3600),
         "token_ttl_s": (int, 300, 30 * 24 * 3600),

@@ -84,6 +84,10 @@ class Limits:
     # come through one address; it stops one machine opening sockets without end.
     connections_per_address: int = 200
     joins_per_minute: int = 10
+    # Raising or lowering a hand, and reporting a message, each from one member: each
+    # reaches the whole room or every staff console, so each has a bucket of its own.
+    actions_burst: int = 10
+    actions_interval_s: float = 2.0
     buffer_messages: int = 500
     buffer_seconds: int = 15 * 60
     token_ttl_s: int = 12 * 3600

@@ -10,7 +10,7 @@ from typing import Any
 
 from moderation.audit import new_entry
 from moderation.decisions import Denial
-from moderation.ratelimit import BucketRule, consume
+from moderation.ratelimit import BucketRule, action_denial, consume
 from moderation.roles import Role
 from moderation.timefmt import iso_utc
 from server.bus.base import Bus
@@ -313,6 +313,22 @@ class RoomCore:
         await self.store.put_bucket(key, state, ttl_s=rule.burst * rule.interval_s + 60,
                                     room_id=room_id)
         return retry_after
+
+    async def limit_action(self, kind: str, member: Member) -> None:
+        """Take one of `member`'s tokens for `kind` ("hand", "report"), or refuse
+        `rate_limited`: each reaches the whole room or every staff console."""
+        limits = self.settings.limits
+        wait = await self.token_wait(f"{kind}:{member.id}",
+                                     BucketRule(limits.actions_burst, limits.actions_interval_s),
+                                     room_id=member.room)
+        if wait:
+            raise Refused(action_denial(wait))
+
+    async def limit_join(self, device_hash: str) -> float:
+        """Take one of the device's join tokens: 0.0 when taken, else the seconds to wait."""
+        limits = self.settings.limits
+        rule = BucketRule(limits.joins_per_minute, 60 / limits.joins_per_minute)
+        return await self.token_wait(f"join:{device_hash}", rule)
 
     async def store_ready(self) -> bool:
         """Can the shared store be reached right now? (`/readyz`)"""

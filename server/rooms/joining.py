@@ -9,13 +9,17 @@ from moderation.decisions import bad_request
 from moderation.handles import check_handle, handle_key
 from moderation.permissions import check_join
 from moderation.pii import addressed_as
-from moderation.ratelimit import BucketRule, rate_denial
+from moderation.ratelimit import BucketRule, action_denial
 from moderation.roles import Role, is_staff
 from moderation.timefmt import iso_utc
 from server.config.settings import RoomConfig
 from server.models.live import Member, Waiting
 from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
 from server.rooms.lobby import Lobby, Seat
+
+# Resumes that make an ended membership again, per device: 30 at once, then one every
+# 2 s. A reconnect into a membership that still exists takes none.
+REMADE_RESUMES = BucketRule(30, 2.0)
 
 
 @dataclass(frozen=True)
@@ -64,19 +68,26 @@ class Joining:
         core = self.core
         room = core.config(request.room)
         now = core.clock()
-        resumed = await self._resumable(room, caller, request.resume, now)
+        resumed, resumed_live = await self._resumable(room, caller, request.resume, now)
         staff_role = core.staff_role(room, caller)
         role = resumed.role if resumed else staff_role or Role.MEMBER
         if resumed is None and staff_role is None and request.handle is None:
             raise Refused(bad_request("handle must be a string."))
 
         banned = await core.bans.banned(room.id, caller.device_hash, now)
+        # A join takes one of the device's join tokens. A resume whose membership still
+        # exists takes none; one that must make it again (the connection dropped, or the
+        # member left) takes one of a far larger allowance: a phone on a bad train line
+        # reconnects often, but leave-and-resume in a loop would cost the room a member
+        # list and a replay each time.
         if resumed is None:
-            limits = core.settings.limits
-            rule = BucketRule(limits.joins_per_minute, 60 / limits.joins_per_minute)
-            wait = await core.token_wait(f"join:{caller.device_hash}", rule)
-            if wait and not banned:
-                raise Refused(rate_denial(wait))
+            wait = await core.limit_join(caller.device_hash)
+        elif not resumed_live:
+            wait = await core.token_wait(f"resume:{caller.device_hash}", REMADE_RESUMES)
+        else:
+            wait = 0.0
+        if wait and not banned:
+            raise Refused(action_denial(wait))
         runtime = await core.runtime(room)
         count = await core.store.member_count(room.id)
         denial = check_join(
@@ -110,11 +121,16 @@ class Joining:
         return await self.answer(room, member, seq, missed)
 
     async def current(self, room_id: str, member_id: str) -> dict[str, Any] | None:
-        """The join answer for a membership that already exists (None if it ended)."""
+        """The join answer for a membership that already exists (None if it ended).
+
+        It costs a join token like any join: the answer lists every member."""
         room = self.core.config(room_id)
         member = await self.core.lookup(room.id, member_id)
         if member is None:
             return None
+        wait = await self.core.limit_join(member.device_hash)
+        if wait:
+            raise Refused(action_denial(wait))
         seq = await self.core.store.latest_seq(room.id)
         return await self.answer(room, member, seq, [])
 
@@ -173,33 +189,34 @@ class Joining:
                       core.process_id, now, addressed_as=addressed_as(checked))
 
     async def _resumable(self, room: RoomConfig, caller: Caller, resume: Resume | None,
-                         now: float) -> Member | None:
-        """The member a valid resume token brings back, or None for a fresh join."""
+                         now: float) -> tuple[Member | None, bool]:
+        """The member a valid resume token brings back (None for a fresh join), and
+        whether their membership still exists (a reconnect) or is made again."""
         if resume is None:
-            return None
+            return None, False
         core = self.core
         claims = core.tokens.member(resume.member_token, now=now)
         if (claims is None or claims.get("room") != room.id
                 or claims.get("dev") != caller.device_hash):
-            return None
+            return None, False
         member_id = claims.get("mid")
         if not isinstance(member_id, str) or await core.store.is_revoked(room.id, member_id):
-            return None
+            return None, False
         member = await core.store.get_member(room.id, member_id)
         if member is not None:
-            return member
+            return member, True
         # The membership ended with the old connection: the same identity comes back,
         # unless someone else took the handle meanwhile.
         handle, role = claims.get("handle"), claims.get("role")
         if not isinstance(handle, str) or role not in tuple(Role):
-            return None
+            return None, False
         others = await core.store.members(room.id)
         if any(handle_key(m.handle) == handle_key(handle) for m in others):
             raise refuse("handle_taken", "Someone took your name while you were away. "
                          "Please choose another one.")
         return Member(member_id, room.id, handle, Role(role), caller.device_hash,
                       core.process_id, now, facilitator=claims.get("fac"),
-                      addressed_as=addressed_as(handle))
+                      addressed_as=addressed_as(handle)), False
 
     async def leave(self, room_id: object, member_id: str | None, *,
                     dropped: bool = False) -> None:

@@ -99,10 +99,16 @@ class Posting:
         if denial is not None:
             raise Refused(denial)
 
+        # A message the filters refuse uses its turn too: each raises an alert or waits
+        # for staff, and a flood of them must meet the same limit as chat.
+        takes = [] if is_staff(member.role) else self._limit(snapshot, runtime.slow_mode, now)
         verdict = screen(text, (*room.blocked_terms, *core.settings.blocked_terms),
                          check_pii=not is_staff(member.role), present=snapshot.present,
                          crisis_phrases=core.settings.crisis_phrases)
         if verdict.action != "allow" and not is_staff(member.role):
+            for take in takes:
+                await core.store.put_bucket(take.read.key, take.new, take.ttl_s,
+                                            room_id=room.id)
             await self._refuse_screened(room, member, text, verdict.action, verdict.pii, now)
             if verdict.crisis:
                 # A blocked message can still be a cry for help: support never waits.
@@ -110,7 +116,6 @@ class Posting:
             assert verdict.denial is not None
             raise Refused(verdict.denial)
 
-        takes = [] if is_staff(member.role) else self._limit(snapshot, runtime.slow_mode, now)
         message = Message(new_id(), room.id, 0, member.to_wire(), text, now)
         posted = await self.post(room, message, idempotency_key, takes)
         if posted.created and verdict.crisis:
@@ -176,6 +181,7 @@ class Posting:
         room = core.config(payload.get("room") if isinstance(payload, dict) else None)
         member = await core.member(room, member_id)
         raised = _field(payload, "raised", bool, "true or false")
+        await core.limit_action("hand", member)  # each raise or lower reaches everyone
         now = core.clock()
         if raised:
             runtime = await core.runtime(room)
@@ -201,6 +207,9 @@ class Posting:
         message = await core.store.get_message(room.id, message_id)
         if message is None:
             raise refuse("not_found", "That message is no longer here.")
+        # Every staff console hears each report, and they share the room's kept alerts
+        # with crisis alerts: a flood must not push those out.
+        await core.limit_action("report", member)
         await core.raise_alert(room.id, "report", message.author["id"], message_id=message.id,
                                reporter_id=member.id, reason=(reason or "")[:MAX_REASON])
         return {}

@@ -1,0 +1,127 @@
+"""What one member can do over and over, each reaching the whole room or every staff
+console, meets a limit: hands, reports, refused messages, joins from a socket already
+in, and leave-and-resume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.rooms.joining import REMADE_RESUMES
+from tests.helpers import Client, ClientFactory, ServeFn, base_config, login
+
+ROOM = "open-circle"
+
+
+def limits(**overrides: Any) -> dict[str, Any]:
+    return {**base_config()["limits"], **overrides}
+
+
+def refused_for_rate(answer: dict[str, Any]) -> bool:
+    error = answer.get("error") or {}
+    return error.get("code") == "rate_limited" and error.get("retry_after", 0) > 0
+
+
+async def test_hands_raised_and_lowered_meet_a_limit(serve: ServeFn,
+                                                     connect: ClientFactory) -> None:
+    served = await serve(limits=limits(actions_burst=4, actions_interval_s=2.0))
+    a, b = await connect(served.url), await connect(served.url)
+    await a.ok("join", {"room": ROOM, "handle": "River"})
+    lake = (await b.ok("join", {"room": ROOM, "handle": "Lake"}))["member"]["id"]
+    for raised in (True, False, True, False):
+        await a.ok("hand", {"room": ROOM, "raised": raised})
+    assert refused_for_rate(await a.call("hand", {"room": ROOM, "raised": True}))
+    # Everyone else has an allowance of their own; River's refused raise changed nothing.
+    assert (await b.ok("hand", {"room": ROOM, "raised": True}))["queue"] == [lake]
+
+
+async def test_the_hand_limit_refills_with_the_clock(serve: ServeFn, connect: ClientFactory,
+                                                     clock: Any) -> None:
+    served = await serve(limits=limits(actions_burst=1, actions_interval_s=2.0))
+    a = await connect(served.url)
+    await a.ok("join", {"room": ROOM, "handle": "River"})
+    await a.ok("hand", {"room": ROOM, "raised": True})
+    assert refused_for_rate(await a.call("hand", {"room": ROOM, "raised": False}))
+    clock.advance(2.1)
+    assert (await a.ok("hand", {"room": ROOM, "raised": False}))["queue"] == []
+
+
+async def test_reports_meet_a_limit_before_they_reach_staff(serve: ServeFn,
+                                                            connect: ClientFactory) -> None:
+    served = await serve(limits=limits(actions_burst=2, actions_interval_s=2.0))
+    staff = await connect(served.url, token=await login(served.url))
+    await staff.ok("join", {"room": ROOM})
+    a = await connect(served.url)
+    await a.ok("join", {"room": ROOM, "handle": "River"})
+    sent = await staff.ok("send", {"room": ROOM, "text": "welcome", "client_id": "w"})
+    report = {"room": ROOM, "message_id": sent["message"]["id"], "reason": "spam"}
+    await a.ok("report", report)
+    await a.ok("report", report)
+    assert refused_for_rate(await a.call("report", report))
+    await staff.ok("send", {"room": ROOM, "text": "marker", "client_id": "m"})
+    await staff.wait_for("message", lambda m: m["text"] == "marker")
+    assert len([x for x in staff.seen("alert") if x["kind"] == "report"]) == 2
+
+
+async def test_refused_messages_use_the_message_allowance(serve: ServeFn,
+                                                         connect: ClientFactory) -> None:
+    served = await serve(limits=limits(message_burst=3, message_interval_s=2.0))
+    staff = await connect(served.url, token=await login(served.url))
+    await staff.ok("join", {"room": ROOM})
+    a = await connect(served.url)
+    await a.ok("join", {"room": ROOM, "handle": "River"})
+    for i in range(3):  # a phone number each: blocked, an alert to staff each
+        assert await a.error("send", {"room": ROOM, "text": f"call me 555 010 12{i}4",
+                                      "client_id": str(i)}) == "blocked"
+    answer = await a.call("send", {"room": ROOM, "text": "call me 555 010 1299",
+                                   "client_id": "x"})
+    assert refused_for_rate(answer)
+    assert refused_for_rate(await a.call("send", {"room": ROOM, "text": "hello",
+                                                  "client_id": "y"}))
+    await staff.ok("send", {"room": ROOM, "text": "marker", "client_id": "m"})
+    await staff.wait_for("message", lambda m: m["text"] == "marker")
+    assert len([x for x in staff.seen("alert") if x["kind"] == "pii"]) == 3
+
+
+async def test_joining_again_from_a_socket_already_in_takes_join_tokens(
+        serve: ServeFn, connect: ClientFactory) -> None:
+    served = await serve(limits=limits(joins_per_minute=3))
+    a = await connect(served.url)
+    first = await a.ok("join", {"room": ROOM, "handle": "River"})
+    for _ in range(2):
+        again = await a.ok("join", {"room": ROOM, "handle": "River"})
+        assert again["member"] == first["member"]
+    assert refused_for_rate(await a.call("join", {"room": ROOM, "handle": "River"}))
+    await a.ok("send", {"room": ROOM, "text": "still in", "client_id": "1"})
+
+
+async def _cycle(client: Client, token: str) -> dict[str, Any]:
+    await client.ok("leave", {"room": ROOM})
+    return await client.call("join", {"room": ROOM, "handle": "River",
+                                      "resume": {"member_token": token, "last_seq": 0}})
+
+
+async def test_leave_and_resume_in_a_loop_meets_a_limit(serve: ServeFn,
+                                                        connect: ClientFactory) -> None:
+    served = await serve(limits=limits(joins_per_minute=1))
+    a = await connect(served.url)
+    joined = await a.ok("join", {"room": ROOM, "handle": "River"})
+    token = joined["member_token"]
+    for _ in range(REMADE_RESUMES.burst):  # far more than a bad line needs in a minute
+        answer = await _cycle(a, token)
+        assert answer["ok"], answer
+        assert answer["member"]["id"] == joined["member"]["id"]
+        token = answer["member_token"]
+    assert refused_for_rate(await _cycle(a, token))
+
+
+async def test_a_resume_into_a_membership_still_open_takes_no_token(
+        serve: ServeFn, connect: ClientFactory) -> None:
+    served = await serve(limits=limits(joins_per_minute=1))
+    a = await connect(served.url)
+    device = (await a.wait_for("welcome"))["device"]
+    joined = await a.ok("join", {"room": ROOM, "handle": "River"})
+    for _ in range(3):  # another tab of the same device, while the first is still in
+        tab = await connect(served.url, device=device)
+        answer = await tab.ok("join", {"room": ROOM, "handle": "River", "resume": {
+            "member_token": joined["member_token"], "last_seq": 0}})
+        assert answer["member"]["id"] == joined["member"]["id"]
