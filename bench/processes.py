@@ -35,6 +35,7 @@ secret_key = "benchmark-secret-key-not-for-production"
 message_burst = 1000
 message_interval_s = 0.05
 joins_per_minute = 1000
+joins_per_address_per_minute = 100000
 connections_per_device = 1000
 # Every simulated member comes from 127.0.0.1.
 connections_per_address = 1000000

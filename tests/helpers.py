@@ -53,7 +53,8 @@ def base_config(**overrides: Any) -> dict[str, Any]:
         ],
         # Generous limits so protocol tests only meet the limit they are testing.
         "limits": {"message_burst": 1000, "message_interval_s": 0.05,
-                   "joins_per_minute": 1000, "connections_per_device": 50},
+                   "joins_per_minute": 1000, "joins_per_address_per_minute": 100_000,
+                   "connections_per_device": 50},
         # Records in memory, one database per app; tests of durability give a file.
         "database_url": "sqlite://",
     }

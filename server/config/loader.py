@@ -171,6 +171,7 @@ def _limits(r: Reader, data: Mapping[str, Any]) -> Limits:
         "connections_per_device": (int, 1, 1000),
         "connections_per_address": (int, 1, 1_000_000),
         "joins_per_minute": (int, 1, 1000),
+        "joins_per_address_per_minute": (int, 1, 100_000),
         "actions_burst": (int, 1, 1000),
         "actions_interval_s": ((int, float), 0.05, 3600),
         "buffer_messages": (int, 10, 100_000),

@@ -84,6 +84,10 @@ class Limits:
     # come through one address; it stops one machine opening sockets without end.
     connections_per_address: int = 200
     joins_per_minute: int = 10
+    # Fresh joins from one client address (staff not counted): a new device is one
+    # connect away, so the per-device limit alone does not hold one machine back.
+    # Generous, as a treatment center's members may all come through one address.
+    joins_per_address_per_minute: int = 1000
     # Raising or lowering a hand, and reporting a message, each from one member: each
     # reaches the whole room or every staff console, so each has a bucket of its own.
     actions_burst: int = 10

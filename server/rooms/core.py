@@ -51,6 +51,8 @@ class Caller:
 
     device_hash: str
     facilitator: str | None = None
+    # The client address's key (an IPv6 /64) for limits only; None for staff signed in.
+    address: str | None = None
 
 
 def new_id() -> str:
@@ -324,11 +326,17 @@ class RoomCore:
         if wait:
             raise Refused(action_denial(wait))
 
-    async def limit_join(self, device_hash: str) -> float:
-        """Take one of the device's join tokens: 0.0 when taken, else the seconds to wait."""
+    async def limit_join(self, device_hash: str, address: str | None = None) -> float:
+        """Take one of the device's join tokens, and one of its address's when it has
+        one (staff have none): 0.0 when taken, else the seconds to wait."""
         limits = self.settings.limits
         rule = BucketRule(limits.joins_per_minute, 60 / limits.joins_per_minute)
-        return await self.token_wait(f"join:{device_hash}", rule)
+        wait = await self.token_wait(f"join:{device_hash}", rule)
+        if wait or address is None:
+            return wait
+        per_address = limits.joins_per_address_per_minute
+        return await self.token_wait(f"join-address:{address}",
+                                     BucketRule(per_address, 60 / per_address))
 
     async def store_ready(self) -> bool:
         """Can the shared store be reached right now? (`/readyz`)"""

@@ -81,7 +81,7 @@ class Joining:
         # reconnects often, but leave-and-resume in a loop would cost the room a member
         # list and a replay each time.
         if resumed is None:
-            wait = await core.limit_join(caller.device_hash)
+            wait = await core.limit_join(caller.device_hash, caller.address)
         elif not resumed_live:
             wait = await core.token_wait(f"resume:{caller.device_hash}", REMADE_RESUMES)
         else:

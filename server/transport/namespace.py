@@ -49,7 +49,7 @@ class SocketSession:
 
     @property
     def caller(self) -> Caller:
-        return Caller(self.device_hash, self.facilitator)
+        return Caller(self.device_hash, self.facilitator, self.address)
 
 
 class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]

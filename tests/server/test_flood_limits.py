@@ -125,3 +125,15 @@ async def test_a_resume_into_a_membership_still_open_takes_no_token(
         answer = await tab.ok("join", {"room": ROOM, "handle": "River", "resume": {
             "member_token": joined["member_token"], "last_seq": 0}})
         assert answer["member"]["id"] == joined["member"]["id"]
+
+
+async def test_fresh_joins_from_one_address_meet_a_limit_whatever_the_device(
+        serve: ServeFn, connect: ClientFactory) -> None:
+    served = await serve(limits=limits(joins_per_address_per_minute=3))
+    for i in range(3):  # a new device each time: one connect away
+        client = await connect(served.url)
+        await client.ok("join", {"room": ROOM, "handle": f"Member {i}"})
+    late = await connect(served.url)
+    assert refused_for_rate(await late.call("join", {"room": ROOM, "handle": "Member 9"}))
+    staff = await connect(served.url, token=await login(served.url))
+    await staff.ok("join", {"room": ROOM})  # staff signed in are not held by the address
