@@ -170,3 +170,24 @@ async def test_meeting_closes_on_time_and_forgets_what_was_said(
     again = await member.ok("join", {"room": ROOM, "handle": "River", "resume": {
         "member_token": joined["member_token"], "last_seq": 0}})
     assert again["missed"] == []
+
+
+async def test_opening_tells_staff_the_emptied_lobby_once(
+        clock: Clock, serve: ServeFn, connect: ClientFactory) -> None:
+    served = await at(clock, DOORS + 60, serve)
+    staff = await host(served, connect)
+    people = []
+    for i in range(4):
+        person = await connect(served.url)
+        assert await person.error("join", {"room": ROOM, "handle": f"Member {i}"}) == "waiting"
+        people.append(person)
+    await staff.wait_for("lobby", lambda x: len(x["waiting"]) == 4)
+    before = len(staff.seen("lobby"))
+    clock.now = OPENS + 5
+    for person in people:
+        await person.wait_for("joined")
+    await staff.wait_for("lobby", lambda x: x["waiting"] == [])
+    await staff.ok("send", {"room": ROOM, "text": "marker", "client_id": "m"})
+    await staff.wait_for("message", lambda m: m["text"] == "marker")
+    # One list as the doors open (everyone admitted), not one per person let in.
+    assert [len(x["waiting"]) for x in staff.seen("lobby")[before:]] == [0]
