@@ -90,8 +90,8 @@ class Limits:
     joins_per_address_per_minute: int = 1000
     # Raising or lowering a hand, and reporting a message, each from one member: each
     # reaches the whole room or every staff console, so each has a bucket of its own.
-    actions_burst: int = 10
-    actions_interval_s: float = 2.0
+    actions_burst: int = 20
+    actions_interval_s: float = 1.0
     buffer_messages: int = 500
     buffer_seconds: int = 15 * 60
     token_ttl_s: int = 12 * 3600
