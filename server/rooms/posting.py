@@ -99,16 +99,14 @@ class Posting:
         if denial is not None:
             raise Refused(denial)
 
-        # A message the filters refuse uses its turn too: each raises an alert or waits
-        # for staff, and a flood of them must meet the same limit as chat.
-        takes = [] if is_staff(member.role) else self._limit(snapshot, runtime.slow_mode, now)
         verdict = screen(text, (*room.blocked_terms, *core.settings.blocked_terms),
                          check_pii=not is_staff(member.role), present=snapshot.present,
                          crisis_phrases=core.settings.crisis_phrases)
         if verdict.action != "allow" and not is_staff(member.role):
-            for take in takes:
-                await core.store.put_bucket(take.read.key, take.new, take.ttl_s,
-                                            room_id=room.id)
+            # Each refused message raises an alert or waits for staff: a flood of them
+            # meets an allowance of its own (chat's is left alone, so someone told
+            # "blocked" may rephrase at once).
+            await core.limit_action("refused", member)
             await self._refuse_screened(room, member, text, verdict.action, verdict.pii, now)
             if verdict.crisis:
                 # A blocked message can still be a cry for help: support never waits.
@@ -116,6 +114,7 @@ class Posting:
             assert verdict.denial is not None
             raise Refused(verdict.denial)
 
+        takes = [] if is_staff(member.role) else self._limit(snapshot, runtime.slow_mode, now)
         message = Message(new_id(), room.id, 0, member.to_wire(), text, now)
         posted = await self.post(room, message, idempotency_key, takes)
         if posted.created and verdict.crisis:

@@ -89,19 +89,12 @@ class PrivateLines:
                             member_id=member.id, hold_chat_during_share=False, now=now)
         if denial is not None:
             raise Refused(denial)
-        # The member's one message budget covers the room and the line alike, and a
-        # reply the filters refuse uses its turn too (each raises an alert).
-        limits = core.settings.limits
-        wait = await core.token_wait(f"msg:{member.id}",
-                                     BucketRule(limits.message_burst, limits.message_interval_s),
-                                     room_id=room.id)
-        if wait:
-            raise Refused(rate_denial(wait))
         # The room's filters apply. A `hold` term would wait for staff, who are the
         # line's only readers anyway, so it goes through; `block` and PII do not.
         verdict = screen(text, (*room.blocked_terms, *core.settings.blocked_terms),
                          check_pii=True, crisis_phrases=core.settings.crisis_phrases)
         if verdict.action == "block":
+            await core.limit_action("refused", member)  # as a refused `send`
             if verdict.pii is not None:
                 await core.raise_alert(room.id, "pii", member.id)
             if verdict.crisis:
@@ -109,6 +102,13 @@ class PrivateLines:
             assert verdict.denial is not None
             raise Refused(verdict.denial)
 
+        # The member's one message budget covers the room and the line alike.
+        limits = core.settings.limits
+        wait = await core.token_wait(f"msg:{member.id}",
+                                     BucketRule(limits.message_burst, limits.message_interval_s),
+                                     room_id=room.id)
+        if wait:
+            raise Refused(rate_denial(wait))
         message_id = _retry_id(room.id, member.id, client_id)
         if not await core.store.claim(f"private:{room.id}:{message_id}", _RETRY_WINDOW_S):
             return {"message": {"id": message_id}}  # a retry: sent once already
