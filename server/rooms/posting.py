@@ -47,9 +47,15 @@ class Posting:
         # up in the snapshot's one read: never the whole room's handles.
         text = validate_text(payload.get("text") if isinstance(payload, dict) else None)
         addressed = addressed_in(text) if isinstance(text, str) else ()
+        # A resent client_id is answered from the same read, before any limit: the
+        # first answer again, whatever the allowance or slow mode says now.
+        client_id = payload.get("client_id") if isinstance(payload, dict) else None
+        resend_key = (f"{member_id}:{client_id}" if member_id and isinstance(client_id, str)
+                      and 1 <= len(client_id) <= MAX_CLIENT_ID else None)
         for _ in range(_SNAPSHOT_TRIES):
             now = core.clock()
-            member, snapshot = await self._snapshot(room, member_id, now, addressed)
+            member, snapshot = await self._snapshot(room, member_id, now, addressed,
+                                                    resend_key)
             try:
                 return await self._send(room, payload, text, member, snapshot, now)
             except BucketMoved:
@@ -57,7 +63,8 @@ class Posting:
         raise StoreUnavailable("rate bucket kept moving")
 
     async def _snapshot(self, room: RoomConfig, member_id: str | None, now: float,
-                        addressed: Sequence[str]) -> tuple[Member, SendSnapshot]:
+                        addressed: Sequence[str],
+                        resend_key: str | None) -> tuple[Member, SendSnapshot]:
         core = self.core
         if not member_id:
             raise refuse("not_member", "Please join the room first.")
@@ -66,7 +73,7 @@ class Posting:
         mute_keys = [member_id, held.device_hash] if held else [member_id]
         snapshot = await core.store.send_snapshot(
             room.id, member_id, mute_keys, [f"msg:{member_id}", f"slow:{member_id}"], now,
-            addressed)
+            addressed, resend_key)
         member = await core.stored_or_lost(member_id, snapshot.member)
         if member is None:
             raise refuse("not_member", "Please join the room first.")
@@ -83,6 +90,9 @@ class Posting:
             raise Refused(bad_request(f"client_id must be 1 to {MAX_CLIENT_ID} characters."))
         if not isinstance(text, str):
             raise Refused(text)
+        if snapshot.posted is not None:
+            first_id, first_seq = snapshot.posted
+            return {"message": {"id": first_id, "seq": first_seq}}
 
         idempotency_key = f"{member.id}:{client_id}"
         runtime = core.runtime_from(room, snapshot.runtime)

@@ -82,6 +82,8 @@ class SendSnapshot:
     buckets: tuple[BucketRead, ...]
     # Of the keys asked for (`addressed`), those some member of the room goes by.
     present: frozenset[str] = frozenset()
+    # (message id, seq) posted under the idempotency key asked for, if it was.
+    posted: tuple[str, int] | None = None
 
 
 class Store(Protocol):
@@ -171,10 +173,12 @@ class Store(Protocol):
     # One read for a `send`: the member, the runtime, the first mute in force among
     # `mute_keys`, the room's rate buckets named by `bucket_keys`, and which of the
     # `addressed` keys (a message's @names) a member of the room goes by
-    # (`Member.addressed_as`, kept per room by `put_member` and `remove_member`).
+    # (`Member.addressed_as`, kept per room by `put_member` and `remove_member`), and
+    # what `post_message` answered `idempotency_key` within its window, if it did.
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
                             bucket_keys: list[str], now: float,
-                            addressed: Sequence[str] = ()) -> SendSnapshot: ...
+                            addressed: Sequence[str] = (),
+                            idempotency_key: str | None = None) -> SendSnapshot: ...
 
     # One atomic step: take the rate tokens (`BucketMoved` if a bucket moved since it
     # was read; then nothing is stored), idempotency check, next seq, append to the

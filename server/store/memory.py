@@ -296,7 +296,8 @@ class MemoryStore(MemoryForStaff):
 
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
                             bucket_keys: list[str], now: float,
-                            addressed: Sequence[str] = ()) -> SendSnapshot:
+                            addressed: Sequence[str] = (),
+                            idempotency_key: str | None = None) -> SendSnapshot:
         clock = time.monotonic()
         reads = []
         for key in bucket_keys:
@@ -304,9 +305,12 @@ class MemoryStore(MemoryForStaff):
             reads.append(BucketRead(key, bucket, version=bucket))
         mute = await self.get_mute(room_id, mute_keys, now)
         counts = self._addressed.get(room_id, {})
+        window = self._posted.get(room_id)
+        posted = (window.get(idempotency_key, now)
+                  if window is not None and idempotency_key is not None else None)
         return SendSnapshot(self._members.get(room_id, {}).get(member_id),
                             self._runtime.get(room_id), mute, tuple(reads),
-                            frozenset(key for key in addressed if key in counts))
+                            frozenset(key for key in addressed if key in counts), posted)
 
     def _take(self, room_id: str, takes: Sequence[BucketTake]) -> None:
         clock = time.monotonic()

@@ -225,3 +225,20 @@ async def test_a_mention_is_of_people_here_now(connect: ClientFactory) -> None:
                                   "client_id": "2"}) == "blocked"
     await joined(connect, "Lake")
     await a.ok("send", {"room": ROOM, "text": "@Lake welcome back", "client_id": "3"})
+
+
+async def test_a_resend_gets_its_first_answer_whatever_the_limits_say_now(
+        serve: ServeFn, connect: ClientFactory) -> None:
+    served = await serve(limits={**base_config()["limits"], "message_burst": 2,
+                                 "message_interval_s": 60.0})
+    a, _ = await joined(connect, "River", served.url)
+    b, _ = await joined(connect, "Lake", served.url)
+    first = await a.ok("send", {"room": ROOM, "text": "one", "client_id": "1"})
+    await a.ok("send", {"room": ROOM, "text": "two", "client_id": "2"})
+    assert await a.error("send", {"room": ROOM, "text": "three", "client_id": "3"}) == \
+        "rate_limited"
+    for _ in range(3):  # the ack was lost: the client sends it again, and again
+        again = await a.ok("send", {"room": ROOM, "text": "one", "client_id": "1"})
+        assert again["message"] == first["message"]
+    await b.wait_for("message", lambda m: m["text"] == "two")
+    assert [m["text"] for m in b.seen("message")] == ["one", "two"]  # nothing twice

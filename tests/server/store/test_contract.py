@@ -113,6 +113,20 @@ async def test_a_room_emptied_forgets_counts_an_older_process_left_behind(
         await store.close()
 
 
+async def test_the_snapshot_knows_a_resent_idempotency_key_within_its_window(
+        store: Store) -> None:
+    posted = await store.post_message("r", message("a"), "m1:c1", NOW)
+
+    async def seen(key: str, now: float) -> tuple[str, int] | None:
+        return (await store.send_snapshot("r", "m1", ["m1"], [], now,
+                                          idempotency_key=key)).posted
+
+    assert await seen("m1:c1", NOW + 1) == (posted.id, posted.seq)
+    assert await seen("m1:c2", NOW + 1) is None
+    assert await seen("m1:c1", NOW + 16 * 60) is None  # past the 15 minutes
+    assert (await store.send_snapshot("r", "m1", ["m1"], [], NOW)).posted is None
+
+
 async def test_mutes(store: Store) -> None:
     await store.set_mute("r", ["m1", "dev"], Mute(NOW + 60), NOW)
     assert await store.get_mute("r", ["dev"], NOW) == Mute(NOW + 60)
