@@ -47,15 +47,9 @@ class Posting:
         # up in the snapshot's one read: never the whole room's handles.
         text = validate_text(payload.get("text") if isinstance(payload, dict) else None)
         addressed = addressed_in(text) if isinstance(text, str) else ()
-        # A resent client_id is answered from the same read, before any limit: the
-        # first answer again, whatever the allowance or slow mode says now.
-        client_id = payload.get("client_id") if isinstance(payload, dict) else None
-        resend_key = (f"{member_id}:{client_id}" if member_id and isinstance(client_id, str)
-                      and 1 <= len(client_id) <= MAX_CLIENT_ID else None)
         for _ in range(_SNAPSHOT_TRIES):
             now = core.clock()
-            member, snapshot = await self._snapshot(room, member_id, now, addressed,
-                                                    resend_key)
+            member, snapshot = await self._snapshot(room, member_id, now, addressed)
             try:
                 return await self._send(room, payload, text, member, snapshot, now)
             except BucketMoved:
@@ -63,8 +57,7 @@ class Posting:
         raise StoreUnavailable("rate bucket kept moving")
 
     async def _snapshot(self, room: RoomConfig, member_id: str | None, now: float,
-                        addressed: Sequence[str],
-                        resend_key: str | None) -> tuple[Member, SendSnapshot]:
+                        addressed: Sequence[str]) -> tuple[Member, SendSnapshot]:
         core = self.core
         if not member_id:
             raise refuse("not_member", "Please join the room first.")
@@ -73,7 +66,7 @@ class Posting:
         mute_keys = [member_id, held.device_hash] if held else [member_id]
         snapshot = await core.store.send_snapshot(
             room.id, member_id, mute_keys, [f"msg:{member_id}", f"slow:{member_id}"], now,
-            addressed, resend_key)
+            addressed)
         member = await core.stored_or_lost(member_id, snapshot.member)
         if member is None:
             raise refuse("not_member", "Please join the room first.")
@@ -90,9 +83,6 @@ class Posting:
             raise Refused(bad_request(f"client_id must be 1 to {MAX_CLIENT_ID} characters."))
         if not isinstance(text, str):
             raise Refused(text)
-        if snapshot.posted is not None:
-            first_id, first_seq = snapshot.posted
-            return {"message": {"id": first_id, "seq": first_seq}}
 
         idempotency_key = f"{member.id}:{client_id}"
         runtime = core.runtime_from(room, snapshot.runtime)
@@ -107,7 +97,7 @@ class Posting:
             hold_chat_during_share=core.format_of(room).hold_chat_during_share, now=now,
         )
         if denial is not None:
-            raise Refused(denial)
+            return await self._resent_or(Refused(denial), room.id, idempotency_key, now)
 
         verdict = screen(text, (*room.blocked_terms, *core.settings.blocked_terms),
                          check_pii=not is_staff(member.role), present=snapshot.present,
@@ -124,12 +114,27 @@ class Posting:
             assert verdict.denial is not None
             raise Refused(verdict.denial)
 
-        takes = [] if is_staff(member.role) else self._limit(snapshot, runtime.slow_mode, now)
+        try:
+            takes = [] if is_staff(member.role) else self._limit(snapshot, runtime.slow_mode,
+                                                                 now)
+        except Refused as refused:
+            return await self._resent_or(refused, room.id, idempotency_key, now)
         message = Message(new_id(), room.id, 0, member.to_wire(), text, now)
         posted = await self.post(room, message, idempotency_key, takes)
         if posted.created and verdict.crisis:
             await self._support(room, member, posted.id, text)
         return {"message": {"id": posted.id, "seq": posted.seq}}
+
+    async def _resent_or(self, refused: Refused, room_id: str, idempotency_key: str,
+                         now: float) -> dict[str, Any]:
+        """The first answer when this is a resend of a message already posted (DESIGN:
+        a resent client_id gets it whatever a mute, a pause or a limit says now), else
+        `refused`. Read only on the way to a refusal: a send that goes through learns
+        it was a resend from the post itself."""
+        first = await self.core.store.posted(room_id, idempotency_key, now)
+        if first is None:
+            raise refused
+        return {"message": {"id": first[0], "seq": first[1]}}
 
     async def post(self, room: RoomConfig, message: Message, idempotency_key: str,
                    takes: Sequence[BucketTake] = ()) -> Posted:

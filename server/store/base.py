@@ -82,8 +82,6 @@ class SendSnapshot:
     buckets: tuple[BucketRead, ...]
     # Of the keys asked for (`addressed`), those some member of the room goes by.
     present: frozenset[str] = frozenset()
-    # (message id, seq) posted under the idempotency key asked for, if it was.
-    posted: tuple[str, int] | None = None
 
 
 class Store(Protocol):
@@ -173,18 +171,19 @@ class Store(Protocol):
     # One read for a `send`: the member, the runtime, the first mute in force among
     # `mute_keys`, the room's rate buckets named by `bucket_keys`, and which of the
     # `addressed` keys (a message's @names) a member of the room goes by
-    # (`Member.addressed_as`, kept per room by `put_member` and `remove_member`), and
-    # what `post_message` answered `idempotency_key` within its window, if it did.
+    # (`Member.addressed_as`, kept per room by `put_member` and `remove_member`).
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
                             bucket_keys: list[str], now: float,
-                            addressed: Sequence[str] = (),
-                            idempotency_key: str | None = None) -> SendSnapshot: ...
+                            addressed: Sequence[str] = ()) -> SendSnapshot: ...
 
     # One atomic step: take the rate tokens (`BucketMoved` if a bucket moved since it
     # was read; then nothing is stored), idempotency check, next seq, append to the
     # capped buffer (and publish, when `publishes_messages`).
     async def post_message(self, room_id: str, message: Message, idempotency_key: str,
                            now: float, takes: Sequence[BucketTake] = ()) -> Posted: ...
+    # (message id, seq) that `post_message` gave `idempotency_key` within its window.
+    async def posted(self, room_id: str, idempotency_key: str,
+                     now: float) -> tuple[str, int] | None: ...
     async def messages_after(self, room_id: str, seq: int, now: float) -> list[Message]: ...
     async def get_message(self, room_id: str, message_id: str) -> Message | None: ...
     async def delete_message(self, room_id: str, message_id: str) -> Message | None: ...

@@ -296,8 +296,7 @@ class MemoryStore(MemoryForStaff):
 
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
                             bucket_keys: list[str], now: float,
-                            addressed: Sequence[str] = (),
-                            idempotency_key: str | None = None) -> SendSnapshot:
+                            addressed: Sequence[str] = ()) -> SendSnapshot:
         clock = time.monotonic()
         reads = []
         for key in bucket_keys:
@@ -305,12 +304,9 @@ class MemoryStore(MemoryForStaff):
             reads.append(BucketRead(key, bucket, version=bucket))
         mute = await self.get_mute(room_id, mute_keys, now)
         counts = self._addressed.get(room_id, {})
-        window = self._posted.get(room_id)
-        posted = (window.get(idempotency_key, now)
-                  if window is not None and idempotency_key is not None else None)
         return SendSnapshot(self._members.get(room_id, {}).get(member_id),
                             self._runtime.get(room_id), mute, tuple(reads),
-                            frozenset(key for key in addressed if key in counts), posted)
+                            frozenset(key for key in addressed if key in counts))
 
     def _take(self, room_id: str, takes: Sequence[BucketTake]) -> None:
         clock = time.monotonic()
@@ -325,13 +321,13 @@ class MemoryStore(MemoryForStaff):
     async def post_message(self, room_id: str, message: Message, idempotency_key: str,
                            now: float, takes: Sequence[BucketTake] = ()) -> Posted:
         # No await inside: on one event loop this whole method is one atomic step.
-        self._take(room_id, takes)
         window = self._posted.get(room_id)
         if window is None:
             window = self._posted[room_id] = ExpiringMap(self._idempotency_keys)
         seen = window.get(idempotency_key, now)
         if seen is not None:
-            return Posted(seen[0], seen[1], False)
+            return Posted(seen[0], seen[1], False)  # a resend: first, so it takes no token
+        self._take(room_id, takes)
         self._seq[room_id] += 1
         stored = message.stored_as(self._seq[room_id], now)
         buffer = self._buffer.setdefault(room_id, OrderedDict())
@@ -347,6 +343,11 @@ class MemoryStore(MemoryForStaff):
             if len(buffer) <= self._buffer_messages and oldest.ts >= now - self._buffer_seconds:
                 break
             buffer.popitem(last=False)
+
+    async def posted(self, room_id: str, idempotency_key: str,
+                     now: float) -> tuple[str, int] | None:
+        window = self._posted.get(room_id)
+        return window.get(idempotency_key, now) if window is not None else None
 
     async def messages_after(self, room_id: str, seq: int, now: float) -> list[Message]:
         buffer = self._buffer.get(room_id)

@@ -273,11 +273,9 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
 
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
                             bucket_keys: list[str], now: float,
-                            addressed: Sequence[str] = (),
-                            idempotency_key: str | None = None) -> SendSnapshot:
-        """One round trip: a pipeline of HGET, GET, MGET (mutes), MGET (buckets), HMGET
-        of the room's addressed keys when the message has @names, and HGET + ZSCORE of
-        the idempotency key (what the post script checks)."""
+                            addressed: Sequence[str] = ()) -> SendSnapshot:
+        """One round trip: a pipeline of HGET, GET, MGET (mutes), MGET (buckets), and
+        HMGET of the room's addressed keys when the message has @names."""
         with _unavailable_on_error():
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.hget(names.room_key(room_id, "members"), member_id)
@@ -287,17 +285,7 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
                     pipe.mget([self._bucket_key(k, room_id) for k in bucket_keys])
                 if addressed:
                     pipe.hmget(names.room_key(room_id, "addressed"), list(addressed))
-                if idempotency_key is not None:
-                    pipe.hget(names.room_key(room_id, "posted"), idempotency_key)
-                    pipe.zscore(names.room_key(room_id, "posted_at"), idempotency_key)
                 member, runtime, mutes, *rest = await pipe.execute()
-        posted = None
-        if idempotency_key is not None:
-            *rest, answer, at = rest
-            if answer and at is not None and float(at) > now - _IDEMPOTENCY_TTL_S:
-                first_id, _, first_seq = (answer.decode() if isinstance(answer, bytes)
-                                          else answer).rpartition(":")
-                posted = (first_id, int(first_seq))
         raw_buckets = rest[:1] if bucket_keys else []
         counts = rest[-1] if addressed else []
         present = frozenset(key for key, count in zip(addressed, counts, strict=True)
@@ -310,7 +298,7 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
                       for key, value in zip(bucket_keys, raw, strict=True))
         return SendSnapshot(codec.member_from_json(member) if member else None,
                             codec.runtime_from_json(runtime) if runtime else None, mute, reads,
-                            present, posted)
+                            present)
 
     async def post_message(self, room_id: str, message: Message, idempotency_key: str,
                            now: float, takes: Sequence[BucketTake] = ()) -> Posted:
@@ -348,6 +336,20 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
     async def raise_seq(self, room_id: str, floor: int) -> int:
         with _unavailable_on_error():
             return int(await self._raise(keys=[names.room_key(room_id, "seq")], args=[floor]))
+
+    async def posted(self, room_id: str, idempotency_key: str,
+                     now: float) -> tuple[str, int] | None:
+        """What the post script would answer a resend of `idempotency_key` with."""
+        with _unavailable_on_error():
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.hget(names.room_key(room_id, "posted"), idempotency_key)
+                pipe.zscore(names.room_key(room_id, "posted_at"), idempotency_key)
+                answer, at = await pipe.execute()
+        if not answer or at is None or float(at) <= now - _IDEMPOTENCY_TTL_S:
+            return None
+        first_id, _, first_seq = (answer.decode() if isinstance(answer, bytes)
+                                  else answer).rpartition(":")
+        return first_id, int(first_seq)
 
     async def messages_after(self, room_id: str, seq: int, now: float) -> list[Message]:
         with _unavailable_on_error():

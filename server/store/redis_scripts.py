@@ -8,9 +8,16 @@ from __future__ import annotations
 # ARGV: stored json, envelope json, channel, id, now, max count, max age, idem ttl, floor,
 #       idempotency key, max idempotency keys, bucket count, then per bucket: the value
 #       the snapshot read ("" for none), the new value, its ttl in ms
-# Returns {1, "id:seq"} (posted), {0, "id:seq"} (a repeated idempotency key), or
-# {-1, ""}: a bucket moved since the snapshot, nothing was done.
+# Returns {1, "id:seq"} (posted), {0, "id:seq"} (a repeated idempotency key: first, so
+# a resend takes no token), or {-1, ""}: a bucket moved since the snapshot, nothing done.
 POST = """
+local now = tonumber(ARGV[5])
+local idem_ttl = tonumber(ARGV[8])
+local seen = redis.call('HGET', KEYS[5], ARGV[10])
+if seen then
+  local at = redis.call('ZSCORE', KEYS[6], ARGV[10])
+  if at and tonumber(at) > now - idem_ttl then return {0, seen} end
+end
 local buckets = tonumber(ARGV[12] or '0')
 for i = 1, buckets do
   local seen = redis.call('GET', KEYS[6 + i]) or ''
@@ -18,13 +25,6 @@ for i = 1, buckets do
 end
 for i = 1, buckets do
   redis.call('SET', KEYS[6 + i], ARGV[11 + 3 * i], 'PX', ARGV[12 + 3 * i])
-end
-local now = tonumber(ARGV[5])
-local idem_ttl = tonumber(ARGV[8])
-local seen = redis.call('HGET', KEYS[5], ARGV[10])
-if seen then
-  local at = redis.call('ZSCORE', KEYS[6], ARGV[10])
-  if at and tonumber(at) > now - idem_ttl then return {0, seen} end
 end
 local seq = redis.call('INCR', KEYS[1])
 local floor = tonumber(ARGV[9])

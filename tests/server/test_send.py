@@ -242,3 +242,15 @@ async def test_a_resend_gets_its_first_answer_whatever_the_limits_say_now(
         assert again["message"] == first["message"]
     await b.wait_for("message", lambda m: m["text"] == "two")
     assert [m["text"] for m in b.seen("message")] == ["one", "two"]  # nothing twice
+
+
+async def test_a_resend_that_goes_through_takes_no_token(serve: ServeFn,
+                                                       connect: ClientFactory) -> None:
+    served = await serve(limits={**base_config()["limits"], "message_burst": 2,
+                                 "message_interval_s": 60.0})
+    a, _ = await joined(connect, "River", served.url)
+    first = await a.ok("send", {"room": ROOM, "text": "one", "client_id": "1"})
+    for _ in range(3):
+        assert (await a.ok("send", {"room": ROOM, "text": "one", "client_id": "1"}))[
+            "message"] == first["message"]
+    await a.ok("send", {"room": ROOM, "text": "two", "client_id": "2"})  # still allowed
