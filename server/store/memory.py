@@ -63,6 +63,7 @@ class MemoryStore(MemoryForStaff):
         self._posted: dict[str, ExpiringMap[str, tuple[str, int]]] = {}
         self._held: dict[str, dict[str, HeldMessage]] = {}
         self._alerts: dict[str, dict[str, Alert]] = {}
+        self._crisis_alerts: dict[str, dict[str, Alert]] = {}
         self._waiting: dict[str, dict[str, Waiting]] = {}
         self._private: dict[str, dict[str, float]] = {}  # room → member id → opened at
         self._claims: ExpiringMap[str, bool] = ExpiringMap(live_entries)
@@ -91,7 +92,7 @@ class MemoryStore(MemoryForStaff):
             self._trim(buffer, now)
             if not buffer:
                 del self._buffer[room_id]
-        for room_id in {*self._held, *self._alerts}:
+        for room_id in {*self._held, *self._alerts, *self._crisis_alerts}:
             self._trim_for_staff(room_id, now)
         for window in self._posted.values():
             window.expire(now)
@@ -132,6 +133,7 @@ class MemoryStore(MemoryForStaff):
         self._buffer.pop(room_id, None)
         self._held.pop(room_id, None)
         self._alerts.pop(room_id, None)
+        self._crisis_alerts.pop(room_id, None)
         self._posted.pop(room_id, None)
         self._waiting.pop(room_id, None)
         self._private.pop(room_id, None)
@@ -154,6 +156,7 @@ class MemoryStore(MemoryForStaff):
             "posted": len(self._posted.get(room_id, ())),
             "held": len(self._held.get(room_id, {})),
             "alerts": len(self._alerts.get(room_id, {})),
+            "crisis_alerts": len(self._crisis_alerts.get(room_id, {})),
             "waiting": len(self._waiting.get(room_id, {})),
             "private": len(self._private.get(room_id, {})),
         }
@@ -372,6 +375,7 @@ class MemoryStore(MemoryForStaff):
         self._buffer.pop(room_id, None)
         self._held.pop(room_id, None)
         self._alerts.pop(room_id, None)
+        self._crisis_alerts.pop(room_id, None)
 
     async def open_private(self, room_id: str, member_id: str, now: float) -> bool:
         lines = self._private.setdefault(room_id, {})

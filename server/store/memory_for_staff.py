@@ -38,16 +38,27 @@ def trim_kept(kept: dict[str, dict[str, _K]], room_id: str, now: float, *, most:
         del kept[room_id]
 
 
+def in_order(every: list[Alert], crisis: list[Alert]) -> list[Alert]:
+    """The alerts kept, oldest first: the crisis alerts the list of every alert no longer
+    holds went out before anything it still holds (it drops from the front)."""
+    held = {alert.id for alert in every}
+    return [*(alert for alert in crisis if alert.id not in held), *every]
+
+
 class MemoryForStaff:
     _buffer_messages: int
     _buffer_seconds: int
     _held: dict[str, dict[str, HeldMessage]]
     _alerts: dict[str, dict[str, Alert]]
+    # Crisis alerts once more, apart, so no flood of reports or PII alerts pushes one
+    # out of a late facilitator's view; each map has the buffer's cap.
+    _crisis_alerts: dict[str, dict[str, Alert]]
 
     def _trim_for_staff(self, room_id: str, now: float) -> None:
         most, seconds = self._buffer_messages, self._buffer_seconds
         trim_kept(self._held, room_id, now, most=most, seconds=seconds)
         trim_kept(self._alerts, room_id, now, most=most, seconds=seconds)
+        trim_kept(self._crisis_alerts, room_id, now, most=most, seconds=seconds)
 
     async def hold_message(self, held: HeldMessage) -> None:
         self._held.setdefault(held.room, {})[held.id] = held
@@ -63,8 +74,11 @@ class MemoryForStaff:
 
     async def keep_alert(self, alert: Alert) -> None:
         self._alerts.setdefault(alert.room, {})[alert.id] = alert
+        if alert.kind == "crisis":
+            self._crisis_alerts.setdefault(alert.room, {})[alert.id] = alert
         self._trim_for_staff(alert.room, alert.ts)
 
     async def alerts(self, room_id: str, now: float) -> list[Alert]:
         self._trim_for_staff(room_id, now)
-        return list(self._alerts.get(room_id, {}).values())
+        return in_order(list(self._alerts.get(room_id, {}).values()),
+                        list(self._crisis_alerts.get(room_id, {}).values()))

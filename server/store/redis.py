@@ -385,4 +385,4 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
         with _unavailable_on_error():
             await self.redis.delete(*[names.room_key(room_id, p)
                                       for p in ("buffer", "messages", "ages", "held",
-                                                "alerts")])
+                                                "alerts", "alerts:crisis")])

@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from server.models import redis_names as names
 from server.models.live import Alert, HeldMessage
 from server.store import codec
+from server.store.memory_for_staff import in_order
 from server.store.redis_private import unavailable_on_error as _unavailable_on_error
 
 
@@ -62,16 +63,26 @@ class RedisForStaff:
         return self._newest([codec.held_from_json(r) for r in raw], now)
 
     async def keep_alert(self, alert: Alert) -> None:
-        key = names.room_key(alert.room, "alerts")
+        # Every alert in one list, in the order they went out; a crisis alert in a list
+        # of its own as well, so no flood of reports or PII alerts pushes it out of a
+        # late facilitator's view. Each list has the buffer's cap.
+        parts = ("alerts", "alerts:crisis") if alert.kind == "crisis" else ("alerts",)
+        raw = codec.alert_to_json(alert)
         with _unavailable_on_error():
             async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.rpush(key, codec.alert_to_json(alert))
-                pipe.ltrim(key, -self._buffer_messages, -1)
-                pipe.expire(key, self._buffer_seconds)
+                for part in parts:
+                    key = names.room_key(alert.room, part)
+                    pipe.rpush(key, raw)
+                    pipe.ltrim(key, -self._buffer_messages, -1)
+                    pipe.expire(key, self._buffer_seconds)
                 await pipe.execute()
 
     async def alerts(self, room_id: str, now: float) -> list[Alert]:
         with _unavailable_on_error():
-            raw = await self.redis.lrange(names.room_key(room_id, "alerts"), 0, -1)
-        kept = (codec.alert_from_json(r) for r in raw)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.lrange(names.room_key(room_id, "alerts"), 0, -1)
+                pipe.lrange(names.room_key(room_id, "alerts:crisis"), 0, -1)
+                every, crisis = await pipe.execute()
+        kept = in_order([codec.alert_from_json(r) for r in every],
+                        [codec.alert_from_json(r) for r in crisis])
         return [a for a in kept if a.ts >= now - self._buffer_seconds]

@@ -305,11 +305,23 @@ async def test_alerts_are_kept_oldest_first_capped_and_age_out(store: Store) -> 
     assert await store.alerts("other", NOW) == []
 
 
+async def test_a_flood_of_reports_never_pushes_out_a_crisis_alert(store: Store) -> None:
+    await store.keep_alert(alert("crisis", NOW))
+    for i in range(20):  # the cap is 5 here
+        await store.keep_alert(Alert(f"r{i}", "r", "report", "m2", NOW + 1 + i,
+                                     message_id="msg", reporter_id=f"m{i}", reason="spam"))
+    kept = [a.id for a in await store.alerts("r", NOW + 30)]
+    assert kept == ["crisis", "r15", "r16", "r17", "r18", "r19"]  # oldest first
+
+
 async def test_a_closed_meeting_leaves_no_alerts(store: Store) -> None:
+    report = Alert("p1", "r", "report", "m2", NOW, message_id="msg", reporter_id="m3")
     await store.keep_alert(alert("a1"))
+    await store.keep_alert(report)
     await store.forget_room("r")
     assert await store.alerts("r", NOW) == []
     await store.keep_alert(alert("a2"))
+    await store.keep_alert(report)
     await store.clear_messages("r")
     assert await store.alerts("r", NOW) == []
 
