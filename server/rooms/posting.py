@@ -103,15 +103,24 @@ class Posting:
                          check_pii=not is_staff(member.role), present=snapshot.present,
                          crisis_phrases=core.settings.crisis_phrases)
         if verdict.action != "allow" and not is_staff(member.role):
-            # Each refused message raises an alert or waits for staff: a flood of them
-            # meets an allowance of its own (chat's is left alone, so someone told
-            # "blocked" may rephrase at once).
-            await core.limit_action("refused", member)
-            await self._refuse_screened(room, member, text, verdict.action, verdict.pii, now)
-            if verdict.crisis:
-                # A blocked message can still be a cry for help: support never waits.
-                await self._support(room, member, None, text)
             assert verdict.denial is not None
+            # A resend of a message posted before (the room changed since: "@Lake" is
+            # refused once Lake has left) gets its first answer.
+            first = await self._first_answer(room.id, idempotency_key, now)
+            if first is not None:
+                return first
+            try:
+                # Each refused message raises an alert or waits for staff: a flood of
+                # them meets an allowance of its own (chat's is left alone, so someone
+                # told "blocked" may rephrase at once).
+                await core.limit_action("refused", member)
+                await self._refuse_screened(room, member, text, verdict.action, verdict.pii,
+                                            now)
+            finally:
+                if verdict.crisis:
+                    # A blocked message can still be a cry for help: support never
+                    # waits, not for a filter and not for a limit.
+                    await self._support(room, member, None, text)
             raise Refused(verdict.denial)
 
         try:
@@ -127,14 +136,20 @@ class Posting:
 
     async def _resent_or(self, refused: Refused, room_id: str, idempotency_key: str,
                          now: float) -> dict[str, Any]:
-        """The first answer when this is a resend of a message already posted (DESIGN:
-        a resent client_id gets it whatever a mute, a pause or a limit says now), else
-        `refused`. Read only on the way to a refusal: a send that goes through learns
-        it was a resend from the post itself."""
-        first = await self.core.store.posted(room_id, idempotency_key, now)
+        """The first answer to a resend of a message already posted, else `refused`."""
+        first = await self._first_answer(room_id, idempotency_key, now)
         if first is None:
             raise refused
-        return {"message": {"id": first[0], "seq": first[1]}}
+        return first
+
+    async def _first_answer(self, room_id: str, idempotency_key: str,
+                            now: float) -> dict[str, Any] | None:
+        """What a message posted under `idempotency_key` was answered (DESIGN: a resent
+        client_id gets it whatever a mute, a pause, a limit or the room's members say
+        now). Read only on the way to a refusal: a send that goes through learns it
+        was a resend from the post itself."""
+        first = await self.core.store.posted(room_id, idempotency_key, now)
+        return {"message": {"id": first[0], "seq": first[1]}} if first else None
 
     async def post(self, room: RoomConfig, message: Message, idempotency_key: str,
                    takes: Sequence[BucketTake] = ()) -> Posted:
@@ -195,7 +210,6 @@ class Posting:
         room = core.config(payload.get("room") if isinstance(payload, dict) else None)
         member = await core.member(room, member_id)
         raised = _field(payload, "raised", bool, "true or false")
-        await core.limit_action("hand", member)  # each raise or lower reaches everyone
         now = core.clock()
         if raised:
             runtime = await core.runtime(room)
@@ -203,6 +217,7 @@ class Posting:
             denial = check_hand(role=member.role, paused=runtime.paused, muted=mute is not None)
             if denial is not None:
                 raise Refused(denial)
+        await core.limit_action("hand", member)  # each raise or lower reaches everyone
         def move_hand(runtime: RoomRuntime) -> RoomRuntime:
             queue = tuple(m for m in runtime.queue if m != member.id)
             return replace(runtime, queue=(*queue, member.id) if raised else queue)

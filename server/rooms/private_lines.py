@@ -94,12 +94,14 @@ class PrivateLines:
         verdict = screen(text, (*room.blocked_terms, *core.settings.blocked_terms),
                          check_pii=True, crisis_phrases=core.settings.crisis_phrases)
         if verdict.action == "block":
-            await core.limit_action("refused", member)  # as a refused `send`
-            if verdict.pii is not None:
-                await core.raise_alert(room.id, "pii", member.id)
-            if verdict.crisis:
-                await self._support(member, text)
             assert verdict.denial is not None
+            try:
+                await core.limit_action("refused", member)  # as a refused `send`
+                if verdict.pii is not None:
+                    await core.raise_alert(room.id, "pii", member.id)
+            finally:
+                if verdict.crisis:
+                    await self._support(member, text)  # never held back by a limit
             raise Refused(verdict.denial)
 
         # The member's one message budget covers the room and the line alike.

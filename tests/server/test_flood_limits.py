@@ -137,3 +137,33 @@ async def test_fresh_joins_from_one_address_meet_a_limit_whatever_the_device(
     assert refused_for_rate(await late.call("join", {"room": ROOM, "handle": "Member 9"}))
     staff = await connect(served.url, token=await login(served.url))
     await staff.ok("join", {"room": ROOM})  # staff signed in are not held by the address
+
+
+async def test_a_cry_for_help_is_answered_even_past_the_refused_allowance(
+        serve: ServeFn, connect: ClientFactory) -> None:
+    served = await serve(limits=limits(actions_burst=2, actions_interval_s=60.0))
+    staff = await connect(served.url, token=await login(served.url))
+    await staff.ok("join", {"room": ROOM})
+    a = await connect(served.url)
+    await a.ok("join", {"room": ROOM, "handle": "River"})
+    for i in range(2):
+        assert await a.error("send", {"room": ROOM, "text": f"call me 555 010 12{i}4",
+                                      "client_id": str(i)}) == "blocked"
+    answer = await a.call("send", {"room": ROOM, "client_id": "c",
+                                   "text": "i want to kill myself, call me 555 010 1234"})
+    assert refused_for_rate(answer)
+    await a.wait_for("support")  # the resources reach them all the same
+    alert = await staff.wait_for("alert", lambda x: x["kind"] == "crisis")
+    assert alert["text"].startswith("i want to kill myself")
+
+
+async def test_a_muted_member_past_the_hand_allowance_is_told_muted(
+        serve: ServeFn, connect: ClientFactory) -> None:
+    served = await serve(limits=limits(actions_burst=1, actions_interval_s=60.0))
+    staff = await connect(served.url, token=await login(served.url))
+    await staff.ok("join", {"room": ROOM})
+    a = await connect(served.url)
+    river = (await a.ok("join", {"room": ROOM, "handle": "River"}))["member"]["id"]
+    await a.ok("hand", {"room": ROOM, "raised": True})
+    await staff.ok("mod", {"room": ROOM, "action": "mute", "member_id": river})
+    assert await a.error("hand", {"room": ROOM, "raised": True}) == "muted"

@@ -254,3 +254,13 @@ async def test_a_resend_that_goes_through_takes_no_token(serve: ServeFn,
         assert (await a.ok("send", {"room": ROOM, "text": "one", "client_id": "1"}))[
             "message"] == first["message"]
     await a.ok("send", {"room": ROOM, "text": "two", "client_id": "2"})  # still allowed
+
+
+async def test_a_resend_gets_its_first_answer_after_the_room_changed(
+        connect: ClientFactory) -> None:
+    a, _ = await joined(connect, "River")
+    b, _ = await joined(connect, "Lake")
+    first = await a.ok("send", {"room": ROOM, "text": "@Lake thanks", "client_id": "1"})
+    await b.ok("leave", {"room": ROOM})
+    again = await a.ok("send", {"room": ROOM, "text": "@Lake thanks", "client_id": "1"})
+    assert again["message"] == first["message"]  # not "blocked": it was posted
