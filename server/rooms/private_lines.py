@@ -104,15 +104,19 @@ class PrivateLines:
                     await self._support(member, text)  # never held back by a limit
             raise Refused(verdict.denial)
 
-        # The member's one message budget covers the room and the line alike.
+        # The member's one message budget covers the room and the line alike; a retry
+        # of a reply sent once already gets its answer whatever the budget says now.
+        message_id = _retry_id(room.id, member.id, client_id)
+        claim = f"private:{room.id}:{message_id}"
         limits = core.settings.limits
         wait = await core.token_wait(f"msg:{member.id}",
                                      BucketRule(limits.message_burst, limits.message_interval_s),
                                      room_id=room.id)
         if wait:
+            if await core.store.claimed(claim):
+                return {"message": {"id": message_id}}
             raise Refused(rate_denial(wait))
-        message_id = _retry_id(room.id, member.id, client_id)
-        if not await core.store.claim(f"private:{room.id}:{message_id}", _RETRY_WINDOW_S):
+        if not await core.store.claim(claim, _RETRY_WINDOW_S):
             return {"message": {"id": message_id}}  # a retry: sent once already
         await self._deliver(room, member, member, message_id, text)
         if verdict.crisis:

@@ -123,6 +123,9 @@ class MemoryStore(MemoryForStaff):
         self._claims.put(key, True, now + ttl_s, now)
         return True
 
+    async def claimed(self, key: str) -> bool:
+        return bool(self._claims.get(key, time.monotonic()))
+
     async def forget_process(self, dead_process_id: str) -> None:
         return None
 

@@ -128,6 +128,10 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
             return bool(await self.redis.set(f"{names.PREFIX}claim:{key}", self.process_id,
                                              nx=True, px=max(1, int(ttl_s * 1000))))
 
+    async def claimed(self, key: str) -> bool:
+        with _unavailable_on_error():
+            return bool(await self.redis.exists(f"{names.PREFIX}claim:{key}"))
+
     async def forget_process(self, dead_process_id: str) -> None:
         with _unavailable_on_error():
             await self.redis.srem(names.PROCESSES, dead_process_id)

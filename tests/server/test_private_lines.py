@@ -190,6 +190,12 @@ async def test_replies_share_the_member_rate_limit(serve: ServeFn,
     await river_client.ok("send", reply("on the line", "2"))
     answer = await river_client.call("send", reply("again", "3"))
     assert answer["error"]["code"] == "rate_limited" and answer["error"]["retry_after"] > 0
+    # A retry of the reply that went through still gets its answer, and is not sent again.
+    first = await river_client.ok("send", reply("on the line", "2"))
+    assert first["message"]["id"]
+    await staff.ok("mod", private(river["id"], "marker"))
+    await staff.wait_for("private", lambda p: p["text"] == "marker")
+    assert [p["text"] for p in staff.seen("private")].count("on the line") == 1
 
 
 async def test_a_crisis_alert_quotes_the_room_message(sam: Client,

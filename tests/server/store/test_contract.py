@@ -127,6 +127,13 @@ async def test_a_resent_idempotency_key_is_known_within_its_window(store: Store)
     assert await store.get_bucket("msg:m1", "r") == Bucket(3.0, NOW)
 
 
+async def test_a_claim_is_made_once_and_can_be_looked_at(store: Store) -> None:
+    assert not await store.claimed("private:r:x")
+    assert await store.claim("private:r:x", 60)
+    assert not await store.claim("private:r:x", 60)
+    assert await store.claimed("private:r:x") and not await store.claimed("private:r:y")
+
+
 async def test_mutes(store: Store) -> None:
     await store.set_mute("r", ["m1", "dev"], Mute(NOW + 60), NOW)
     assert await store.get_mute("r", ["dev"], NOW) == Mute(NOW + 60)
