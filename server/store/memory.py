@@ -27,13 +27,13 @@ from server.store.base import (
 from server.store.expiring import ExpiringMap
 from server.store.memory_for_staff import MemoryForStaff
 from server.store.memory_logins import LOGIN_ENTRIES, MemoryLogins
+from server.store.memory_members import MemoryMembers
+from server.store.memory_revocations import REVOCATIONS_SWEEP, MemoryRevocations
 
 _IDEMPOTENCY_TTL_S = 15 * 60
-# Revocations expire lazily; past this many entries the expired ones are swept.
-_REVOCATIONS_SWEEP = 1024
 
 
-class MemoryStore(MemoryForStaff):
+class MemoryStore(MemoryMembers, MemoryRevocations, MemoryForStaff):
     """Every map here is bounded by configuration, never by traffic (docs/reliability.md):
     per-room maps are keyed by configured rooms and capped per room; per-server maps
     are `ExpiringMap`s capped at `live_entries`; everything a meeting leaves is dropped
@@ -50,7 +50,6 @@ class MemoryStore(MemoryForStaff):
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._runtime: dict[str, RoomRuntime] = {}
         self._members: dict[str, dict[str, Member]] = {}
-        # Per room: how many of its members go by each key (`Member.addressed_as`).
         self._addressed: dict[str, dict[str, int]] = {}
         self._revoked: ExpiringMap[tuple[str, str], bool] = ExpiringMap(live_entries)
         self._mutes: dict[tuple[str, str], Mute] = {}
@@ -70,7 +69,7 @@ class MemoryStore(MemoryForStaff):
         self.logins = MemoryLogins(login_entries)
         self._revoked_tokens: dict[str, float] = {}  # token id → expires_at
         self._not_before: dict[str, tuple[float, float]] = {}  # name → (cut-off, expires_at)
-        self._revocations_high_water = _REVOCATIONS_SWEEP
+        self._revocations_high_water = REVOCATIONS_SWEEP
         self._bans_marker = secrets.token_hex(8)
         self._session_epoch = secrets.token_hex(8)
 
@@ -177,52 +176,6 @@ class MemoryStore(MemoryForStaff):
     async def put_runtime(self, room_id: str, runtime: RoomRuntime) -> None:
         self._runtime[room_id] = runtime
 
-    async def put_member(self, member: Member) -> None:
-        members = self._members.setdefault(member.room, {})
-        old = members.get(member.id)
-        if old is not None:
-            self._count_addressed(old, -1)
-        members[member.id] = member
-        self._count_addressed(member, 1)
-
-    def _count_addressed(self, member: Member, step: int) -> None:
-        counts = self._addressed.setdefault(member.room, {})
-        for key in member.addressed_as:
-            left = counts.get(key, 0) + step
-            if left > 0:
-                counts[key] = left
-            else:
-                counts.pop(key, None)
-        if not counts:
-            del self._addressed[member.room]
-
-    async def get_member(self, room_id: str, member_id: str) -> Member | None:
-        return self._members.get(room_id, {}).get(member_id)
-
-    async def remove_member(self, room_id: str, member_id: str) -> Member | None:
-        members = self._members.get(room_id)
-        if members is None:
-            return None
-        removed = members.pop(member_id, None)
-        if removed is not None:
-            self._count_addressed(removed, -1)
-        if not members:
-            del self._members[room_id]
-        return removed
-
-    async def members(self, room_id: str) -> list[Member]:
-        return sorted(self._members.get(room_id, {}).values(), key=lambda m: m.joined_at)
-
-    async def member_count(self, room_id: str) -> int:
-        return len(self._members.get(room_id, {}))
-
-    async def revoke_member(self, room_id: str, member_id: str, ttl_s: int) -> None:
-        now = time.monotonic()
-        self._revoked.put((room_id, member_id), True, now + ttl_s, now)
-
-    async def is_revoked(self, room_id: str, member_id: str) -> bool:
-        return bool(self._revoked.get((room_id, member_id), time.monotonic()))
-
     async def set_mute(self, room_id: str, keys: list[str], mute: Mute, now: float) -> None:
         for key in keys:
             self._mutes[(room_id, key)] = mute
@@ -260,45 +213,6 @@ class MemoryStore(MemoryForStaff):
                          room_id: str | None = None) -> None:
         now = time.monotonic()
         self._buckets.put((room_id or "", key), bucket, now + ttl_s, now)
-
-    async def revoke_token(self, token_id: str, expires_at: float, now: float) -> None:
-        self._revoked_tokens[token_id] = expires_at
-        self._sweep_revocations(now)
-
-    async def revoke_tokens_before(self, name: str, not_before: float, expires_at: float,
-                                   now: float) -> None:
-        cut, until = self._not_before.get(name, (not_before, expires_at))
-        self._not_before[name] = (max(cut, not_before), max(until, expires_at))
-        self._sweep_revocations(now)
-
-    async def bans_marker(self) -> str:
-        return self._bans_marker
-
-    async def bans_changed(self) -> None:
-        self._bans_marker = secrets.token_hex(8)
-
-    async def session_epoch(self) -> str:
-        return self._session_epoch
-
-    async def token_revoked(self, token_id: str, name: str, issued_at: float,
-                            now: float, *, epoch: str | None) -> bool:
-        if epoch != self._session_epoch:
-            return True  # issued by an earlier run of this process: its logouts are gone
-        until = self._revoked_tokens.get(token_id)
-        if until is not None and until > now:
-            return True
-        cut = self._not_before.get(name)
-        return cut is not None and cut[1] > now and issued_at <= cut[0]
-
-    def _sweep_revocations(self, now: float) -> None:
-        if len(self._revoked_tokens) + len(self._not_before) <= self._revocations_high_water:
-            return
-        self._revoked_tokens = {k: v for k, v in self._revoked_tokens.items() if v > now}
-        self._not_before = {k: v for k, v in self._not_before.items() if v[1] > now}
-        # Live entries are bounded by logins within one token lifetime; sweep again
-        # only once they have doubled, so a sweep costs O(1) per revocation.
-        self._revocations_high_water = max(
-            _REVOCATIONS_SWEEP, 2 * (len(self._revoked_tokens) + len(self._not_before)))
 
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
                             bucket_keys: list[str], now: float,
