@@ -111,24 +111,20 @@ def at_names(text: str) -> tuple[str, ...]:
     order and without repeats: what to look up among the people present. Empty when
     the names decide nothing: there are none, or the text is refused whoever is here
     (more than MAX_AT_NAMES names, or one far longer than any handle)."""
-    if "@" not in text:
-        return ()
-    keys, beyond = _at_keys(text)
-    return () if beyond or len(keys) > MAX_AT_NAMES else tuple(keys)
+    return (_at_keys(text) or ()) if "@" in text else ()
 
 
-def _at_keys(text: str) -> tuple[dict[str, None], bool]:
-    """The @names' keys, and whether a name is far longer than any handle can be (it
-    names nobody; never put in the key cache, so a flood of them cannot fill it)."""
+def _at_keys(text: str) -> tuple[str, ...] | None:
+    """The @names' keys, or None when the text is refused whoever is here: more than
+    MAX_AT_NAMES names, or one far longer than any handle can be (it names nobody; it
+    never goes in the key cache, so a flood of them cannot fill it)."""
     keys: dict[str, None] = {}
-    beyond = False
     for match in _AT_HANDLE.finditer(text):
         name = match.group(1)
         if len(name) > _LONGEST_AT_NAME:
-            beyond = True
-        else:
-            keys[handle_key(name)] = None
-    return keys, beyond
+            return None
+        keys[handle_key(name)] = None
+    return tuple(keys) if len(keys) <= MAX_AT_NAMES else None
 
 
 def addressed_as(handle: str) -> tuple[str, ...]:
@@ -141,5 +137,5 @@ def addressed_as(handle: str) -> tuple[str, ...]:
 
 
 def _foreign_at(text: str, present: Collection[str]) -> bool:
-    keys, beyond = _at_keys(text)
-    return beyond or len(keys) > MAX_AT_NAMES or any(key not in present for key in keys)
+    keys = _at_keys(text)
+    return keys is None or any(key not in present for key in keys)

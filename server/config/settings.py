@@ -88,8 +88,9 @@ class Limits:
     # connect away, so the per-device limit alone does not hold one machine back.
     # Generous, as a treatment center's members may all come through one address.
     joins_per_address_per_minute: int = 1000
-    # Raising or lowering a hand, and reporting a message, each from one member: each
-    # reaches the whole room or every staff console, so each has a bucket of its own.
+    # Per member: raising or lowering a hand, reporting a message, and messages the
+    # filters refuse each reach the whole room or every staff console, so each has a
+    # bucket of its own of this size.
     actions_burst: int = 20
     actions_interval_s: float = 1.0
     buffer_messages: int = 500

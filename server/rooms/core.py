@@ -317,8 +317,9 @@ class RoomCore:
         return retry_after
 
     async def limit_action(self, kind: str, member: Member) -> None:
-        """Take one of `member`'s tokens for `kind` ("hand", "report"), or refuse
-        `rate_limited`: each reaches the whole room or every staff console."""
+        """Take one of `member`'s tokens for `kind` ("hand", "report", "refused": a
+        message the filters refused), or refuse `rate_limited`: each reaches the whole
+        room or every staff console."""
         limits = self.settings.limits
         wait = await self.token_wait(f"{kind}:{member.id}",
                                      BucketRule(limits.actions_burst, limits.actions_interval_s),

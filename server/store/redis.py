@@ -325,9 +325,9 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
             created, answer = await self._post(keys=keys, args=args)
         if created == -1:
             raise BucketMoved()
-        message_id, seq = answer.decode().rsplit(":", 1)
-        self.saw_seq(room_id, int(seq))
-        return Posted(message_id, int(seq), bool(created))
+        message_id, seq = _posted_answer(answer)
+        self.saw_seq(room_id, seq)
+        return Posted(message_id, seq, bool(created))
 
     def envelope_for(self, message: Message) -> bytes:
         """The bus envelope for a message, with the seq left for the script to fill."""
@@ -351,9 +351,7 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
                 answer, at = await pipe.execute()
         if not answer or at is None or float(at) <= now - _IDEMPOTENCY_TTL_S:
             return None
-        first_id, _, first_seq = (answer.decode() if isinstance(answer, bytes)
-                                  else answer).rpartition(":")
-        return first_id, int(first_seq)
+        return _posted_answer(answer)
 
     async def messages_after(self, room_id: str, seq: int, now: float) -> list[Message]:
         with _unavailable_on_error():
@@ -390,3 +388,9 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
             await self.redis.delete(*[names.room_key(room_id, p)
                                       for p in ("buffer", "messages", "ages", "held",
                                                 "alerts", "alerts:crisis")])
+
+
+def _posted_answer(raw: bytes | str) -> tuple[str, int]:
+    """The post script's answer as it keeps it per idempotency key: "id:seq"."""
+    message_id, seq = (raw.decode() if isinstance(raw, bytes) else raw).rsplit(":", 1)
+    return message_id, int(seq)

@@ -21,6 +21,15 @@ def refused_for_rate(answer: dict[str, Any]) -> bool:
     return error.get("code") == "rate_limited" and error.get("retry_after", 0) > 0
 
 
+async def staff_and_river(connect: ClientFactory, url: str) -> tuple[Client, Client, str]:
+    """A facilitator in the room, then River: (staff, River's client, River's id)."""
+    staff = await connect(url, token=await login(url))
+    await staff.ok("join", {"room": ROOM})
+    river = await connect(url)
+    river_id = (await river.ok("join", {"room": ROOM, "handle": "River"}))["member"]["id"]
+    return staff, river, river_id
+
+
 async def test_hands_raised_and_lowered_meet_a_limit(serve: ServeFn,
                                                      connect: ClientFactory) -> None:
     served = await serve(limits=limits(actions_burst=4, actions_interval_s=2.0))
@@ -48,10 +57,7 @@ async def test_the_hand_limit_refills_with_the_clock(serve: ServeFn, connect: Cl
 async def test_reports_meet_a_limit_before_they_reach_staff(serve: ServeFn,
                                                             connect: ClientFactory) -> None:
     served = await serve(limits=limits(actions_burst=2, actions_interval_s=2.0))
-    staff = await connect(served.url, token=await login(served.url))
-    await staff.ok("join", {"room": ROOM})
-    a = await connect(served.url)
-    await a.ok("join", {"room": ROOM, "handle": "River"})
+    staff, a, _ = await staff_and_river(connect, served.url)
     sent = await staff.ok("send", {"room": ROOM, "text": "welcome", "client_id": "w"})
     report = {"room": ROOM, "message_id": sent["message"]["id"], "reason": "spam"}
     await a.ok("report", report)
@@ -66,10 +72,7 @@ async def test_refused_messages_meet_an_allowance_of_their_own(
         serve: ServeFn, connect: ClientFactory) -> None:
     served = await serve(limits=limits(message_burst=2, message_interval_s=2.0,
                                        actions_burst=3, actions_interval_s=2.0))
-    staff = await connect(served.url, token=await login(served.url))
-    await staff.ok("join", {"room": ROOM})
-    a = await connect(served.url)
-    await a.ok("join", {"room": ROOM, "handle": "River"})
+    staff, a, _ = await staff_and_river(connect, served.url)
     for i in range(3):  # a phone number each: blocked, an alert to staff each
         assert await a.error("send", {"room": ROOM, "text": f"call me 555 010 12{i}4",
                                       "client_id": str(i)}) == "blocked"
@@ -142,10 +145,7 @@ async def test_fresh_joins_from_one_address_meet_a_limit_whatever_the_device(
 async def test_a_cry_for_help_is_answered_even_past_the_refused_allowance(
         serve: ServeFn, connect: ClientFactory) -> None:
     served = await serve(limits=limits(actions_burst=2, actions_interval_s=60.0))
-    staff = await connect(served.url, token=await login(served.url))
-    await staff.ok("join", {"room": ROOM})
-    a = await connect(served.url)
-    await a.ok("join", {"room": ROOM, "handle": "River"})
+    staff, a, _ = await staff_and_river(connect, served.url)
     for i in range(2):
         assert await a.error("send", {"room": ROOM, "text": f"call me 555 010 12{i}4",
                                       "client_id": str(i)}) == "blocked"
@@ -160,10 +160,7 @@ async def test_a_cry_for_help_is_answered_even_past_the_refused_allowance(
 async def test_a_muted_member_past_the_hand_allowance_is_told_muted(
         serve: ServeFn, connect: ClientFactory) -> None:
     served = await serve(limits=limits(actions_burst=1, actions_interval_s=60.0))
-    staff = await connect(served.url, token=await login(served.url))
-    await staff.ok("join", {"room": ROOM})
-    a = await connect(served.url)
-    river = (await a.ok("join", {"room": ROOM, "handle": "River"}))["member"]["id"]
+    staff, a, river = await staff_and_river(connect, served.url)
     await a.ok("hand", {"room": ROOM, "raised": True})
     await staff.ok("mod", {"room": ROOM, "action": "mute", "member_id": river})
     assert await a.error("hand", {"room": ROOM, "raised": True}) == "muted"
