@@ -183,7 +183,7 @@ class RedisBus:
             event.clear()
         if pubsub is not None:
             with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]  # untyped before redis-py 8.2
 
     async def _on_message(self, message: dict[str, object]) -> None:
         kind = message.get("type")

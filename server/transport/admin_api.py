@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 
@@ -17,6 +16,7 @@ from moderation.timefmt import iso_utc
 from server.keys import ROOMS
 from server.records.base import RecordConflict, RecordInUse, RecordMissing
 from server.rooms.admin import Invalid
+from server.transport.json_errors import error
 from server.transport.security import SESSION_COOKIE, same_origin
 
 Handler = Callable[[web.Request, str], Awaitable[web.StreamResponse]]
@@ -25,13 +25,6 @@ _CONFLICTS = {
     "stale": "Someone changed this record since you opened it. Reload and edit again.",
     "provisioned": "This record comes from the config file and is read-only here.",
 }
-
-
-def error(status: int, code: str, message: str, field: str | None = None) -> web.Response:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if field is not None:
-        body["field"] = field
-    return web.json_response({"error": body}, status=status)
 
 
 async def _body(request: web.Request) -> object:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from server.models.errors import StoreUnavailable
+from server.transport.json_errors import error
 
 # default-src 'self' with nothing inline: every script and style is a file we serve.
 CSP = ("default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
@@ -69,7 +70,5 @@ async def store_down_is_503(request: web.Request, handler: Handler) -> web.Strea
     try:
         return await handler(request)
     except StoreUnavailable:
-        return web.json_response(
-            {"error": {"code": "unavailable",
-                       "message": "The service is briefly unavailable. Please try again."}},
-            status=503, headers={"Retry-After": "2"})
+        return error(503, "unavailable", "The service is briefly unavailable. Please try again.",
+                     headers={"Retry-After": "2"})

@@ -17,6 +17,7 @@ from server.models.errors import StoreUnavailable
 from server.rooms import feeds
 from server.rooms.logins import KNOWN_LOGIN_TTL_S, LoginResult
 from server.transport.admin_api import add_admin_routes
+from server.transport.json_errors import error
 from server.transport.security import (
     KNOWN_LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -164,15 +165,16 @@ async def api_login(request: web.Request) -> web.Response:
     try:
         body = await request.json()
     except ValueError:
-        return web.json_response({"error": "bad_request"}, status=400)
+        return error(400, "invalid", "The body must be JSON.", field="body")
     if not isinstance(body, dict):
-        return web.json_response({"error": "bad_request"}, status=400)
+        return error(400, "invalid", "The body must be a JSON object.", field="body")
     result = await _attempt(request, body.get("name"), body.get("passphrase"))
     if result.retry_after:
-        return web.json_response({"error": "rate_limited", "retry_after": result.retry_after},
-                                 status=429, headers=_retry_after(result.retry_after))
+        return error(429, "rate_limited", "Too many attempts. Please wait and try again.",
+                     headers=_retry_after(result.retry_after), retry_after=result.retry_after)
     if result.name is None:
-        return web.json_response({"error": "unauthorized"}, status=401)
+        # One answer for a wrong passphrase and an unknown name.
+        return error(401, "auth_failed", "That name and passphrase did not match.")
     token, expires_at = await _new_token(request, result.name)
     response = web.json_response({"token": token, "expires_at": iso_utc(expires_at)})
     _remember_login(request, response, result)

@@ -61,9 +61,15 @@ async def test_api_login(server: Served) -> None:
         for attempt in (wrong, unknown):
             async with http.post(server.url + "/api/login", json=attempt) as response:
                 answers.append((response.status, await response.json()))
-        assert answers[0] == answers[1] == (401, {"error": "unauthorized"})
-        async with http.post(server.url + "/api/login", data="not json") as response:
-            assert response.status == 400
+        # DESIGN §3's error shape; one answer whether or not the name exists.
+        assert answers[0] == answers[1]
+        assert answers[0][0] == 401 and answers[0][1]["error"]["code"] == "auth_failed"
+        assert answers[0][1]["error"]["message"]
+        for bad in ("not json", "[1, 2]"):
+            async with http.post(server.url + "/api/login", data=bad) as response:
+                body = await response.json()
+                assert response.status == 400
+                assert body["error"]["code"] == "invalid" and body["error"]["field"] == "body"
 
 
 async def test_login_form_sets_httponly_cookie_and_logout_clears_it(server: Served) -> None:
@@ -117,6 +123,8 @@ async def test_login_is_rate_limited(server: Served) -> None:
             # (tests/server/test_http_hardening.py shows it then gets in).
             assert response.status == 429
             assert response.headers["Retry-After"].isdigit()
+            error = (await response.json())["error"]
+            assert error["code"] == "rate_limited" and error["retry_after"] > 0
     assert statuses[:4] == [401] * 4 and statuses[-1] == 429 and retry_after is not None
 
 
