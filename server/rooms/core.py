@@ -23,9 +23,11 @@ from server.rooms.bans import BanList
 from server.rooms.catalog import Catalog
 from server.rooms.presence import PresenceBatcher
 from server.rooms.tokens import Tokens
-from server.store.base import Store
+from server.store.base import BucketTake, Store
 
 log = logging.getLogger(__name__)
+# Reads of one contended bucket before `token_wait` answers "wait" (a flood of one key).
+_SWAP_TRIES = 8
 
 
 class Refused(Exception):
@@ -308,36 +310,50 @@ class RoomCore:
             raise StoreUnavailable("membership not re-registered yet")
         return member
 
-    async def token_wait(self, key: str, rule: BucketRule, room_id: str | None = None) -> float:
-        """Take one token from a stored bucket: 0.0 when taken, else the seconds to wait."""
-        bucket = await self.store.get_bucket(key, room_id)
-        state, retry_after = consume(bucket, rule, self.clock())
-        await self.store.put_bucket(key, state, ttl_s=rule.burst * rule.interval_s + 60,
-                                    room_id=room_id)
-        return retry_after
+    async def token_wait(self, *buckets: tuple[str, BucketRule],
+                         room_id: str | None = None) -> float:
+        """Take one token from each of the stored buckets, named with their rules:
+        0.0 when taken, else the seconds to wait (and none is taken).
+
+        Read, decide, swap; a swap that finds a bucket moved (another event on the same
+        key, on any process) reads again, so events at once spend one token each."""
+        keys = [key for key, _ in buckets]
+        for _ in range(_SWAP_TRIES):
+            reads = await self.store.read_buckets(keys, room_id)
+            now = self.clock()
+            takes, wait = [], 0.0
+            for read, (_, rule) in zip(reads, buckets, strict=True):
+                state, retry_after = consume(read.bucket, rule, now)
+                takes.append(BucketTake(read, state, ttl_s=rule.burst * rule.interval_s + 60))
+                wait = max(wait, retry_after)
+            if wait:
+                return wait  # nothing taken, so nothing to store
+            if await self.store.swap_buckets(takes, room_id):
+                return 0.0
+        # Still contended after every try: a flood on one key; waiting is the answer.
+        return max(rule.interval_s for _, rule in buckets)
 
     async def limit_action(self, kind: str, member: Member) -> None:
         """Take one of `member`'s tokens for `kind` ("hand", "report", "refused": a
         message the filters refused), or refuse `rate_limited`: each reaches the whole
         room or every staff console."""
         limits = self.settings.limits
-        wait = await self.token_wait(f"{kind}:{member.id}",
-                                     BucketRule(limits.actions_burst, limits.actions_interval_s),
-                                     room_id=member.room)
+        wait = await self.token_wait(
+            (f"{kind}:{member.id}", BucketRule(limits.actions_burst, limits.actions_interval_s)),
+            room_id=member.room)
         if wait:
             raise Refused(action_denial(wait))
 
     async def limit_join(self, device_hash: str, address: str | None = None) -> float:
-        """Take one of the device's join tokens, and one of its address's when it has
-        one (staff have none): 0.0 when taken, else the seconds to wait."""
+        """Take one of the device's join tokens and one of its address's when it has
+        one (staff have none), both or neither: 0.0 when taken, else the seconds to wait."""
         limits = self.settings.limits
-        rule = BucketRule(limits.joins_per_minute, 60 / limits.joins_per_minute)
-        wait = await self.token_wait(f"join:{device_hash}", rule)
-        if wait or address is None:
-            return wait
-        per_address = limits.joins_per_address_per_minute
-        return await self.token_wait(f"join-address:{address}",
-                                     BucketRule(per_address, 60 / per_address))
+        buckets = [(f"join:{device_hash}",
+                    BucketRule(limits.joins_per_minute, 60 / limits.joins_per_minute))]
+        if address is not None:
+            per_address = limits.joins_per_address_per_minute
+            buckets.append((f"join-address:{address}", BucketRule(per_address, 60 / per_address)))
+        return await self.token_wait(*buckets)
 
     async def store_ready(self) -> bool:
         """Can the shared store be reached right now? (`/readyz`)"""

@@ -83,7 +83,7 @@ class Joining:
         if resumed is None:
             wait = await core.limit_join(caller.device_hash, caller.address)
         elif not resumed_live:
-            wait = await core.token_wait(f"resume:{caller.device_hash}", REMADE_RESUMES)
+            wait = await core.token_wait((f"resume:{caller.device_hash}", REMADE_RESUMES))
         else:
             wait = 0.0
         if wait and not banned:

@@ -109,9 +109,9 @@ class PrivateLines:
         message_id = _retry_id(room.id, member.id, client_id)
         claim = f"private:{room.id}:{message_id}"
         limits = core.settings.limits
-        wait = await core.token_wait(f"msg:{member.id}",
-                                     BucketRule(limits.message_burst, limits.message_interval_s),
-                                     room_id=room.id)
+        wait = await core.token_wait(
+            (f"msg:{member.id}", BucketRule(limits.message_burst, limits.message_interval_s)),
+            room_id=room.id)
         if wait:
             if await core.store.claimed(claim):
                 return {"message": {"id": message_id}}

@@ -134,10 +134,15 @@ class Store(Protocol):
     async def remove_waiting(self, room_id: str, waiting_id: str) -> Waiting | None: ...
     async def waiting(self, room_id: str) -> list[Waiting]: ...
 
-    # `room_id`: the bucket belongs to a room and goes when its meeting closes.
-    async def get_bucket(self, key: str, room_id: str | None = None) -> Bucket | None: ...
-    async def put_bucket(self, key: str, bucket: Bucket, ttl_s: float,
-                         room_id: str | None = None) -> None: ...
+    # Rate buckets outside the send path, taken by read then swap: `swap_buckets` stores
+    # every `take.new` only if none of the buckets moved since its `take.read`, and
+    # answers False (nothing stored) when one has, so concurrent events on any process
+    # can't both spend one token. `room_id`: the buckets belong to a room and go when
+    # its meeting closes.
+    async def read_buckets(self, keys: Sequence[str],
+                           room_id: str | None = None) -> tuple[BucketRead, ...]: ...
+    async def swap_buckets(self, takes: Sequence[BucketTake],
+                           room_id: str | None = None) -> bool: ...
 
     # Ended facilitator sessions, so a signed token stops working on every process at once.
     # Each entry lives until `expires_at` (no token it covers outlives that), then is gone.

@@ -206,13 +206,19 @@ class MemoryStore(MemoryMembers, MemoryRevocations, MemoryForStaff):
     async def waiting(self, room_id: str) -> list[Waiting]:
         return sorted(self._waiting.get(room_id, {}).values(), key=lambda w: w.since)
 
-    async def get_bucket(self, key: str, room_id: str | None = None) -> Bucket | None:
-        return self._buckets.get((room_id or "", key), time.monotonic())
+    async def read_buckets(self, keys: Sequence[str],
+                           room_id: str | None = None) -> tuple[BucketRead, ...]:
+        clock = time.monotonic()
+        return tuple(BucketRead(key, bucket, version=bucket) for key in keys
+                     for bucket in (self._buckets.get((room_id or "", key), clock),))
 
-    async def put_bucket(self, key: str, bucket: Bucket, ttl_s: float,
-                         room_id: str | None = None) -> None:
-        now = time.monotonic()
-        self._buckets.put((room_id or "", key), bucket, now + ttl_s, now)
+    async def swap_buckets(self, takes: Sequence[BucketTake],
+                           room_id: str | None = None) -> bool:
+        try:
+            self._take(room_id or "", takes)
+        except BucketMoved:
+            return False
+        return True
 
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
                             bucket_keys: list[str], now: float,

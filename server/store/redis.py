@@ -15,7 +15,6 @@ from typing import cast
 import redis.asyncio as aioredis
 from redis.exceptions import LockError
 
-from moderation.ratelimit import Bucket
 from server.models import redis_names as names
 from server.models.errors import StoreUnavailable
 from server.models.live import Member, Message, Mute, RoomRuntime, Waiting
@@ -264,16 +263,23 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
         return names.room_key(room_id, f"bucket:{key}") if room_id else \
             f"{names.PREFIX}bucket:{key}"
 
-    async def get_bucket(self, key: str, room_id: str | None = None) -> Bucket | None:
+    async def read_buckets(self, keys: Sequence[str],
+                           room_id: str | None = None) -> tuple[BucketRead, ...]:
         with _unavailable_on_error():
-            raw = await self.redis.get(self._bucket_key(key, room_id))
-        return codec.bucket_from_json(raw) if raw else None
+            raw = await self.redis.mget([self._bucket_key(key, room_id) for key in keys])
+        return tuple(BucketRead(key, codec.bucket_from_json(value) if value else None,
+                                version=value) for key, value in zip(keys, raw, strict=True))
 
-    async def put_bucket(self, key: str, bucket: Bucket, ttl_s: float,
-                         room_id: str | None = None) -> None:
+    async def swap_buckets(self, takes: Sequence[BucketTake],
+                           room_id: str | None = None) -> bool:
+        args: list[bytes | str | int] = []
+        for take in takes:
+            seen = take.read.version
+            args += [seen if isinstance(seen, bytes) else b"", codec.bucket_to_json(take.new),
+                     max(1, int(take.ttl_s * 1000))]
         with _unavailable_on_error():
-            await self.redis.set(self._bucket_key(key, room_id), codec.bucket_to_json(bucket),
-                                 px=max(1, int(ttl_s * 1000)))
+            return bool(await self._swap(
+                keys=[self._bucket_key(take.read.key, room_id) for take in takes], args=args))
 
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
                             bucket_keys: list[str], now: float,

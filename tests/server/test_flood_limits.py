@@ -4,6 +4,7 @@ in, and leave-and-resume."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from server.rooms.joining import REMADE_RESUMES
@@ -140,6 +141,19 @@ async def test_fresh_joins_from_one_address_meet_a_limit_whatever_the_device(
     assert refused_for_rate(await late.call("join", {"room": ROOM, "handle": "Member 9"}))
     staff = await connect(served.url, token=await login(served.url))
     await staff.ok("join", {"room": ROOM})  # staff signed in are not held by the address
+
+
+async def test_joins_at_once_from_one_address_spend_one_token_each(
+        serve: ServeFn, connect: ClientFactory) -> None:
+    # Sent together from eight connections: each join reads the address's bucket
+    # before any has stored its take, so only a take that checks the bucket did not
+    # move since keeps the limit (on Redis, each read and write is a round trip).
+    served = await serve(limits=limits(joins_per_address_per_minute=3))
+    clients = [await connect(served.url) for _ in range(8)]
+    answers = await asyncio.gather(*(client.call("join", {"room": ROOM, "handle": f"M {i}"})
+                                     for i, client in enumerate(clients)))
+    assert sum(1 for answer in answers if answer.get("ok") is True) == 3
+    assert sum(1 for answer in answers if refused_for_rate(answer)) == 5
 
 
 async def test_a_cry_for_help_is_answered_even_past_the_refused_allowance(

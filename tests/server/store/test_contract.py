@@ -121,10 +121,10 @@ async def test_a_resent_idempotency_key_is_known_within_its_window(store: Store)
     # A resend is answered before any token is taken: a bucket read long ago, moved
     # since, does not refuse it.
     stale = BucketTake(BucketRead("msg:m1", None, version=None), Bucket(0.0, NOW), 60)
-    await store.put_bucket("msg:m1", Bucket(3.0, NOW), 60, room_id="r")
+    await put_bucket(store, "msg:m1", Bucket(3.0, NOW), 60, room_id="r")
     again = await store.post_message("r", message("b"), "m1:c1", NOW + 2, [stale])
     assert (again.id, again.seq, again.created) == (posted.id, posted.seq, False)
-    assert await store.get_bucket("msg:m1", "r") == Bucket(3.0, NOW)
+    assert await get_bucket(store, "msg:m1", "r") == Bucket(3.0, NOW)
 
 
 async def test_a_claim_is_made_once_and_can_be_looked_at(store: Store) -> None:
@@ -145,10 +145,40 @@ async def test_mutes(store: Store) -> None:
     assert await store.get_mute("r", ["m1", "dev", "m2"], NOW) is None
 
 
+async def put_bucket(store: Store, key: str, bucket: Bucket, ttl_s: float,
+                     room_id: str | None = None) -> None:
+    [read] = await store.read_buckets([key], room_id)
+    assert await store.swap_buckets([BucketTake(read, bucket, ttl_s)], room_id)
+
+
+async def get_bucket(store: Store, key: str, room_id: str | None = None) -> Bucket | None:
+    [read] = await store.read_buckets([key], room_id)
+    return read.bucket
+
+
 async def test_buckets(store: Store) -> None:
-    assert await store.get_bucket("k") is None
-    await store.put_bucket("k", Bucket(2.5, NOW), 60)
-    assert await store.get_bucket("k") == Bucket(2.5, NOW)
+    assert await get_bucket(store, "k") is None
+    await put_bucket(store, "k", Bucket(2.5, NOW), 60)
+    assert await get_bucket(store, "k") == Bucket(2.5, NOW)
+
+
+async def test_a_bucket_swap_after_another_is_refused_and_stores_nothing(store: Store) -> None:
+    # Two events read the same buckets; the first swap wins, the second finds one
+    # moved and stores neither.
+    first = await store.read_buckets(["k", "j"], "r")
+    second = await store.read_buckets(["k", "j"], "r")
+    assert [read.bucket for read in first] == [None, None]
+    assert await store.swap_buckets([BucketTake(first[0], Bucket(1.0, NOW), 60)], "r")
+    assert not await store.swap_buckets([BucketTake(second[1], Bucket(5.0, NOW), 60),
+                                         BucketTake(second[0], Bucket(1.0, NOW + 1), 60)], "r")
+    assert await get_bucket(store, "k", "r") == Bucket(1.0, NOW)
+    assert await get_bucket(store, "j", "r") is None
+    again = await store.read_buckets(["k", "j"], "r")
+    assert await store.swap_buckets([BucketTake(again[0], Bucket(0.0, NOW + 1), 60),
+                                     BucketTake(again[1], Bucket(5.0, NOW + 1), 60)], "r")
+    assert await get_bucket(store, "k", "r") == Bucket(0.0, NOW + 1)
+    assert await get_bucket(store, "j", "r") == Bucket(5.0, NOW + 1)
+    assert await get_bucket(store, "k") is None  # the site-wide "k" is another bucket
 
 
 async def test_revoked_tokens_until_they_would_have_expired(store: Store) -> None:
@@ -232,8 +262,8 @@ async def test_forget_room_keeps_only_seq_runtime_and_revocations(store: Store) 
     await store.post_message("r", message("a"), "k1", NOW)
     await store.hold_message(HeldMessage("h1", "r", {"id": "m1"}, "dev", "words", NOW))
     await store.set_mute("r", ["m1"], Mute(None), NOW)
-    await store.put_bucket("msg:m1", Bucket(1.0, NOW), 60, room_id="r")
-    await store.put_bucket("join:dev", Bucket(1.0, NOW), 60)
+    await put_bucket(store, "msg:m1", Bucket(1.0, NOW), 60, room_id="r")
+    await put_bucket(store, "join:dev", Bucket(1.0, NOW), 60)
     await store.revoke_member("r", "m1", 60)
     await store.open_private("r", "m1", NOW)
     await store.keep_alert(Alert("a1", "r", "pii", "m1", NOW))
@@ -242,8 +272,8 @@ async def test_forget_room_keeps_only_seq_runtime_and_revocations(store: Store) 
     assert await store.messages_after("r", 0, NOW) == []
     assert await store.take_held("r", "h1") is None
     assert await store.get_mute("r", ["m1"], NOW) is None
-    assert await store.get_bucket("msg:m1", "r") is None
-    assert await store.get_bucket("join:dev") is not None  # not the room's
+    assert await get_bucket(store, "msg:m1", "r") is None
+    assert await get_bucket(store, "join:dev") is not None  # not the room's
     assert await store.is_revoked("r", "m1")
     assert await store.latest_seq("r") == 1
     assert await store.get_runtime("r") == RoomRuntime(status="closed")
@@ -388,7 +418,7 @@ async def test_send_snapshot_reads_member_runtime_mute_and_buckets(store: Store)
     await store.put_member(member("m1"))
     await store.put_runtime("r", RoomRuntime(slow_mode=30))
     await store.set_mute("r", ["dev-m1"], Mute(NOW + 60), NOW)
-    await store.put_bucket("msg:m1", Bucket(2.0, NOW), 60, room_id="r")
+    await put_bucket(store, "msg:m1", Bucket(2.0, NOW), 60, room_id="r")
     full = await store.send_snapshot("r", "m1", ["m1", "dev-m1"], ["msg:m1", "slow:m1"], NOW)
     assert full.member == member("m1") and full.runtime == RoomRuntime(slow_mode=30)
     assert full.mute == Mute(NOW + 60)
@@ -404,17 +434,17 @@ async def test_a_post_takes_tokens_only_from_buckets_that_did_not_move(store: St
     posted = await store.post_message("r", message("a"), "k1", NOW,
                                       [BucketTake(read, Bucket(4.0, NOW), 60)])
     assert posted.created and posted.seq == 1
-    assert await store.get_bucket("msg:m1", "r") == Bucket(4.0, NOW)
+    assert await get_bucket(store, "msg:m1", "r") == Bucket(4.0, NOW)
     # The same read again: the bucket has moved since, so nothing is stored.
     with pytest.raises(BucketMoved):
         await store.post_message("r", message("b"), "k2", NOW,
                                  [BucketTake(read, Bucket(4.0, NOW), 60)])
     assert await store.latest_seq("r") == 1
-    assert await store.get_bucket("msg:m1", "r") == Bucket(4.0, NOW)
+    assert await get_bucket(store, "msg:m1", "r") == Bucket(4.0, NOW)
     fresh = (await store.send_snapshot("r", "m1", ["m1"], ["msg:m1"], NOW)).buckets[0]
     posted = await store.post_message("r", message("b"), "k2", NOW,
                                       [BucketTake(fresh, Bucket(3.0, NOW), 60)])
-    assert posted.seq == 2 and await store.get_bucket("msg:m1", "r") == Bucket(3.0, NOW)
+    assert posted.seq == 2 and await get_bucket(store, "msg:m1", "r") == Bucket(3.0, NOW)
 
 
 async def test_login_limits_swap_only_what_was_read(store: Store) -> None:
