@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from moderation.decisions import Denial
 
 # Float sums like 0.1 + 0.2 land a hair under a whole token; count that as whole.
-_EPSILON = 1e-9
+EPSILON = 1e-9
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,12 @@ class BucketRule:
         if not self.interval_s > 0 or math.isinf(self.interval_s):
             raise ValueError("interval_s must be a positive number of seconds")
 
+    @property
+    def keep_s(self) -> float:
+        """How long a bucket is worth storing after a take: by then it is full again,
+        as good as none (a minute's margin for clocks a little apart)."""
+        return self.burst * self.interval_s + 60
+
 
 def consume(state: Bucket | None, rule: BucketRule, now: float) -> tuple[Bucket, float]:
     """Try to take one token at ``now``.
@@ -52,7 +58,7 @@ def consume(state: Bucket | None, rule: BucketRule, now: float) -> tuple[Bucket,
     elapsed = max(0.0, now - state.at)
     tokens = min(float(rule.burst), state.tokens + elapsed / rule.interval_s)
     at = max(state.at, now)
-    if tokens + _EPSILON >= 1.0:
+    if tokens + EPSILON >= 1.0:
         return Bucket(tokens=max(0.0, tokens - 1.0), at=at), 0.0
     return Bucket(tokens=tokens, at=at), (1.0 - tokens) * rule.interval_s
 

@@ -61,6 +61,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         # One event at a time per connection: a member's messages keep their order.
         async_handlers=False,
         logger=False, engineio_logger=False,
+        ping_interval=settings.limits.ping_interval_s,
+        ping_timeout=settings.limits.ping_timeout_s,
         connect_timeout_s=settings.limits.connect_timeout_s,
         unjoined_per_address=settings.limits.connections_per_address,
     )
@@ -157,7 +159,9 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
              asyncio.create_task(_every(POLL_S, rooms.refresh), name="records"),
              # A session ended by a logout anywhere loses its idle sockets here too.
              asyncio.create_task(_every(BEAT_S, app[NAMESPACE].recheck_staff), name="staff"),
-             asyncio.create_task(_every(PRUNE_S, rooms.prune), name="prune")]
+             asyncio.create_task(_every(PRUNE_S, rooms.prune), name="prune"),
+             asyncio.create_task(_every(app[SIO].silence_check_s, app[SIO].close_silent),
+                                 name="silence")]
     yield
     if path is not None:
         loop.remove_signal_handler(signal.SIGHUP)

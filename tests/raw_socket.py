@@ -14,15 +14,18 @@ WAIT = 10
 class RawSocket:
     """An engine.io v4 websocket spoken by hand, to send frames no library would."""
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, answer_pings: bool = True) -> None:
         self.ws = ws
+        self.answer_pings = answer_pings
+        self.pings = 0
 
     @classmethod
     async def open(cls, http: aiohttp.ClientSession, url: str, *,
-                   namespace: bool = True) -> RawSocket:
-        """An open engine.io connection; with `namespace`, connected to "/" too."""
+                   namespace: bool = True, answer_pings: bool = True) -> RawSocket:
+        """An open engine.io connection; with `namespace`, connected to "/" too;
+        without `answer_pings`, a client gone silent (frozen, or its network lost)."""
         ws = await http.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket")
-        raw = cls(ws)
+        raw = cls(ws, answer_pings)
         opened = await raw.frame()
         assert opened is not None and opened.startswith("0"), opened
         if not namespace:
@@ -38,7 +41,9 @@ class RawSocket:
             message = await asyncio.wait_for(self.ws.receive(), WAIT)
             if message.type == aiohttp.WSMsgType.TEXT:
                 if message.data == "2":  # engine.io ping: answer it like a client
-                    await self.ws.send_str("3")
+                    self.pings += 1
+                    if self.answer_pings:
+                        await self.ws.send_str("3")
                     continue
                 return str(message.data)
             if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,

@@ -183,6 +183,8 @@ def _limits(r: Reader, data: Mapping[str, Any]) -> Limits:
         "header_timeout_s": ((int, float), 1, 300),
         "body_timeout_s": ((int, float), 1, 300),
         "connect_timeout_s": ((int, float), 1, 300),
+        "ping_interval_s": ((int, float), 1, 300),
+        "ping_timeout_s": ((int, float), 1, 300),
     }
     for name in table:
         if name not in bounds:

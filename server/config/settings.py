@@ -113,6 +113,11 @@ class Limits:
     # A new connection must connect to the Socket.IO namespace this long after it
     # opens, else it is closed: it would hold a connection no per-device limit counts.
     connect_timeout_s: float = 10.0
+    # engine.io's heartbeat (Node's socket.io defaults): the server pings every
+    # `ping_interval_s`; a connection that has not answered `ping_timeout_s` later is
+    # closed (a phone that lost its network, a client that froze).
+    ping_interval_s: float = 25.0
+    ping_timeout_s: float = 20.0
 
 
 @dataclass(frozen=True)

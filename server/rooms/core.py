@@ -10,7 +10,7 @@ from typing import Any
 
 from moderation.audit import new_entry
 from moderation.decisions import Denial
-from moderation.ratelimit import BucketRule, action_denial, consume
+from moderation.ratelimit import BucketRule, action_denial
 from moderation.roles import Role
 from moderation.timefmt import iso_utc
 from server.bus.base import Bus
@@ -23,11 +23,9 @@ from server.rooms.bans import BanList
 from server.rooms.catalog import Catalog
 from server.rooms.presence import PresenceBatcher
 from server.rooms.tokens import Tokens
-from server.store.base import BucketTake, Store
+from server.store.base import Store
 
 log = logging.getLogger(__name__)
-# Reads of one contended bucket before `token_wait` answers "wait" (a flood of one key).
-_SWAP_TRIES = 8
 
 
 class Refused(Exception):
@@ -312,26 +310,9 @@ class RoomCore:
 
     async def token_wait(self, *buckets: tuple[str, BucketRule],
                          room_id: str | None = None) -> float:
-        """Take one token from each of the stored buckets, named with their rules:
-        0.0 when taken, else the seconds to wait (and none is taken).
-
-        Read, decide, swap; a swap that finds a bucket moved (another event on the same
-        key, on any process) reads again, so events at once spend one token each."""
-        keys = [key for key, _ in buckets]
-        for _ in range(_SWAP_TRIES):
-            reads = await self.store.read_buckets(keys, room_id)
-            now = self.clock()
-            takes, wait = [], 0.0
-            for read, (_, rule) in zip(reads, buckets, strict=True):
-                state, retry_after = consume(read.bucket, rule, now)
-                takes.append(BucketTake(read, state, ttl_s=rule.burst * rule.interval_s + 60))
-                wait = max(wait, retry_after)
-            if wait:
-                return wait  # nothing taken, so nothing to store
-            if await self.store.swap_buckets(takes, room_id):
-                return 0.0
-        # Still contended after every try: a flood on one key; waiting is the answer.
-        return max(rule.interval_s for _, rule in buckets)
+        """Take one token from each of the stored buckets, named with their rules, in
+        one atomic step: 0.0 when taken, else the seconds to wait (and none is taken)."""
+        return await self.store.take_tokens(buckets, self.clock(), room_id)
 
     async def limit_action(self, kind: str, member: Member) -> None:
         """Take one of `member`'s tokens for `kind` ("hand", "report", "refused": a

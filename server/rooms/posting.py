@@ -176,14 +176,14 @@ class Posting:
         state, wait = consume(message_bucket.bucket, rule, now)
         if wait:
             raise Refused(rate_denial(wait))
-        takes = [BucketTake(message_bucket, state, rule.burst * rule.interval_s + 60)]
+        takes = [BucketTake(message_bucket, state, rule.keep_s)]
         if slow_mode:
             # Slow mode is a bucket of one that refills every `slow_mode` seconds.
             slow = BucketRule(1, slow_mode)
             state, wait = consume(slow_bucket.bucket, slow, now)
             if wait:
                 raise Refused(slow_denial(wait))
-            takes.append(BucketTake(slow_bucket, state, slow.burst * slow.interval_s + 60))
+            takes.append(BucketTake(slow_bucket, state, slow.keep_s))
         return takes
 
     async def _refuse_screened(self, room: RoomConfig, member: Member, text: str, action: str,

@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from moderation.ratelimit import Backoff, Bucket
+from moderation.ratelimit import Backoff, Bucket, BucketRule
 from server.models.live import Alert, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
 
 
@@ -134,15 +134,12 @@ class Store(Protocol):
     async def remove_waiting(self, room_id: str, waiting_id: str) -> Waiting | None: ...
     async def waiting(self, room_id: str) -> list[Waiting]: ...
 
-    # Rate buckets outside the send path, taken by read then swap: `swap_buckets` stores
-    # every `take.new` only if none of the buckets moved since its `take.read`, and
-    # answers False (nothing stored) when one has, so concurrent events on any process
-    # can't both spend one token. `room_id`: the buckets belong to a room and go when
-    # its meeting closes.
-    async def read_buckets(self, keys: Sequence[str],
-                           room_id: str | None = None) -> tuple[BucketRead, ...]: ...
-    async def swap_buckets(self, takes: Sequence[BucketTake],
-                           room_id: str | None = None) -> bool: ...
+    # Rate buckets outside the send path, in one atomic step: take one token from each
+    # of `buckets` (key, rule) at `now`, all or none; 0.0 when taken, else the seconds
+    # to wait. Each bucket lives `burst * interval + 60` s past its last take.
+    # `room_id`: the buckets belong to a room and go when its meeting closes.
+    async def take_tokens(self, buckets: Sequence[tuple[str, BucketRule]], now: float,
+                          room_id: str | None = None) -> float: ...
 
     # Ended facilitator sessions, so a signed token stops working on every process at once.
     # Each entry lives until `expires_at` (no token it covers outlives that), then is gone.

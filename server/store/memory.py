@@ -13,7 +13,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from moderation.ratelimit import Bucket
+from moderation.ratelimit import Bucket, BucketRule, consume
 from server.models.live import Alert, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
 from server.store.base import (
     BucketMoved,
@@ -206,19 +206,20 @@ class MemoryStore(MemoryMembers, MemoryRevocations, MemoryForStaff):
     async def waiting(self, room_id: str) -> list[Waiting]:
         return sorted(self._waiting.get(room_id, {}).values(), key=lambda w: w.since)
 
-    async def read_buckets(self, keys: Sequence[str],
-                           room_id: str | None = None) -> tuple[BucketRead, ...]:
-        clock = time.monotonic()
-        return tuple(BucketRead(key, bucket, version=bucket) for key in keys
-                     for bucket in (self._buckets.get((room_id or "", key), clock),))
-
-    async def swap_buckets(self, takes: Sequence[BucketTake],
-                           room_id: str | None = None) -> bool:
-        try:
-            self._take(room_id or "", takes)
-        except BucketMoved:
-            return False
-        return True
+    async def take_tokens(self, buckets: Sequence[tuple[str, BucketRule]], now: float,
+                          room_id: str | None = None) -> float:
+        # No await inside: on one event loop this is one atomic step.
+        clock, room = time.monotonic(), room_id or ""
+        taken, wait = [], 0.0
+        for key, rule in buckets:
+            state, retry_after = consume(self._buckets.get((room, key), clock), rule, now)
+            taken.append((key, state, rule.keep_s))
+            wait = max(wait, retry_after)
+        if wait:
+            return wait
+        for key, state, keep_s in taken:
+            self._buckets.put((room, key), state, clock + keep_s, clock)
+        return 0.0
 
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
                             bucket_keys: list[str], now: float,

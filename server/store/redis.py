@@ -15,6 +15,7 @@ from typing import cast
 import redis.asyncio as aioredis
 from redis.exceptions import LockError
 
+from moderation.ratelimit import EPSILON, BucketRule
 from server.models import redis_names as names
 from server.models.errors import StoreUnavailable
 from server.models.live import Member, Message, Mute, RoomRuntime, Waiting
@@ -66,6 +67,7 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
         self._raise = client.register_script(scripts.RAISE)
         self._not_before = client.register_script(scripts.NOT_BEFORE)
         self._swap = client.register_script(scripts.SWAP)
+        self._take = client.register_script(scripts.TAKE)
         self._put_member = client.register_script(scripts.PUT_MEMBER)
         self._remove_member = client.register_script(scripts.REMOVE_MEMBER)
         self._epoch: bytes | None = None
@@ -263,23 +265,15 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
         return names.room_key(room_id, f"bucket:{key}") if room_id else \
             f"{names.PREFIX}bucket:{key}"
 
-    async def read_buckets(self, keys: Sequence[str],
-                           room_id: str | None = None) -> tuple[BucketRead, ...]:
+    async def take_tokens(self, buckets: Sequence[tuple[str, BucketRule]], now: float,
+                          room_id: str | None = None) -> float:
+        args: list[float | int] = [now, EPSILON]
+        for _, rule in buckets:
+            args += [rule.burst, rule.interval_s, max(1, int(rule.keep_s * 1000))]
         with _unavailable_on_error():
-            raw = await self.redis.mget([self._bucket_key(key, room_id) for key in keys])
-        return tuple(BucketRead(key, codec.bucket_from_json(value) if value else None,
-                                version=value) for key, value in zip(keys, raw, strict=True))
-
-    async def swap_buckets(self, takes: Sequence[BucketTake],
-                           room_id: str | None = None) -> bool:
-        args: list[bytes | str | int] = []
-        for take in takes:
-            seen = take.read.version
-            args += [seen if isinstance(seen, bytes) else b"", codec.bucket_to_json(take.new),
-                     max(1, int(take.ttl_s * 1000))]
-        with _unavailable_on_error():
-            return bool(await self._swap(
-                keys=[self._bucket_key(take.read.key, room_id) for take in takes], args=args))
+            wait = await self._take(keys=[self._bucket_key(key, room_id) for key, _ in buckets],
+                                    args=args)
+        return float(wait)
 
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
                             bucket_keys: list[str], now: float,

@@ -96,6 +96,39 @@ redis.call('SET', KEYS[1], ARGV[1] .. ',' .. ARGV[2], 'PX', ttl)
 return 1
 """
 
+# KEYS: rate buckets to take one token from each, all or none
+# ARGV: now, epsilon, then per bucket: burst, interval in seconds, ttl in ms
+# Returns "0" (taken) or the seconds to wait (nothing stored), as text: Lua would cut
+# a number to an integer. The arithmetic is moderation.ratelimit.consume's, step for
+# step (tests/server/store/test_take_tokens.py holds the two equal): a key that many
+# events share at once (an address) must not make them retry each other, as a
+# compare-and-swap would.
+TAKE = """
+local now, eps = tonumber(ARGV[1]), tonumber(ARGV[2])
+local wait, new = 0, {}
+for i = 1, #KEYS do
+  local burst, interval = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
+  local tokens, at = burst, now
+  local raw = redis.call('GET', KEYS[i])
+  if raw then
+    local ok, state = pcall(cjson.decode, raw)
+    if ok and type(state) == 'table' and tonumber(state[1]) and tonumber(state[2]) then
+      tokens, at = tonumber(state[1]), tonumber(state[2])
+    end
+  end
+  tokens = math.min(burst, tokens + math.max(0, now - at) / interval)
+  at = math.max(at, now)
+  if tokens + eps >= 1 then
+    new[i] = string.format('[%.17g,%.17g]', math.max(0, tokens - 1), at)
+  else
+    wait = math.max(wait, (1 - tokens) * interval)
+  end
+end
+if wait > 0 then return string.format('%.17g', wait) end
+for i = 1, #KEYS do redis.call('SET', KEYS[i], new[i], 'PX', ARGV[3 * i + 2]) end
+return '0'
+"""
+
 # KEYS: the limits to swap (a login's address bucket and account backoff)
 # ARGV: per key, the value the read saw ("" for none), the new value ("" to forget),
 #       its ttl in ms

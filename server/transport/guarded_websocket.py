@@ -64,11 +64,12 @@ class GuardedWebSocket(WebSocket):  # type: ignore[misc]
 
     async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
         request = environ["aiohttp.request"]
-        # `timeout`: how long a close waits for the client's close frame.
+        # `timeout`: how long a close waits for the client's close frame. No receive
+        # timeout: a silent client is found by `GuardedServer.close_silent`, which
+        # costs nothing per frame.
         self._sock = WebSocketResponse(
             max_msg_size=self.server.max_http_buffer_size, compress=False,
-            timeout=CLOSE_REPLY_S,
-            receive_timeout=self.server.ping_interval + self.server.ping_timeout)
+            timeout=CLOSE_REPLY_S)
         await self._sock.prepare(request)
         self.environ = environ
         eio_socket = self.handler.__self__
@@ -88,9 +89,8 @@ class GuardedWebSocket(WebSocket):  # type: ignore[misc]
 
     async def _serve(self, eio_socket: Any) -> None:
         """engine.io's websocket loop for a connection that starts on websocket, the
-        same steps without a task and a `wait_for` per frame: aiohttp's own receive
-        timeout (`receive_timeout`, engine.io's ping interval + timeout) does the
-        waiting."""
+        same steps without a task and a `wait_for` per frame: a client that stops
+        answering pings is closed by `GuardedServer.close_silent` instead."""
         eio_socket.connected = True
         eio_socket.upgraded = True
         writer = asyncio.ensure_future(self._write_queue(eio_socket))

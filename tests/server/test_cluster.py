@@ -362,7 +362,7 @@ async def test_passphrase_guesses_spread_over_processes_are_limited_as_one(
                 statuses.append(response.status)
                 if response.status == 429:
                     assert int(response.headers["Retry-After"]) >= 1
-                    assert (await response.json())["error"] == "rate_limited"
+                    assert (await response.json())["error"]["code"] == "rate_limited"
     assert statuses == [401] * (ACCOUNT_RULE.free + 1) + [429]
 
 

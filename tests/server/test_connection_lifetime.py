@@ -56,6 +56,32 @@ async def test_a_removed_member_that_keeps_its_connection_open_is_closed(
         assert closed(await raw.until(closed))
 
 
+async def test_a_member_whose_client_stops_answering_pings_is_closed_and_leaves(
+        serve: ServeFn, connect: ClientFactory) -> None:
+    server = await serve(limits={"ping_interval_s": 1, "ping_timeout_s": 1})
+    staff = await connect(server.url, token=await login(server.url))
+    await staff.ok("join", {"room": ROOM})
+    async with aiohttp.ClientSession() as http:
+        silent = await RawSocket.open(http, server.url, answer_pings=False)
+        awake = await RawSocket.open(http, server.url)
+        ids = []
+        for raw, handle in ((silent, "Frozen"), (awake, "Awake")):
+            await raw.ws.send_str('421["join",{"room":"open-circle","handle":"%s"}]' % handle)
+            answer = await raw.until(lambda f: f.startswith("431["))
+            assert answer is not None
+            ids.append(json.loads(answer[3:])[0]["member"]["id"])
+        # The awake one reads (and so answers pings) all along, as a live client does.
+        hand = asyncio.ensure_future(awake.until(lambda f: f.startswith("432[")))
+        assert closed(await silent.until(closed))
+        assert silent.pings >= 1  # pinged, never answered
+        # The room sees the silent one leave; the one that answers is still served.
+        await staff.wait_for("presence", lambda p: p.get("left") == ids[0])
+        await awake.ws.send_str('422["hand",{"room":"open-circle","raised":true}]')
+        answer = await hand
+        assert answer is not None and json.loads(answer[3:])[0]["ok"] is True
+        assert awake.pings >= 1
+
+
 async def test_shutdown_closes_connections_outside_any_session(serve: ServeFn) -> None:
     server = await serve(limits={"connect_timeout_s": 300})
     async with aiohttp.ClientSession() as http:

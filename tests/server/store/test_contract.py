@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from moderation.pii import addressed_as
-from moderation.ratelimit import Backoff, Bucket
+from moderation.ratelimit import Backoff, Bucket, BucketRule
 from moderation.roles import Role
 from server.models.live import Alert, HeldMessage, Member, Message, Mute, RoomRuntime, Share
 from server.store.base import BucketRead, BucketTake, LoginLimits, Store
@@ -121,7 +121,7 @@ async def test_a_resent_idempotency_key_is_known_within_its_window(store: Store)
     # A resend is answered before any token is taken: a bucket read long ago, moved
     # since, does not refuse it.
     stale = BucketTake(BucketRead("msg:m1", None, version=None), Bucket(0.0, NOW), 60)
-    await put_bucket(store, "msg:m1", Bucket(3.0, NOW), 60, room_id="r")
+    await put_bucket(store, "msg:m1", 3, room_id="r")
     again = await store.post_message("r", message("b"), "m1:c1", NOW + 2, [stale])
     assert (again.id, again.seq, again.created) == (posted.id, posted.seq, False)
     assert await get_bucket(store, "msg:m1", "r") == Bucket(3.0, NOW)
@@ -145,40 +145,40 @@ async def test_mutes(store: Store) -> None:
     assert await store.get_mute("r", ["m1", "dev", "m2"], NOW) is None
 
 
-async def put_bucket(store: Store, key: str, bucket: Bucket, ttl_s: float,
+async def put_bucket(store: Store, key: str, tokens_left: int,
                      room_id: str | None = None) -> None:
-    [read] = await store.read_buckets([key], room_id)
-    assert await store.swap_buckets([BucketTake(read, bucket, ttl_s)], room_id)
+    """Leave `key` holding `tokens_left` tokens as of NOW: one take from a bucket of one more."""
+    assert await store.take_tokens([(key, BucketRule(tokens_left + 1, 60.0))], NOW,
+                                   room_id) == 0.0
 
 
-async def get_bucket(store: Store, key: str, room_id: str | None = None) -> Bucket | None:
-    [read] = await store.read_buckets([key], room_id)
+async def get_bucket(store: Store, key: str, room_id: str) -> Bucket | None:
+    """A room's bucket as a send's snapshot reads it."""
+    [read] = (await store.send_snapshot(room_id, "nobody", [], [key], NOW)).buckets
     return read.bucket
 
 
-async def test_buckets(store: Store) -> None:
-    assert await get_bucket(store, "k") is None
-    await put_bucket(store, "k", Bucket(2.5, NOW), 60)
-    assert await get_bucket(store, "k") == Bucket(2.5, NOW)
+async def test_tokens_are_taken_all_or_none(store: Store) -> None:
+    one, two = BucketRule(1, 60.0), BucketRule(2, 60.0)
+    assert await store.take_tokens([("k", two)], NOW) == 0.0
+    assert await store.take_tokens([("k", two), ("j", one)], NOW) == 0.0
+    # "k" is empty, half refilled: the wait is k's, and the fresh "i" keeps its token.
+    assert await store.take_tokens([("i", one), ("k", two)], NOW + 30) == 30.0
+    assert await store.take_tokens([("i", one)], NOW + 30) == 0.0
+    assert await store.take_tokens([("k", two)], NOW + 60) == 0.0
+    assert await store.take_tokens([("j", one)], NOW + 1) == 59.0
+    # A room's "k" is another bucket than the site's.
+    assert await store.take_tokens([("k", one)], NOW + 60, "r") == 0.0
+    assert await get_bucket(store, "k", "r") == Bucket(0.0, NOW + 60)
 
 
-async def test_a_bucket_swap_after_another_is_refused_and_stores_nothing(store: Store) -> None:
-    # Two events read the same buckets; the first swap wins, the second finds one
-    # moved and stores neither.
-    first = await store.read_buckets(["k", "j"], "r")
-    second = await store.read_buckets(["k", "j"], "r")
-    assert [read.bucket for read in first] == [None, None]
-    assert await store.swap_buckets([BucketTake(first[0], Bucket(1.0, NOW), 60)], "r")
-    assert not await store.swap_buckets([BucketTake(second[1], Bucket(5.0, NOW), 60),
-                                         BucketTake(second[0], Bucket(1.0, NOW + 1), 60)], "r")
-    assert await get_bucket(store, "k", "r") == Bucket(1.0, NOW)
-    assert await get_bucket(store, "j", "r") is None
-    again = await store.read_buckets(["k", "j"], "r")
-    assert await store.swap_buckets([BucketTake(again[0], Bucket(0.0, NOW + 1), 60),
-                                     BucketTake(again[1], Bucket(5.0, NOW + 1), 60)], "r")
-    assert await get_bucket(store, "k", "r") == Bucket(0.0, NOW + 1)
-    assert await get_bucket(store, "j", "r") == Bucket(5.0, NOW + 1)
-    assert await get_bucket(store, "k") is None  # the site-wide "k" is another bucket
+async def test_tokens_taken_at_once_are_each_one_token(store: Store) -> None:
+    # Twelve events on one key at the same moment (an address, many processes):
+    # exactly the burst gets through, and none has to retry another.
+    rule = BucketRule(3, 60.0)
+    waits = await asyncio.gather(*(store.take_tokens([("join-address:a", rule)], NOW)
+                                   for _ in range(12)))
+    assert sorted(waits) == [0.0] * 3 + [60.0] * 9
 
 
 async def test_revoked_tokens_until_they_would_have_expired(store: Store) -> None:
@@ -262,8 +262,8 @@ async def test_forget_room_keeps_only_seq_runtime_and_revocations(store: Store) 
     await store.post_message("r", message("a"), "k1", NOW)
     await store.hold_message(HeldMessage("h1", "r", {"id": "m1"}, "dev", "words", NOW))
     await store.set_mute("r", ["m1"], Mute(None), NOW)
-    await put_bucket(store, "msg:m1", Bucket(1.0, NOW), 60, room_id="r")
-    await put_bucket(store, "join:dev", Bucket(1.0, NOW), 60)
+    await put_bucket(store, "msg:m1", 1, room_id="r")
+    await put_bucket(store, "join:dev", 0)
     await store.revoke_member("r", "m1", 60)
     await store.open_private("r", "m1", NOW)
     await store.keep_alert(Alert("a1", "r", "pii", "m1", NOW))
@@ -273,7 +273,8 @@ async def test_forget_room_keeps_only_seq_runtime_and_revocations(store: Store) 
     assert await store.take_held("r", "h1") is None
     assert await store.get_mute("r", ["m1"], NOW) is None
     assert await get_bucket(store, "msg:m1", "r") is None
-    assert await get_bucket(store, "join:dev") is not None  # not the room's
+    # Not the room's: "join:dev" is still empty.
+    assert await store.take_tokens([("join:dev", BucketRule(1, 60.0))], NOW) > 0
     assert await store.is_revoked("r", "m1")
     assert await store.latest_seq("r") == 1
     assert await store.get_runtime("r") == RoomRuntime(status="closed")
@@ -418,7 +419,7 @@ async def test_send_snapshot_reads_member_runtime_mute_and_buckets(store: Store)
     await store.put_member(member("m1"))
     await store.put_runtime("r", RoomRuntime(slow_mode=30))
     await store.set_mute("r", ["dev-m1"], Mute(NOW + 60), NOW)
-    await put_bucket(store, "msg:m1", Bucket(2.0, NOW), 60, room_id="r")
+    await put_bucket(store, "msg:m1", 2, room_id="r")
     full = await store.send_snapshot("r", "m1", ["m1", "dev-m1"], ["msg:m1", "slow:m1"], NOW)
     assert full.member == member("m1") and full.runtime == RoomRuntime(slow_mode=30)
     assert full.mute == Mute(NOW + 60)

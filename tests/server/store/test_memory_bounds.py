@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from moderation.ratelimit import Bucket
 from server.models.live import HeldMessage
+from server.store.base import BucketTake
 from server.store.memory import MemoryStore
 from tests.server.store.test_contract import NOW, get_bucket, message, put_bucket
 
@@ -48,7 +49,7 @@ async def test_lapsed_idempotency_keys_leave_from_the_front() -> None:
 async def test_rate_buckets_and_revocations_are_capped() -> None:
     store = MemoryStore(live_entries=1000)
     for i in range(1500):
-        await put_bucket(store, f"msg:m{i}", Bucket(1.0, NOW), 60, room_id="r")
+        await put_bucket(store, f"msg:m{i}", 1, room_id="r")
         await store.revoke_member("r", f"m{i}", 60)
     assert len(store._buckets) == 1000 and len(store._revoked) == 1000
     assert await get_bucket(store, "msg:m0", "r") is None
@@ -59,7 +60,10 @@ async def test_sweep_ages_out_an_idle_room_and_what_lapsed() -> None:
     store = MemoryStore(buffer_messages=500, buffer_seconds=60)
     await post(store, "k1", NOW)
     await store.hold_message(HeldMessage("h1", "r", {"id": "m1"}, "dev", "words", NOW))
-    await put_bucket(store, "msg:m1", Bucket(1.0, NOW), 0.0, room_id="r")
+    # A bucket that lapses at once (a take stored with no time to live).
+    [read] = (await store.send_snapshot("r", "m1", [], ["msg:m1"], NOW)).buckets
+    await store.post_message("r", message("b"), "k2", NOW,
+                             [BucketTake(read, Bucket(1.0, NOW), 0.0)])
     await store.sweep(NOW + 61)
     # No later post touched the room, yet its text is gone (and its memory with it).
     assert set(store.footprint("r")) == {"seq", "posted"}
