@@ -3,46 +3,66 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from redis.asyncio.connection import BlockingConnectionPool, Connection
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from server.store.deadlines import Deadlines
+
 # How long a command waits for a free pooled connection, like the socket timeout: past
 # it the caller gets a ConnectionError, which every handler answers `unavailable`.
 POOL_WAIT_S = 2.0
+# How long one write or one read may take before the command fails `unavailable`;
+# a deadline is checked every DEADLINE_CHECK_S (so it holds to within that).
+SOCKET_TIMEOUT_S = 2.0
+DEADLINE_CHECK_S = 0.25
+_T = TypeVar("_T")
 
 
 class StoreConnection(Connection):
-    """A TCP connection that writes each command without a task of its own, and
-    reports each write: one command, or one whole pipeline, is one round trip (what
-    `/metrics` and the benchmark show per `send`)."""
+    """A TCP connection whose commands are bounded by `Deadlines` instead of a timeout
+    scope per write and per read, and that reports each write: one command, or one
+    whole pipeline, is one round trip (what `/metrics` and the benchmark show per
+    `send`)."""
 
-    def __init__(self, *, on_round_trip: Callable[[], None] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, *, deadlines: Deadlines,
+                 on_round_trip: Callable[[], None] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._deadlines = deadlines
         self._on_round_trip = on_round_trip
 
     async def send_packed_command(self, command: bytes | str | Iterable[bytes],
                                   check_health: bool = True) -> None:
         if self._on_round_trip is not None:
             self._on_round_trip()
-        # With a socket timeout, redis-py writes through asyncio.wait_for, which on
-        # Python 3.11 makes a task per command: ~40 µs of CPU a round trip on this
-        # kind of machine (bench note, stop 22), for a write that waits only when
-        # the socket's buffer is full. The same timeout as a scope, without the task;
-        # reads keep redis-py's own timeout.
-        timeout, self.socket_timeout = self.socket_timeout, None
+        await self._within_deadline(super().send_packed_command(command, check_health))
+
+    # redis-py's own signature, `timeout` included.
+    async def read_response(self, disable_decoding: bool = False,
+                            timeout: float | None = None,  # noqa: ASYNC109
+                            **kwargs: Any) -> Any:
+        read = super().read_response(disable_decoding, timeout, **kwargs)
+        if timeout is not None:
+            return await read  # a wait of the caller's choosing (pub/sub's get_message)
+        return await self._within_deadline(read)
+
+    async def _within_deadline(self, step: Awaitable[_T]) -> _T:
+        task = self._deadlines.enter()
+        if task is None:
+            return await step
         try:
-            async with asyncio.timeout(timeout):
-                await super().send_packed_command(command, check_health)
-        except TimeoutError:
-            await self.disconnect(nowait=True)  # redis-py does so on its own timeout
-            raise RedisTimeoutError("Timeout writing to socket") from None
+            return await step
+        except asyncio.CancelledError:
+            # Cancelled for its deadline (and by nobody else): redis-py has dropped the
+            # connection, as on its own timeout; the caller sees that timeout.
+            if self._deadlines.leave(task) and task.uncancel() == 0:
+                raise RedisTimeoutError("Timeout talking to Redis") from None
+            raise
         finally:
-            self.socket_timeout = timeout
+            self._deadlines.leave(task)
 
 
 def redis_client(url: str, on_round_trip: Callable[[], None] | None = None, *,
@@ -54,11 +74,13 @@ def redis_client(url: str, on_round_trip: Callable[[], None] | None = None, *,
     them, so a burst of sends would leave the process (and Redis) holding as many
     connections, with their buffers, as the burst's peak, for good. Past the cap a
     command waits for a connection to come back."""
-    plain_tcp: dict[str, Any] = {}
+    connection: dict[str, Any] = {"socket_timeout": SOCKET_TIMEOUT_S}
     if url.startswith("redis://"):
-        plain_tcp = {"connection_class": StoreConnection, "on_round_trip": on_round_trip}
+        connection = {"connection_class": StoreConnection, "on_round_trip": on_round_trip,
+                      "deadlines": Deadlines(SOCKET_TIMEOUT_S, DEADLINE_CHECK_S),
+                      "socket_timeout": None}
     pool = BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=POOL_WAIT_S, socket_timeout=2.0,
+        url, max_connections=max_connections, timeout=POOL_WAIT_S,
         socket_connect_timeout=1.0, health_check_interval=5, retry_on_timeout=False,
-        **plain_tcp)
+        **connection)
     return aioredis.Redis.from_pool(pool)

@@ -66,7 +66,7 @@ async def test_a_member_whose_client_stops_answering_pings_is_closed_and_leaves(
         awake = await RawSocket.open(http, server.url)
         ids = []
         for raw, handle in ((silent, "Frozen"), (awake, "Awake")):
-            await raw.ws.send_str('421["join",{"room":"open-circle","handle":"%s"}]' % handle)
+            await raw.ws.send_str(f'421["join",{{"room":"open-circle","handle":"{handle}"}}]')
             answer = await raw.until(lambda f: f.startswith("431["))
             assert answer is not None
             ids.append(json.loads(answer[3:])[0]["member"]["id"])
