@@ -37,8 +37,9 @@ __all__ = ["RedisStore", "redis_client"]
 _IDEMPOTENCY_TTL_S = 15 * 60
 # The slowest critical section is a join: a few Redis calls (each write and read at
 # most the client's 2 s deadline, redis_client.SOCKET_TIMEOUT_S) plus hosting the room
-# (up to 2 s to connect and 2 s to confirm the subscribe). 30 s outlasts that with room to spare; an overrun is logged and
-# counted rather than ignored, because then two processes may have been inside at once.
+# (up to 2 s to connect and 2 s to confirm the subscribe). 30 s outlasts that with room
+# to spare; an overrun is logged and counted rather than ignored, because then two
+# processes may have been inside at once.
 LOCK_LEASE_S = 30
 LOCK_WAIT_S = 10
 
