@@ -61,6 +61,10 @@ def check_not_self(actor_id: str, target_id: str | None) -> Denial | None:
     return None
 
 
+BANNED = Denial("banned", "You can't join this room. If you think this is a mistake, "
+                "please reach out to the people who run this service.")
+
+
 def check_join(
     *,
     room_status: str,
@@ -78,8 +82,7 @@ def check_join(
     ``waiting`` is not a failure: the person is placed in the lobby.
     """
     if banned:
-        return Denial("banned", "You can't join this room. If you think this is a mistake, "
-                      "please reach out to the people who run this service.")
+        return BANNED
     if is_staff(role):
         return None
     if room_status == "closed":

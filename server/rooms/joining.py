@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from moderation.decisions import bad_request
+from moderation.decisions import Denial, bad_request
 from moderation.handles import check_handle, handle_key
-from moderation.permissions import check_join
+from moderation.permissions import BANNED, check_join
 from moderation.pii import addressed_as
 from moderation.ratelimit import BucketRule, action_denial
 from moderation.roles import Role, is_staff
@@ -88,24 +88,40 @@ class Joining:
             wait = 0.0
         if wait and not banned:
             raise Refused(action_denial(wait))
-        runtime = await core.runtime(room)
-        count = await core.store.member_count(room.id)
-        denial = check_join(
-            room_status=runtime.status, locked=runtime.locked, paused=runtime.paused,
-            banned=banned, full=room.capacity is not None and count >= room.capacity,
-            role=role, admit_by_hand=room.admit_by_hand,
-        )
-        if denial is not None and not (resumed and denial.code in ("locked", "full", "waiting")):
-            # A member who was already inside keeps their seat through a reconnect.
+        denial = await self._refusal(room, role, banned, resumed is not None)
+        if denial is not None:
             if denial.code == "waiting":
-                raise await self.lobby.enter(room, caller, request.handle, runtime, seat,
-                                             denial)
+                raise await self.lobby.enter(room, caller, request.handle,
+                                             await core.runtime(room), seat, denial)
             raise Refused(denial)
 
         async with core.store.room_lock(room.id):
+            # Every join and seat of the room waits here, so what was read above is read
+            # again: the last seat may have gone, the room locked or closed meanwhile.
+            if resumed is not None and await core.store.is_revoked(room.id, resumed.id):
+                resumed = None  # removed since the token was read: not as them
+                role = staff_role or Role.MEMBER
+                if staff_role is None and request.handle is None:
+                    raise Refused(bad_request("handle must be a string."))
+            denial = await self._refusal(room, role, banned, resumed is not None)
+            if denial is not None:
+                # ("waiting" here would mean the room went back to its lobby within this
+                # join: the caller is told so and asks again.)
+                raise Refused(denial)
+            if resumed is not None and not resumed_live:
+                await self._handle_free(room, resumed)
             member = resumed or await self._new_member(room, caller, request.handle, role, now)
             member = replace(member, process=core.process_id)
-            await core.store.put_member(member)
+            if not await core.store.put_member(member):
+                # Removed in the instant since the check above (the store refuses a
+                # revoked membership in the same step as storing it).
+                raise refuse("not_found", "Please join the room again.")
+            if not banned and await core.bans.banned(room.id, caller.device_hash, now):
+                # A ban that landed while this join was on its way: its sweep of the
+                # room's members ran before this seat was stored, so it goes here (a
+                # ban stores itself before it sweeps, and the seat was stored first).
+                await core.store.remove_member(room.id, member.id)
+                raise Refused(BANNED)
             await core.hold(member)
             await seat.attach(member)
         await core.publish_presence(room.id, joined=member.to_wire())
@@ -119,6 +135,28 @@ class Joining:
             missed = [m.to_wire() for m in messages if m.seq <= seq]
         await self._tell_mute(member)
         return await self.answer(room, member, seq, missed)
+
+    async def _refusal(self, room: RoomConfig, role: Role, banned: bool,
+                       resumed: bool) -> Denial | None:
+        """Why the caller may not take a seat now (None: they may), read from the store."""
+        core = self.core
+        runtime = await core.runtime(room)
+        count = await core.store.member_count(room.id)
+        denial = check_join(
+            room_status=runtime.status, locked=runtime.locked, paused=runtime.paused,
+            banned=banned, full=room.capacity is not None and count >= room.capacity,
+            role=role, admit_by_hand=room.admit_by_hand,
+        )
+        if denial is not None and resumed and denial.code in ("locked", "full", "waiting"):
+            return None  # a member who was already inside keeps their seat through a reconnect
+        return denial
+
+    async def _handle_free(self, room: RoomConfig, member: Member) -> None:
+        """A membership made again keeps its handle, unless someone took it meanwhile."""
+        others = await self.core.store.members(room.id)
+        if any(handle_key(m.handle) == handle_key(member.handle) for m in others):
+            raise refuse("handle_taken", "Someone took your name while you were away. "
+                         "Please choose another one.")
 
     async def current(self, room_id: str, member_id: str) -> dict[str, Any] | None:
         """The join answer for a membership that already exists (None if it ended).
@@ -210,10 +248,6 @@ class Joining:
         handle, role = claims.get("handle"), claims.get("role")
         if not isinstance(handle, str) or role not in tuple(Role):
             return None, False
-        others = await core.store.members(room.id)
-        if any(handle_key(m.handle) == handle_key(handle) for m in others):
-            raise refuse("handle_taken", "Someone took your name while you were away. "
-                         "Please choose another one.")
         return Member(member_id, room.id, handle, Role(role), caller.device_hash,
                       core.process_id, now, facilitator=claims.get("fac"),
                       addressed_as=addressed_as(handle)), False

@@ -7,7 +7,8 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from moderation.decisions import Denial
-from moderation.handles import check_handle
+from moderation.handles import check_handle, handle_key
+from moderation.permissions import BANNED
 from moderation.pii import addressed_as
 from moderation.roles import Role
 from server.config.settings import RoomConfig
@@ -32,15 +33,19 @@ class Lobby:
                     runtime: RoomRuntime, seat: Seat, waiting_denial: Denial) -> Refused:
         """Put the caller in the lobby; the `waiting` refusal to answer with."""
         core = self.core
-        members = await core.store.members(room.id)
-        waiting = await core.store.waiting(room.id)
-        checked = check_handle(handle, [m.handle for m in members] + [w.handle for w in waiting],
-                               list(core.catalog.facilitators))
-        if not isinstance(checked, str):
-            return Refused(checked)
-        person = Waiting(new_id(), room.id, checked, caller.device_hash, core.process_id,
-                         core.clock())
-        await core.store.put_waiting(person)
+        # Under the room's lock, as joins and seats take handles: two people waiting
+        # at once under one name would be let in as two members with it.
+        async with core.store.room_lock(room.id):
+            members = await core.store.members(room.id)
+            waiting = await core.store.waiting(room.id)
+            checked = check_handle(handle,
+                                   [m.handle for m in members] + [w.handle for w in waiting],
+                                   list(core.catalog.facilitators))
+            if not isinstance(checked, str):
+                return Refused(checked)
+            person = Waiting(new_id(), room.id, checked, caller.device_hash, core.process_id,
+                             core.clock())
+            await core.store.put_waiting(person)
         await core.bus.host(room.id)  # before the socket can miss a lobby event
         await seat.wait(person)
         await self.publish(room)
@@ -76,12 +81,26 @@ class Lobby:
         return True
 
     async def dismiss_everyone(self, room: RoomConfig) -> None:
-        for person in await self.core.store.waiting(room.id):
-            if await self.core.store.remove_waiting(room.id, person.id) is not None:
-                await self.core.bus.publish(Envelope(room.id, DISMISS, to="waiting",
-                                                     member_id=person.id,
-                                                     process=person.process))
+        await self._dismiss(room, await self.core.store.waiting(room.id))
         await self.publish(room)
+
+    async def dismiss_device(self, room: RoomConfig, device_hash: str) -> None:
+        """A banned device's places in the lobby go with its seats."""
+        people = [p for p in await self.core.store.waiting(room.id)
+                  if p.device_hash == device_hash]
+        if await self._dismiss(room, people, {"banned": True}):
+            await self.publish(room)
+
+    async def _dismiss(self, room: RoomConfig, people: list[Waiting],
+                       data: dict[str, Any] | None = None) -> int:
+        dismissed = 0
+        for person in people:
+            if await self.core.store.remove_waiting(room.id, person.id) is not None:
+                await self.core.bus.publish(Envelope(room.id, DISMISS, data or {},
+                                                     to="waiting", member_id=person.id,
+                                                     process=person.process))
+                dismissed += 1
+        return dismissed
 
     async def leave(self, room_id: str, waiting_id: str) -> None:
         room = self.core.config(room_id)
@@ -95,13 +114,35 @@ class Lobby:
         await self.publish(room)
 
     async def seat(self, person: Waiting, seat: Seat) -> Member:
-        """On the process holding the socket: the admitted person becomes a member."""
+        """On the process holding the socket: the admitted person becomes a member.
+
+        Under the room's lock with the same checks as a join: the meeting may have
+        closed, filled up, or banned them, or someone taken their name, since they were
+        admitted. `Refused` then (`closed`, `banned`: they leave the lobby; `full`,
+        `handle_taken`: they wait again, seen by staff)."""
         core = self.core
+        room = core.config(person.room)
+        now = core.clock()
         member = Member(new_id(), person.room, person.handle, Role.MEMBER, person.device_hash,
-                        core.process_id, core.clock(), addressed_as=addressed_as(person.handle))
-        await core.store.put_member(member)
-        await core.hold(member)
-        await seat.attach(member)
+                        core.process_id, now, addressed_as=addressed_as(person.handle))
+        async with core.store.room_lock(room.id):
+            runtime = await core.runtime(room)
+            if runtime.status == "closed":
+                raise refuse("closed", "This meeting has ended.")
+            count = await core.store.member_count(room.id)
+            if room.capacity is not None and count >= room.capacity:
+                raise refuse("full", "This room is full right now.")
+            members = await core.store.members(room.id)
+            if any(handle_key(m.handle) == handle_key(member.handle) for m in members):
+                raise refuse("handle_taken", "Someone in the room has that name.")
+            await core.store.put_member(member)
+            # Stored, then checked (as a join does): a ban that swept the room before
+            # this seat was stored is seen here.
+            if await core.bans.banned(room.id, member.device_hash, now):
+                await core.store.remove_member(room.id, member.id)
+                raise Refused(BANNED)
+            await core.hold(member)
+            await seat.attach(member)
         await core.publish_presence(person.room, joined=member.to_wire())
         return member
 

@@ -53,6 +53,12 @@ class Meetings:
         # A bare closed runtime: nothing of the meeting (pinned text, phase, queue, slow
         # mode, lock) outlives it, yet every process still answers `closed`.
         await core.change_runtime(room, lambda _: RoomRuntime(status="closed"))
+        # A join or a seat that read the room open (under the room's lock, before the
+        # close took it) may have stored a member since the first reading: they go too.
+        # Any later one reads `closed` under the lock.
+        for member in await core.store.members(room.id):
+            if await core.store.remove_member(room.id, member.id) is not None:
+                members.append(member)
         for member in members:
             await core.bus.publish(Envelope(room.id, DETACH, to="member", member_id=member.id,
                                             process=member.process))

@@ -119,6 +119,9 @@ class Moderating:
                 # (nobody can target a host, so a host's seat is never this device's).
                 if other.device_hash == member.device_hash and other.role != Role.HOST:
                     await self._evict_banned(each, other, until)
+            # A place in a lobby would let them in at the next admit (a seat checks the
+            # ban too, for an admission already on its way).
+            await self.meetings.lobby.dismiss_device(each, member.device_hash)
         return {"ban_id": ban.ban_id}
 
     async def _evict_banned(self, room: RoomConfig, member: Member, until: float | None) -> None:
@@ -182,7 +185,9 @@ class Moderating:
     async def _promote(self, room: RoomConfig, req: ModRequest, target: Member | None,
                        actor: str) -> dict[str, Any]:
         member = replace(self._need(target), role=Role.FACILITATOR)
-        await self.core.store.put_member(member)
+        if not await self.core.store.put_member(member, only_if_present=True):
+            # Removed or gone since this request read them: nobody to promote.
+            raise refuse("not_found", "That member is no longer in the room.")
         await self.core.bus.publish(Envelope(room.id, PROMOTE, to="member", member_id=member.id,
                                              process=member.process))
         await self.core.publish_presence(room.id, joined=member.to_wire())

@@ -15,13 +15,19 @@ class MemoryMembers:
     _addressed: dict[str, dict[str, int]]
     _revoked: ExpiringMap[tuple[str, str], bool]
 
-    async def put_member(self, member: Member) -> None:
+    async def put_member(self, member: Member, *, only_if_present: bool = False) -> bool:
+        # No await inside: on one event loop this is one atomic step.
+        if self._revoked.get((member.room, member.id), time.monotonic()):
+            return False
         members = self._members.setdefault(member.room, {})
         old = members.get(member.id)
+        if old is None and only_if_present:
+            return False
         if old is not None:
             self._count_addressed(old, -1)
         members[member.id] = member
         self._count_addressed(member, 1)
+        return True
 
     def _count_addressed(self, member: Member, step: int) -> None:
         counts = self._addressed.setdefault(member.room, {})

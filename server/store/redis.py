@@ -185,12 +185,17 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
                 raw, removed = await pipe.execute()
         return raw if raw and removed else None
 
-    async def put_member(self, member: Member) -> None:
+    async def put_member(self, member: Member, *, only_if_present: bool = False) -> bool:
         # With the room's count of each key the member goes by, in one step.
         with _unavailable_on_error():
-            await self._put_member(keys=self._member_keys(member.room),
-                                   args=[member.id, codec.member_to_json(member),
-                                         *member.addressed_as])
+            return bool(await self._put_member(
+                keys=[*self._member_keys(member.room), self._revoked_key(member.room, member.id)],
+                args=[member.id, codec.member_to_json(member), "1" if only_if_present else "0",
+                      *member.addressed_as]))
+
+    @staticmethod
+    def _revoked_key(room_id: str, member_id: str) -> str:
+        return names.room_key(room_id, f"revoked:{member_id}")
 
     def _member_keys(self, room_id: str) -> list[str]:
         return [names.room_key(room_id, "members"), names.room_key(room_id, "addressed")]
@@ -217,11 +222,11 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
 
     async def revoke_member(self, room_id: str, member_id: str, ttl_s: int) -> None:
         with _unavailable_on_error():
-            await self.redis.set(names.room_key(room_id, f"revoked:{member_id}"), 1, ex=ttl_s)
+            await self.redis.set(self._revoked_key(room_id, member_id), 1, ex=ttl_s)
 
     async def is_revoked(self, room_id: str, member_id: str) -> bool:
         with _unavailable_on_error():
-            return bool(await self.redis.exists(names.room_key(room_id, f"revoked:{member_id}")))
+            return bool(await self.redis.exists(self._revoked_key(room_id, member_id)))
 
     async def set_mute(self, room_id: str, keys: list[str], mute: Mute, now: float) -> None:
         ttl = max(1, int(mute.until - now) + 1) if mute.until is not None else None

@@ -163,13 +163,18 @@ local function uncount(raw)
 end
 """
 
-# KEYS: members (hash id → json), addressed (hash key → count)
-# ARGV: member id, member json, then the member's keys
+# KEYS: members (hash id → json), addressed (hash key → count), the member's revocation
+# ARGV: member id, member json, "1" to store only over a membership still there, then
+#       the member's keys
+# Returns 1 (stored) or 0: revoked, or (with the flag) no longer there; nothing done.
 PUT_MEMBER = _UNCOUNT + """
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 local old = redis.call('HGET', KEYS[1], ARGV[1])
+if not old and ARGV[3] == '1' then return 0 end
 if old then uncount(old) end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-for i = 3, #ARGV do redis.call('HINCRBY', KEYS[2], ARGV[i], 1) end
+for i = 4, #ARGV do redis.call('HINCRBY', KEYS[2], ARGV[i], 1) end
+return 1
 """
 
 # KEYS: members, addressed. ARGV: member id. Returns the member's json, or false.

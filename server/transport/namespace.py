@@ -291,6 +291,9 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 await self._admitted(sid, session, waiting_from_wire(envelope.data))
             elif envelope.event == DISMISS and session is not None:
                 await self._leave_lobby(sid, session, envelope.room, forget=False)
+                if envelope.data.get("banned"):
+                    await self.emit("moderated", {"room": envelope.room, "action": "banned"},
+                                    to=sid)
             elif envelope.event == DETACH and session is not None:
                 await self._release(sid, session, envelope.room)
                 if envelope.data.get("disconnect") and not session.memberships:
@@ -299,18 +302,33 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _admitted(self, sid: str, session: SocketSession, person: Waiting) -> None:
         try:
             answer = await self.rooms.joining.admitted(person, SocketSeat(self, sid, session))
-        except (Refused, StoreUnavailable):
+        except Refused as refused:
+            if refused.denial.code in ("closed", "banned"):
+                # Nothing to wait for any more: they leave the lobby (a closed room's
+                # `room_state` has reached them there already).
+                await self._leave_lobby(sid, session, person.room, forget=False)
+                if refused.denial.code == "banned":
+                    await self.emit("moderated", {"room": person.room, "action": "banned"},
+                                    to=sid)
+                return
+            log.warning("could not seat an admitted person; they wait again")
+            await self._put_back(person)
+            return
+        except StoreUnavailable:
             # They stay in the lobby (their socket never left it) and staff see them
             # waiting again, rather than being dropped without a word.
             log.warning("could not seat an admitted person; they wait again")
-            try:
-                await self.rooms.lobby.put_back(person)
-            except (Refused, StoreUnavailable):
-                log.warning("could not put an admitted person back in the lobby")
+            await self._put_back(person)
             return
         await self._leave_lobby(sid, session, person.room, forget=False)
         await self.emit("admitted", {"room": person.room}, to=sid)
         await self.emit("joined", answer, to=sid)
+
+    async def _put_back(self, person: Waiting) -> None:
+        try:
+            await self.rooms.lobby.put_back(person)
+        except (Refused, StoreUnavailable):
+            log.warning("could not put an admitted person back in the lobby")
 
     async def _release(self, sid: str, session: SocketSession, room_id: str) -> None:
         """Take one socket out of a room here (idempotent): channels, session, hosting."""

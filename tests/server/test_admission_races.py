@@ -1,0 +1,205 @@
+"""A seat is given under the room's lock with every check read again there, so what
+staff do while a join (or an admission) is on its way holds: a removal, a ban, a
+close, the last seat taken, a name taken.
+
+Each test holds one join at a chosen step (`Held`: the real store's method, made to
+wait after it answered) while something else happens, then lets it go on — the
+interleaving another process, or another tab, could produce by chance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from server.keys import ROOMS
+from tests.helpers import WAIT, Client, ClientFactory, Clock, Served, ServeFn, base_config, login
+from tests.server.test_meetings import OPENS, at, host
+from tests.server.test_meetings import ROOM as MEETING
+
+ROOM = "open-circle"
+
+
+class Held:
+    """The next `calls` calls of `owner.name` answer, then wait until `release()`."""
+
+    def __init__(self, owner: Any, name: str, calls: int = 1,
+                 when: Callable[..., bool] = lambda *_: True) -> None:
+        self._original: Callable[..., Awaitable[Any]] = getattr(owner, name)
+        self._left, self._when = calls, when
+        self.reached = asyncio.Event()
+        self._go = asyncio.Event()
+        self._waiting = 0
+        self._calls = calls
+        setattr(owner, name, self._call)
+
+    async def _call(self, *args: Any, **kwargs: Any) -> Any:
+        answer = await self._original(*args, **kwargs)
+        if self._left > 0 and self._when(*args):
+            self._left -= 1
+            self._waiting += 1
+            if self._waiting == self._calls:
+                self.reached.set()
+            await self._go.wait()
+        return answer
+
+    async def until_reached(self) -> None:
+        await asyncio.wait_for(self.reached.wait(), WAIT)
+
+    def release(self) -> None:
+        self._go.set()
+
+
+def rooms_of(served: Served) -> Any:
+    return served.server.app[ROOMS]
+
+
+async def staff_in(served: Served, connect: ClientFactory, room: str = ROOM) -> Client:
+    staff = await connect(served.url, token=await login(served.url))
+    await staff.ok("join", {"room": room})
+    return staff
+
+
+async def test_a_resume_on_its_way_does_not_undo_a_removal(
+        server: Served, connect: ClientFactory) -> None:
+    staff = await staff_in(server, connect)
+    first = await connect(server.url)
+    joined = await first.ok("join", {"room": ROOM, "handle": "River"})
+    river = joined["member"]["id"]
+    # A second tab of the same device resumes River's membership…
+    tab = await connect(server.url, device=first.device)
+    held = Held(rooms_of(server).core.bans, "banned")
+    resume = asyncio.ensure_future(tab.call("join", {
+        "room": ROOM, "resume": {"member_token": joined["member_token"], "last_seq": 0}}))
+    await held.until_reached()
+    # …while staff remove River.
+    await staff.ok("mod", {"room": ROOM, "action": "remove", "member_id": river})
+    held.release()
+    answer = await resume
+    # Not as River: the membership ended stays ended (a fresh join would need a handle).
+    assert answer["ok"] is False and answer["error"]["code"] == "bad_request"
+    members = (await staff.ok("join", {"room": ROOM}))["members"]
+    assert river not in [m["id"] for m in members]
+
+
+async def test_a_join_on_its_way_meets_the_ban_that_landed_meanwhile(
+        server: Served, connect: ClientFactory) -> None:
+    staff = await staff_in(server, connect)
+    troll = await connect(server.url)
+    seated = (await troll.ok("join", {"room": ROOM, "handle": "Troll"}))["member"]["id"]
+    # The same device's other tab joins under another name, held after its ban check…
+    tab = await connect(server.url, device=troll.device)
+    held = Held(rooms_of(server).core.bans, "banned")
+    join = asyncio.ensure_future(tab.call("join", {"room": ROOM, "handle": "Innocent"}))
+    await held.until_reached()
+    # …while staff ban the device: the ban's sweep finds only the first seat.
+    await staff.ok("mod", {"room": ROOM, "action": "ban", "member_id": seated,
+                           "scope": "room"})
+    held.release()
+    answer = await join
+    assert answer["ok"] is False and answer["error"]["code"] == "banned"
+    members = (await staff.ok("join", {"room": ROOM}))["members"]
+    assert [m["handle"] for m in members if m["role"] == "member"] == []
+
+
+async def test_joins_at_once_never_take_more_seats_than_the_room_has(
+        serve: ServeFn, connect: ClientFactory) -> None:
+    rooms = base_config()["rooms"]
+    rooms[0] = {**rooms[0], "capacity": 2}
+    served = await serve(rooms=rooms)
+    first = await connect(served.url)
+    await first.ok("join", {"room": ROOM, "handle": "First"})
+    # Two more read the count (1 of 2) before either is seated.
+    held = Held(rooms_of(served).core.store, "member_count", calls=2)
+    late = [await connect(served.url) for _ in range(2)]
+    joins = [asyncio.ensure_future(c.call("join", {"room": ROOM, "handle": f"Late {i}"}))
+             for i, c in enumerate(late)]
+    await held.until_reached()
+    held.release()
+    answers = await asyncio.gather(*joins)
+    assert sorted(str(a.get("ok") or a["error"]["code"]) for a in answers) == ["True", "full"]
+    assert await rooms_of(served).core.store.member_count(ROOM) == 2
+
+
+async def test_a_join_on_its_way_as_the_meeting_closes_is_refused_closed(
+        clock: Clock, serve: ServeFn, connect: ClientFactory) -> None:
+    served = await at(clock, OPENS + 60, serve)
+    staff = await host(served, connect, "open")
+    member = await connect(served.url)
+    held = Held(rooms_of(served).core.store, "member_count")
+    join = asyncio.ensure_future(member.call("join", {"room": MEETING, "handle": "River"}))
+    await held.until_reached()  # it read the meeting open
+    await staff.ok("mod", {"room": MEETING, "action": "close"})
+    held.release()
+    answer = await join
+    assert answer["ok"] is False and answer["error"]["code"] == "closed"
+    assert await rooms_of(served).core.store.members(MEETING) == []
+
+
+async def test_a_promotion_after_a_removal_brings_nobody_back(
+        server: Served, connect: ClientFactory) -> None:
+    staff = await staff_in(server, connect)
+    member = await connect(server.url)
+    river = (await member.ok("join", {"room": ROOM, "handle": "River"}))["member"]["id"]
+    store = rooms_of(server).core.store
+    # The promotion reads River, then waits while River is removed.
+    held = Held(store, "get_member", when=lambda room, member_id: member_id == river)
+    promote = asyncio.ensure_future(
+        staff.call("mod", {"room": ROOM, "action": "promote", "member_id": river}))
+    await held.until_reached()
+    await rooms_of(server).core.evict(rooms_of(server).core.config(ROOM),
+                                      await store.get_member(ROOM, river) or _never(), revoke=True)
+    held.release()
+    answer = await promote
+    assert answer["ok"] is False and answer["error"]["code"] == "not_found"
+    assert await store.get_member(ROOM, river) is None
+
+
+def _never() -> Any:
+    raise AssertionError("River should still be seated when the promotion reads them")
+
+
+async def test_a_banned_device_waiting_in_the_lobby_is_sent_away(
+        clock: Clock, serve: ServeFn, connect: ClientFactory) -> None:
+    rooms = base_config()["rooms"]
+    rooms[1] = {**rooms[1], "admit_by_hand": True}
+    served = await at(clock, OPENS + 60, serve, rooms=rooms)
+    staff = await host(served, connect, "open")
+    troll = await connect(served.url)
+    await staff.ok("mod", {"room": MEETING, "action": "admit",
+                           "member_id": await _waiting_id(troll, staff, "Troll")})
+    seated = (await troll.wait_for("joined"))["member"]["id"]
+    # The same device waits again from another tab, then staff ban it.
+    tab = await connect(served.url, device=troll.device)
+    await _waiting_id(tab, staff, "Again")
+    await staff.ok("mod", {"room": MEETING, "action": "ban", "member_id": seated,
+                           "scope": "room"})
+    told = await tab.wait_for("moderated", lambda m: m["action"] == "banned")
+    assert told["room"] == MEETING
+    await staff.wait_for("lobby", lambda x: x["waiting"] == [])
+
+
+async def _waiting_id(member: Client, staff: Client, handle: str) -> str:
+    assert await member.error("join", {"room": MEETING, "handle": handle}) == "waiting"
+    lobby = await staff.wait_for("lobby", lambda x: any(w["handle"] == handle
+                                                        for w in x["waiting"]))
+    return str(next(w["id"] for w in lobby["waiting"] if w["handle"] == handle))
+
+
+async def test_a_meeting_opens_to_as_many_as_it_has_seats_and_the_rest_wait(
+        clock: Clock, serve: ServeFn, connect: ClientFactory) -> None:
+    rooms = base_config()["rooms"]
+    rooms[1] = {**rooms[1], "capacity": 2}
+    served = await at(clock, OPENS - 60, serve, rooms=rooms)  # the lobby is open
+    people = [await connect(served.url) for _ in range(3)]
+    for i, person in enumerate(people):
+        assert await person.error("join", {"room": MEETING, "handle": f"P{i}"}) == "waiting"
+    staff = await host(served, connect)
+    await staff.wait_for("lobby", lambda x: len(x["waiting"]) == 3)
+    await staff.ok("mod", {"room": MEETING, "action": "open"})
+    # The host holds a seat too: one member gets in, two wait on, seen by staff.
+    lobby = await staff.wait_for("lobby", lambda x: len(x["waiting"]) == 2)
+    assert len(lobby["waiting"]) == 2
+    members = await rooms_of(served).core.store.members(MEETING)
+    assert len(members) == 2
