@@ -198,19 +198,27 @@ class RoomCore:
             log.warning("an alert was sent but not kept: the store is unavailable")
 
     async def evict(self, room: RoomConfig, member: Member, *, revoke: bool,
-                    disconnect: bool = False, keep_place: bool = False) -> None:
+                    disconnect: bool = False, keep_place: bool = False,
+                    held_by: str | None = None) -> None:
         """End a membership everywhere: sockets leave, presence and queue forget it.
 
         `revoke` also refuses the member's resume token, so a removed member cannot
         walk back in under the same identity. `keep_place` (a dropped connection)
         leaves their hand in the queue and their share running, so a reload or a
         phone's dropped tab resumes into both; `next_share` skips anyone not back.
+        `held_by` (a reap): only while that process still holds the membership —
+        one resumed on another process since it was read goes on.
         """
+        if held_by is not None:
+            removed = await self.store.remove_member(room.id, member.id, process=held_by)
+            if removed is None:
+                return
         await self.bus.publish(Envelope(room.id, DETACH, {"disconnect": disconnect}, to="member",
                                         member_id=member.id, process=member.process))
         if revoke:
             await self.store.revoke_member(room.id, member.id, self.settings.limits.token_ttl_s)
-        removed = await self.store.remove_member(room.id, member.id)
+        if held_by is None:
+            removed = await self.store.remove_member(room.id, member.id)
         # A private check-in ends with the membership (DESIGN §3), however it ended.
         await self.store.close_private(room.id, [member.id])
         if removed is None:

@@ -77,7 +77,7 @@ class Liveness:
             for member in await core.store.members(room.id):
                 if member.process == dead:
                     # Their connections dropped with the process: places kept for a resume.
-                    await core.evict(room, member, revoke=False, keep_place=True)
+                    await core.evict(room, member, revoke=False, keep_place=True, held_by=dead)
                     removed += 1
             for person in await core.store.waiting(room.id):
                 if person.process == dead:

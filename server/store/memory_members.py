@@ -43,9 +43,13 @@ class MemoryMembers:
     async def get_member(self, room_id: str, member_id: str) -> Member | None:
         return self._members.get(room_id, {}).get(member_id)
 
-    async def remove_member(self, room_id: str, member_id: str) -> Member | None:
+    async def remove_member(self, room_id: str, member_id: str, *,
+                            process: str | None = None) -> Member | None:
         members = self._members.get(room_id)
         if members is None:
+            return None
+        held = members.get(member_id)
+        if held is None or (process is not None and held.process != process):
             return None
         removed = members.pop(member_id, None)
         if removed is not None:

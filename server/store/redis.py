@@ -205,10 +205,12 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
             raw = await self.redis.hget(names.room_key(room_id, "members"), member_id)
         return codec.member_from_json(raw) if raw else None
 
-    async def remove_member(self, room_id: str, member_id: str) -> Member | None:
+    async def remove_member(self, room_id: str, member_id: str, *,
+                            process: str | None = None) -> Member | None:
         # Read and deleted in one step (only one caller gets it), its keys uncounted.
         with _unavailable_on_error():
-            raw = await self._remove_member(keys=self._member_keys(room_id), args=[member_id])
+            raw = await self._remove_member(keys=self._member_keys(room_id),
+                                            args=[member_id, process or ""])
         return codec.member_from_json(raw) if raw else None
 
     async def members(self, room_id: str) -> list[Member]:

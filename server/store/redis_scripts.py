@@ -177,12 +177,17 @@ for i = 4, #ARGV do redis.call('HINCRBY', KEYS[2], ARGV[i], 1) end
 return 1
 """
 
-# KEYS: members, addressed. ARGV: member id. Returns the member's json, or false.
+# KEYS: members, addressed. ARGV: member id, the process that must hold it ("": any).
+# Returns the member's json, or false (not there, or held by another process).
 # The room's last member leaving takes the counts with it, so whatever they might have
 # drifted by (a member removed by a process of a version before the counts) ends there.
 REMOVE_MEMBER = _UNCOUNT + """
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if not old then return false end
+if (ARGV[2] or '') ~= '' then
+  local ok, member = pcall(cjson.decode, old)
+  if not ok or type(member) ~= 'table' or member.process ~= ARGV[2] then return false end
+end
 redis.call('HDEL', KEYS[1], ARGV[1])
 uncount(old)
 if redis.call('HLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[2]) end

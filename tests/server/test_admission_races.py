@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from server.keys import ROOMS
@@ -203,3 +204,26 @@ async def test_a_meeting_opens_to_as_many_as_it_has_seats_and_the_rest_wait(
     assert len(lobby["waiting"]) == 2
     members = await rooms_of(served).core.store.members(MEETING)
     assert len(members) == 2
+
+
+async def test_a_reap_does_not_end_a_membership_resumed_elsewhere_meanwhile(
+        server: Served, connect: ClientFactory) -> None:
+    client = await connect(server.url)
+    river_id = (await client.ok("join", {"room": ROOM, "handle": "River"}))["member"]["id"]
+    core = rooms_of(server).core
+    river = await core.store.get_member(ROOM, river_id)
+    assert river is not None
+    # River was held by a process that stopped; the reap reads the room's members…
+    await core.store.put_member(replace(river, process="stopped"))
+    held = Held(core.store, "members")
+    reap = asyncio.ensure_future(rooms_of(server).liveness.reap("stopped"))
+    await held.until_reached()
+    # …and River resumes on a live process before the reap gets to them.
+    await core.store.put_member(river)
+    held.release()
+    await reap
+    assert await core.store.get_member(ROOM, river_id) == river
+    # A membership the stopped process still holds is ended, as before.
+    await core.store.put_member(replace(river, process="stopped"))
+    await rooms_of(server).liveness.reap("stopped")
+    assert await core.store.get_member(ROOM, river_id) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -64,6 +65,27 @@ async def test_members(store: Store) -> None:
     assert await store.member_count("r") == 1
     await store.revoke_member("r", "m2", 60)
     assert await store.is_revoked("r", "m2") and not await store.is_revoked("r", "m1")
+
+
+async def test_a_membership_is_stored_only_while_nobody_ended_it(store: Store) -> None:
+    assert await store.put_member(member("m1"))
+    assert not await store.put_member(member("m3"), only_if_present=True)  # never there
+    promoted = replace(member("m1"), role=Role.FACILITATOR)
+    assert await store.put_member(promoted, only_if_present=True)
+    assert await store.get_member("r", "m1") == promoted
+    await store.remove_member("r", "m1")
+    assert not await store.put_member(promoted, only_if_present=True)  # removed meanwhile
+    await store.revoke_member("r", "m1", 60)
+    assert not await store.put_member(member("m1"))  # staff ended it: not even a fresh put
+    assert await store.members("r") == [] and await store.member_count("r") == 0
+
+
+async def test_a_membership_held_by_another_process_is_not_removed_for_this_one(
+        store: Store) -> None:
+    await store.put_member(member("m1"))  # held by "p1"
+    assert await store.remove_member("r", "m1", process="p2") is None
+    assert await store.get_member("r", "m1") == member("m1")
+    assert await store.remove_member("r", "m1", process="p1") == member("m1")
 
 
 def named(member_id: str, handle: str) -> Member:
