@@ -13,6 +13,7 @@ from moderation.ratelimit import BucketRule, action_denial
 from moderation.roles import Role, is_staff
 from moderation.timefmt import iso_utc
 from server.config.settings import RoomConfig
+from server.models.errors import StoreUnavailable
 from server.models.live import Member, Waiting
 from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
 from server.rooms.lobby import Lobby, Seat
@@ -20,6 +21,8 @@ from server.rooms.lobby import Lobby, Seat
 # Resumes that make an ended membership again, per device: 30 at once, then one every
 # 2 s. A reconnect into a membership that still exists takes none.
 REMADE_RESUMES = BucketRule(30, 2.0)
+# A join's tries at a seat while the room changes under it (lobby, open, lobby again).
+_ADMISSION_PASSES = 3
 
 
 @dataclass(frozen=True)
@@ -88,42 +91,36 @@ class Joining:
             wait = 0.0
         if wait and not banned:
             raise Refused(action_denial(wait))
-        denial = await self._refusal(room, role, banned, resumed is not None)
-        if denial is not None:
-            if denial.code == "waiting":
-                raise await self.lobby.enter(room, caller, request.handle,
-                                             await core.runtime(room), seat, denial)
-            raise Refused(denial)
-
-        async with core.store.room_lock(room.id):
-            # Every join and seat of the room waits here, so what was read above is read
-            # again: the last seat may have gone, the room locked or closed meanwhile.
-            if resumed is not None and await core.store.is_revoked(room.id, resumed.id):
-                resumed = None  # removed since the token was read: not as them
-                role = staff_role or Role.MEMBER
-                if staff_role is None and request.handle is None:
-                    raise Refused(bad_request("handle must be a string."))
+        member: Member | None = None
+        for _ in range(_ADMISSION_PASSES):
             denial = await self._refusal(room, role, banned, resumed is not None)
-            if denial is not None:
-                # ("waiting" here would mean the room went back to its lobby within this
-                # join: the caller is told so and asks again.)
+            if denial is not None and denial.code != "waiting":
                 raise Refused(denial)
-            if resumed is not None and not resumed_live:
-                await self._handle_free(room, resumed)
-            member = resumed or await self._new_member(room, caller, request.handle, role, now)
-            member = replace(member, process=core.process_id)
-            if not await core.store.put_member(member):
-                # Removed in the instant since the check above (the store refuses a
-                # revoked membership in the same step as storing it).
-                raise refuse("not_found", "Please join the room again.")
-            if not banned and await core.bans.banned(room.id, caller.device_hash, now):
-                # A ban that landed while this join was on its way: its sweep of the
-                # room's members ran before this seat was stored, so it goes here (a
-                # ban stores itself before it sweeps, and the seat was stored first).
-                await core.store.remove_member(room.id, member.id)
-                raise Refused(BANNED)
-            await core.hold(member)
-            await seat.attach(member)
+            if denial is not None:
+                refused = await self.lobby.enter(room, caller, request.handle, seat, denial)
+                if refused is not None:
+                    raise refused
+                continue  # the room stopped making people wait meanwhile: a seat, then
+            async with core.store.room_lock(room.id):
+                # Every join and seat of the room waits here, so what was read above is
+                # read again: a removal, the last seat gone, the room locked or closed.
+                if resumed is not None and await core.store.is_revoked(room.id, resumed.id):
+                    resumed, resumed_live = None, False  # removed since: not as them
+                    role = staff_role or Role.MEMBER
+                    if staff_role is None and request.handle is None:
+                        raise Refused(bad_request("handle must be a string."))
+                denial = await self._refusal(room, role, banned, resumed is not None)
+                if denial is not None and denial.code != "waiting":
+                    raise Refused(denial)
+                if denial is None:
+                    member = await self._take_seat(room, caller, request.handle, role, banned,
+                                                   resumed, resumed_live, seat, now)
+            if member is not None:
+                break
+            # "waiting" under the lock: the room went back to its lobby, or a resume lost
+            # its membership in a room that admits by hand. To the lobby, next pass.
+        if member is None:
+            raise StoreUnavailable("the room kept changing while joining")
         await core.publish_presence(room.id, joined=member.to_wire())
         if is_staff(member.role):
             await self.lobby.publish(room)  # staff see who is waiting as they arrive
@@ -135,6 +132,33 @@ class Joining:
             missed = [m.to_wire() for m in messages if m.seq <= seq]
         await self._tell_mute(member)
         return await self.answer(room, member, seq, missed)
+
+    async def _take_seat(self, room: RoomConfig, caller: Caller, handle: object, role: Role,
+                         banned: bool, resumed: Member | None, resumed_live: bool, seat: Seat,
+                         now: float) -> Member:
+        """Under the room's lock, every check passed: store the membership and seat the
+        socket in it."""
+        core = self.core
+        if resumed is not None and resumed_live:
+            # As stored now, not as read before the lock: a promotion meanwhile stays.
+            resumed = await core.store.get_member(room.id, resumed.id) or resumed
+        elif resumed is not None:
+            await self._handle_free(room, resumed)
+        member = resumed or await self._new_member(room, caller, handle, role, now)
+        member = replace(member, process=core.process_id)
+        if not await core.store.put_member(member):
+            # Removed in the instant since the check (the store refuses a revoked
+            # membership in the same step as storing it).
+            raise refuse("not_found", "Please join the room again.")
+        if not banned and await core.bans.banned(room.id, caller.device_hash, now):
+            # A ban that landed while this join was on its way: its sweep of the room's
+            # members ran before this seat was stored, so it goes here (a ban stores
+            # itself before it sweeps, and the seat was stored first).
+            await core.store.remove_member(room.id, member.id)
+            raise Refused(BANNED)
+        await core.hold(member)
+        await seat.attach(member)
+        return member
 
     async def _refusal(self, room: RoomConfig, role: Role, banned: bool,
                        resumed: bool) -> Denial | None:
@@ -151,10 +175,17 @@ class Joining:
             return None  # a member who was already inside keeps their seat through a reconnect
         return denial
 
+    async def _names_in_use(self, room: RoomConfig, members: list[Member]) -> list[str]:
+        """Members' handles and those kept for people in the lobby: a name someone waits
+        under is theirs when they are let in."""
+        has_lobby = room.kind == "meeting" or room.admit_by_hand
+        waiting = await self.core.store.waiting(room.id) if has_lobby else []
+        return [m.handle for m in members] + [w.handle for w in waiting]
+
     async def _handle_free(self, room: RoomConfig, member: Member) -> None:
         """A membership made again keeps its handle, unless someone took it meanwhile."""
-        others = await self.core.store.members(room.id)
-        if any(handle_key(m.handle) == handle_key(member.handle) for m in others):
+        others = await self._names_in_use(room, await self.core.store.members(room.id))
+        if any(handle_key(name) == handle_key(member.handle) for name in others):
             raise refuse("handle_taken", "Someone took your name while you were away. "
                          "Please choose another one.")
 
@@ -220,7 +251,7 @@ class Joining:
             return Member(new_id(), room.id, name, role, caller.device_hash, core.process_id,
                           now, facilitator=name, addressed_as=addressed_as(name))
         reserved = list(core.catalog.facilitators)
-        checked = check_handle(handle, [m.handle for m in members], reserved)
+        checked = check_handle(handle, await self._names_in_use(room, members), reserved)
         if not isinstance(checked, str):
             raise Refused(checked)
         return Member(new_id(), room.id, checked, Role.MEMBER, caller.device_hash,
@@ -262,5 +293,8 @@ class Joining:
             return
         member = await core.store.get_member(room.id, member_id)
         if member is not None:
-            await core.evict(room, member, revoke=False, keep_place=dropped)
+            # A dropped connection ends only the membership as this process holds it:
+            # one resumed on another process meanwhile goes on.
+            await core.evict(room, member, revoke=False, keep_place=dropped,
+                             held_by=core.process_id if dropped else None)
 

@@ -3,17 +3,17 @@ facilitator admits them (the defence against strangers a waiting room gives)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any, Protocol
 
 from moderation.decisions import Denial
 from moderation.handles import check_handle, handle_key
-from moderation.permissions import BANNED
+from moderation.permissions import BANNED, check_join
 from moderation.pii import addressed_as
 from moderation.roles import Role
 from server.config.settings import RoomConfig
 from server.models.envelope import ADMIT, DISMISS, Envelope
-from server.models.live import Member, RoomRuntime, Waiting
+from server.models.live import Member, Waiting
 from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
 from server.rooms.schedule import next_start_iso
 
@@ -29,13 +29,25 @@ class Lobby:
     def __init__(self, core: RoomCore) -> None:
         self.core = core
 
-    async def enter(self, room: RoomConfig, caller: Caller, handle: object,
-                    runtime: RoomRuntime, seat: Seat, waiting_denial: Denial) -> Refused:
-        """Put the caller in the lobby; the `waiting` refusal to answer with."""
+    async def enter(self, room: RoomConfig, caller: Caller, handle: object, seat: Seat,
+                    waiting_denial: Denial) -> Refused | None:
+        """Put the caller in the lobby; the refusal to answer with (`waiting`, or why
+        not even that: the room closed meanwhile), or None when the room no longer
+        makes people wait (it opened meanwhile: the caller goes for a seat)."""
         core = self.core
-        # Under the room's lock, as joins and seats take handles: two people waiting
-        # at once under one name would be let in as two members with it.
+        # Under the room's lock, as joins and seats take handles (two people waiting at
+        # once under one name would be let in as two members with it), and read again
+        # there: an opening or a close that came first has already let in or sent away
+        # whoever was waiting, and would miss someone added after it.
         async with core.store.room_lock(room.id):
+            runtime = await core.runtime(room)
+            now_denial = check_join(room_status=runtime.status, locked=runtime.locked,
+                                    paused=runtime.paused, banned=False, full=False,
+                                    role=Role.MEMBER, admit_by_hand=room.admit_by_hand)
+            if now_denial is None:
+                return None
+            if now_denial.code != "waiting":
+                return Refused(now_denial)
             members = await core.store.members(room.id)
             waiting = await core.store.waiting(room.id)
             checked = check_handle(handle,
@@ -117,9 +129,9 @@ class Lobby:
         """On the process holding the socket: the admitted person becomes a member.
 
         Under the room's lock with the same checks as a join: the meeting may have
-        closed, filled up, or banned them, or someone taken their name, since they were
-        admitted. `Refused` then (`closed`, `banned`: they leave the lobby; `full`,
-        `handle_taken`: they wait again, seen by staff)."""
+        closed, filled up or banned them since they were admitted. `Refused` then
+        (`closed`, `banned`: they leave the lobby; `full`: they wait again, seen by
+        staff). A name taken in between gets a number (`_free_name`)."""
         core = self.core
         room = core.config(person.room)
         now = core.clock()
@@ -133,8 +145,7 @@ class Lobby:
             if room.capacity is not None and count >= room.capacity:
                 raise refuse("full", "This room is full right now.")
             members = await core.store.members(room.id)
-            if any(handle_key(m.handle) == handle_key(member.handle) for m in members):
-                raise refuse("handle_taken", "Someone in the room has that name.")
+            member = _free_name(member, [m.handle for m in members])
             await core.store.put_member(member)
             # Stored, then checked (as a join does): a ban that swept the room before
             # this seat was stored is seen here.
@@ -145,6 +156,20 @@ class Lobby:
             await seat.attach(member)
         await core.publish_presence(person.room, joined=member.to_wire())
         return member
+
+
+def _free_name(member: Member, taken: list[str]) -> Member:
+    """The member under their name, or, if someone took it between their admission and
+    their seat (the one moment a name is neither waiting nor seated), "River 2" and on:
+    the joined payload tells them. Waiting again would fail the same way at every admit."""
+    keys = {handle_key(name) for name in taken}
+    if handle_key(member.handle) not in keys:
+        return member
+    for n in range(2, 100):
+        name = check_handle(f"{member.handle} {n}", taken, ())
+        if isinstance(name, str):
+            return replace(member, handle=name, addressed_as=addressed_as(name))
+    raise refuse("handle_taken", "Someone in the room has that name.")
 
 
 def waiting_from_wire(data: dict[str, Any]) -> Waiting:

@@ -186,7 +186,8 @@ class Moderating:
                        actor: str) -> dict[str, Any]:
         member = replace(self._need(target), role=Role.FACILITATOR)
         if not await self.core.store.put_member(member, only_if_present=True):
-            # Removed or gone since this request read them: nobody to promote.
+            # Removed, gone, or reconnected through another process since this request
+            # read them: nobody to promote as read (staff may try again).
             raise refuse("not_found", "That member is no longer in the room.")
         await self.core.bus.publish(Envelope(room.id, PROMOTE, to="member", member_id=member.id,
                                              process=member.process))

@@ -119,8 +119,9 @@ class Store(Protocol):
     async def put_runtime(self, room_id: str, runtime: RoomRuntime) -> None: ...
 
     # Store a membership, in one step with its checks: False (nothing stored) when staff
-    # ended it (`revoke_member`: a removal, a ban), or, with `only_if_present`, when it
-    # ended at all. A join, a seat or a promotion that read the member before a
+    # ended it (`revoke_member`: a removal, a ban), or, with `only_if_present`, unless
+    # it is still there as `member.process` holds it (not ended, not resumed on another
+    # process meanwhile). A join, a seat or a promotion that read the member before a
     # removal landed can't bring them back.
     async def put_member(self, member: Member, *, only_if_present: bool = False) -> bool: ...
     async def get_member(self, room_id: str, member_id: str) -> Member | None: ...

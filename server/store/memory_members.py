@@ -21,7 +21,7 @@ class MemoryMembers:
             return False
         members = self._members.setdefault(member.room, {})
         old = members.get(member.id)
-        if old is None and only_if_present:
+        if only_if_present and (old is None or old.process != member.process):
             return False
         if old is not None:
             self._count_addressed(old, -1)

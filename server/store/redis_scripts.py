@@ -164,13 +164,19 @@ end
 """
 
 # KEYS: members (hash id → json), addressed (hash key → count), the member's revocation
-# ARGV: member id, member json, "1" to store only over a membership still there, then
-#       the member's keys
-# Returns 1 (stored) or 0: revoked, or (with the flag) no longer there; nothing done.
+# ARGV: member id, member json, "1" to store only over a membership still there and
+#       held by the same process, then the member's keys
+# Returns 1 (stored) or 0: revoked, or (with the flag) gone or moved; nothing done.
 PUT_MEMBER = _UNCOUNT + """
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 local old = redis.call('HGET', KEYS[1], ARGV[1])
-if not old and ARGV[3] == '1' then return 0 end
+if ARGV[3] == '1' then
+  if not old then return 0 end
+  local ok, held = pcall(cjson.decode, old)
+  if not ok or type(held) ~= 'table' or held.process ~= cjson.decode(ARGV[2]).process then
+    return 0
+  end
+end
 if old then uncount(old) end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 for i = 4, #ARGV do redis.call('HINCRBY', KEYS[2], ARGV[i], 1) end

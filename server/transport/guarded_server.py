@@ -127,18 +127,19 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
 
     @property
     def silence_check_s(self) -> float:
-        """How often `close_silent` runs: a silent websocket goes at most this long
-        after engine.io's own ping timeout would have closed it."""
+        """How often `close_silent` runs."""
         return min(5.0, max(0.1, float(self.eio.ping_timeout) / 4))
 
     async def close_silent(self) -> None:
-        """Close each websocket that has not answered engine.io's ping within
-        `ping_timeout` (engine.io's own test, which it makes only when it sends).
+        """Abort each websocket that has not answered engine.io's ping within
+        `ping_timeout`.
 
-        One pass over the sockets every `silence_check_s`, instead of a timeout on
-        every frame each websocket receives: a timeout scope costs ~35k instructions
-        on Python 3.11 (a timer handle made, scheduled and cancelled), once per message
-        sent (docs/performance.md)."""
+        engine.io's service task makes the same test, one socket at a time over a
+        `ping_timeout`, and closes the socket through its queue: a CLOSE packet the
+        writer sends, then the websocket. A writer stuck on a client that stopped
+        reading never gets there; an abort does. Together they replace a receive
+        timeout on every frame each websocket receives: a timeout scope costs ~35k
+        instructions on Python 3.11, once per message sent (docs/performance.md)."""
         now, limit = time.time(), self.eio.ping_timeout
         for fast in list(self.websockets.by_sid.values()):
             pinged = fast.socket.last_ping

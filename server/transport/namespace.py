@@ -62,6 +62,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._per_address = OpenCounts()
         self._refusals = RefusalWarning()
         self._closing: set[asyncio.Task[None]] = set()
+        self._seating: set[asyncio.Task[None]] = set()  # bounded by people waiting here
         rooms.on_catalog_change.append(self.recheck_staff)
 
     # -- connection ---------------------------------------------------------------
@@ -288,7 +289,12 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if envelope.event == PROMOTE:
                 await self.enter_room(sid, staff_name(envelope.room))
             elif envelope.event == ADMIT and session is not None:
-                await self._admitted(sid, session, waiting_from_wire(envelope.data))
+                # A task of its own: seating takes the room's lock, and on Redis this
+                # runs in the bus's one listener — every room of the process would wait
+                # behind a lobby that opens (hundreds of seats, one after another).
+                self._seating.add(task := asyncio.create_task(
+                    self._admitted(sid, session, waiting_from_wire(envelope.data))))
+                task.add_done_callback(self._seating.discard)
             elif envelope.event == DISMISS and session is not None:
                 await self._leave_lobby(sid, session, envelope.room, forget=False)
                 if envelope.data.get("banned"):
@@ -318,6 +324,10 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             # They stay in the lobby (their socket never left it) and staff see them
             # waiting again, rather than being dropped without a word.
             log.warning("could not seat an admitted person; they wait again")
+            await self._put_back(person)
+            return
+        except Exception:
+            log.exception("seating an admitted person failed; they wait again")
             await self._put_back(person)
             return
         await self._leave_lobby(sid, session, person.room, forget=False)

@@ -175,7 +175,8 @@ async def api_login(request: web.Request) -> web.Response:
     if result.name is None:
         # One answer for a wrong passphrase and an unknown name.
         return error(401, "auth_failed", "That name and passphrase did not match.")
-    token, expires_at = await _new_token(request, result.name)
+    # A store that is down reaches `store_down_is_503`: the API's JSON 503.
+    token, expires_at = await request.app[ROOMS].new_session(result.name)
     response = web.json_response({"token": token, "expires_at": iso_utc(expires_at)})
     _remember_login(request, response, result)
     return response

@@ -227,3 +227,107 @@ async def test_a_reap_does_not_end_a_membership_resumed_elsewhere_meanwhile(
     await core.store.put_member(replace(river, process="stopped"))
     await rooms_of(server).liveness.reap("stopped")
     assert await core.store.get_member(ROOM, river_id) is None
+
+
+async def test_a_join_that_read_the_lobby_as_the_meeting_opens_gets_a_seat(
+        clock: Clock, serve: ServeFn, connect: ClientFactory) -> None:
+    served = await at(clock, OPENS - 60, serve)  # the lobby is open
+    staff = await host(served, connect)
+    member = await connect(served.url)
+    held = Held(rooms_of(served).core.store, "member_count")
+    join = asyncio.ensure_future(member.call("join", {"room": MEETING, "handle": "River"}))
+    await held.until_reached()  # it read the room as a lobby…
+    await staff.ok("mod", {"room": MEETING, "action": "open"})  # …which let in nobody
+    held.release()
+    answer = await join
+    # Not left waiting in a lobby nobody will open again: seated.
+    assert answer["ok"] is True and answer["member"]["handle"] == "River"
+
+
+async def test_a_name_kept_in_the_lobby_is_not_taken_by_a_join(
+        clock: Clock, serve: ServeFn, connect: ClientFactory) -> None:
+    rooms = base_config()["rooms"]
+    rooms[1] = {**rooms[1], "capacity": 2}
+    served = await at(clock, OPENS - 60, serve, rooms=rooms)
+    people = [await connect(served.url) for _ in range(2)]
+    for person, handle in zip(people, ("Lake", "River"), strict=True):
+        assert await person.error("join", {"room": MEETING, "handle": handle}) == "waiting"
+    staff = await host(served, connect)
+    await staff.ok("mod", {"room": MEETING, "action": "open"})
+    # One seat after the host's: one of them gets it, the other waits on (put back).
+    lobby = await staff.wait_for("lobby", lambda x: len(x["waiting"]) == 1
+                                 and staff.seen("presence"))
+    waiting = lobby["waiting"][0]["handle"]
+    seated = people[1] if waiting == "Lake" else people[0]
+    await seated.wait_for("joined")
+    await seated.ok("leave", {"room": MEETING})  # a seat is free again
+    newcomer = await connect(served.url)
+    assert await newcomer.error("join", {"room": MEETING,
+                                         "handle": waiting.upper()}) == "handle_taken"
+
+
+async def test_a_lobby_seat_waiting_for_the_lock_holds_up_no_other_room(
+        clock: Clock, serve: ServeFn, connect: ClientFactory) -> None:
+    rooms = base_config()["rooms"]
+    rooms[1] = {**rooms[1], "admit_by_hand": True}
+    served = await at(clock, OPENS + 60, serve, rooms=rooms)
+    staff = await host(served, connect, "open")
+    person = await connect(served.url)
+    waiting_id = await _waiting_id(person, staff, "River")
+    chat = await connect(served.url)
+    await chat.ok("join", {"room": ROOM, "handle": "Lake"})
+    store = rooms_of(served).core.store
+    taken, done = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_lock() -> None:
+        async with store.room_lock(MEETING):
+            taken.set()
+            await done.wait()
+
+    holder = asyncio.ensure_future(hold_the_lock())
+    await asyncio.wait_for(taken.wait(), WAIT)
+    # The admission's seat waits for the meeting's lock; the admit answers, and the
+    # other room's messages flow meanwhile.
+    await staff.ok("mod", {"room": MEETING, "action": "admit", "member_id": waiting_id})
+    await chat.ok("send", {"room": ROOM, "text": "still here", "client_id": "1"})
+    await chat.wait_for("message", lambda m: m["text"] == "still here")
+    assert person.seen("admitted") == []
+    done.set()
+    await holder
+    assert (await person.wait_for("joined"))["member"]["handle"] == "River"
+
+
+async def test_a_reconnect_on_its_way_keeps_a_promotion_made_meanwhile(
+        server: Served, connect: ClientFactory) -> None:
+    staff = await staff_in(server, connect)
+    first = await connect(server.url)
+    joined = await first.ok("join", {"room": ROOM, "handle": "River"})
+    river = joined["member"]["id"]
+    tab = await connect(server.url, device=first.device)
+    held = Held(rooms_of(server).core.store, "member_count")
+    resume = asyncio.ensure_future(tab.call("join", {
+        "room": ROOM, "resume": {"member_token": joined["member_token"], "last_seq": 0}}))
+    await held.until_reached()
+    await staff.ok("mod", {"room": ROOM, "action": "promote", "member_id": river})
+    held.release()
+    answer = await resume
+    assert answer["ok"] is True and answer["member"]["role"] == "facilitator"
+    stored = await rooms_of(server).core.store.get_member(ROOM, river)
+    assert stored is not None and stored.role.value == "facilitator"
+
+
+async def test_a_dropped_connection_does_not_end_a_membership_held_elsewhere(
+        server: Served, connect: ClientFactory) -> None:
+    client = await connect(server.url)
+    river_id = (await client.ok("join", {"room": ROOM, "handle": "River"}))["member"]["id"]
+    core = rooms_of(server).core
+    river = await core.store.get_member(ROOM, river_id)
+    assert river is not None
+    # River resumed on another process; then this process's old socket drops.
+    await core.store.put_member(replace(river, process="another"))
+    await rooms_of(server).joining.leave(ROOM, river_id, dropped=True)
+    assert await core.store.get_member(ROOM, river_id) == replace(river, process="another")
+    # Held here, a drop ends it as before.
+    await core.store.put_member(river)
+    await rooms_of(server).joining.leave(ROOM, river_id, dropped=True)
+    assert await core.store.get_member(ROOM, river_id) is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import aiohttp
 
@@ -80,6 +81,26 @@ async def test_a_member_whose_client_stops_answering_pings_is_closed_and_leaves(
         answer = await hand
         assert answer is not None and json.loads(answer[3:])[0]["ok"] is True
         assert awake.pings >= 1
+
+
+async def test_the_silence_sweep_aborts_a_websocket_whose_ping_went_unanswered(
+        serve: ServeFn) -> None:
+    # engine.io's own check is a ping timeout (300 s) away here: only the sweep acts.
+    server = await serve(limits={"ping_interval_s": 300, "ping_timeout_s": 300})
+    sio = server.server.app[SIO]
+    async with aiohttp.ClientSession() as http:
+        silent = await RawSocket.open(http, server.url, answer_pings=False)
+        [silent_sid] = list(sio.eio.sockets)
+        awake = await RawSocket.open(http, server.url, answer_pings=False)
+        [awake_sid] = [sid for sid in sio.eio.sockets if sid != silent_sid]
+        sio.eio.sockets[silent_sid].last_ping = time.time() - 301  # unanswered, long ago
+        sio.eio.sockets[awake_sid].last_ping = time.time()  # just sent
+        await sio.close_silent()
+        assert closed(await silent.until(closed))
+        # The other is still served: it answers a Socket.IO ping of its own.
+        await awake.ws.send_str('421["hand",{"room":"open-circle","raised":true}]')
+        answer = await awake.until(lambda f: f.startswith("431["))
+        assert answer is not None and sio.websockets.get(awake_sid) is not None
 
 
 async def test_shutdown_closes_connections_outside_any_session(serve: ServeFn) -> None:

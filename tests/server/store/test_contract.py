@@ -73,6 +73,9 @@ async def test_a_membership_is_stored_only_while_nobody_ended_it(store: Store) -
     promoted = replace(member("m1"), role=Role.FACILITATOR)
     assert await store.put_member(promoted, only_if_present=True)
     assert await store.get_member("r", "m1") == promoted
+    moved = replace(promoted, process="p2")  # resumed through another process
+    assert not await store.put_member(moved, only_if_present=True)
+    assert await store.get_member("r", "m1") == promoted
     await store.remove_member("r", "m1")
     assert not await store.put_member(promoted, only_if_present=True)  # removed meanwhile
     await store.revoke_member("r", "m1", 60)
