@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -139,11 +140,12 @@ class Joining:
         """Under the room's lock, every check passed: store the membership and seat the
         socket in it."""
         core = self.core
-        if resumed is not None and resumed_live:
-            # As stored now, not as read before the lock: a promotion meanwhile stays.
-            resumed = await core.store.get_member(room.id, resumed.id) or resumed
+        current = (await core.store.get_member(room.id, resumed.id)
+                   if resumed is not None and resumed_live else None)
+        if current is not None:
+            resumed = current  # as stored now, not as read before: a promotion stays
         elif resumed is not None:
-            await self._handle_free(room, resumed)
+            await self._handle_free(room, resumed)  # made again (or ended meanwhile)
         member = resumed or await self._new_member(room, caller, handle, role, now)
         member = replace(member, process=core.process_id)
         if not await core.store.put_member(member):
@@ -207,9 +209,16 @@ class Joining:
         """The `joined` payload for someone just admitted from the lobby."""
         room = self.core.config(person.room)
         member = await self.lobby.seat(person, seat)
-        seq = await self.core.store.latest_seq(room.id)
-        await self._tell_mute(member)
-        return await self.answer(room, member, seq, [])
+        try:
+            seq = await self.core.store.latest_seq(room.id)
+            await self._tell_mute(member)
+            return await self.answer(room, member, seq, [])
+        except BaseException:
+            # Seated but never told: the seat goes, and the caller puts them back in
+            # the lobby (a seat kept would be a second one at the next admit).
+            with contextlib.suppress(StoreUnavailable):
+                await self.core.evict(room, member, revoke=False)
+            raise
 
     async def _tell_mute(self, member: Member) -> None:
         """A mute follows the device, so someone who comes back muted is told again

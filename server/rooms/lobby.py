@@ -7,7 +7,7 @@ from dataclasses import asdict, replace
 from typing import Any, Protocol
 
 from moderation.decisions import Denial
-from moderation.handles import check_handle, handle_key
+from moderation.handles import MAX_LEN, check_handle, handle_key
 from moderation.permissions import BANNED, check_join
 from moderation.pii import addressed_as
 from moderation.roles import Role
@@ -23,6 +23,8 @@ class Seat(Protocol):
 
     async def attach(self, member: Member) -> None: ...
     async def wait(self, waiting: Waiting) -> None: ...
+    # Is the socket still in the lobby as `waiting`? (Not if it left, joined or went.)
+    def waits_as(self, waiting: Waiting) -> bool: ...
 
 
 class Lobby:
@@ -57,9 +59,11 @@ class Lobby:
                 return Refused(checked)
             person = Waiting(new_id(), room.id, checked, caller.device_hash, core.process_id,
                              core.clock())
+            # The socket listens before anyone can admit or dismiss it: an ADMIT sent
+            # the moment the place is stored would find nobody in its channel.
+            await core.bus.host(room.id)
+            await seat.wait(person)
             await core.store.put_waiting(person)
-        await core.bus.host(room.id)  # before the socket can miss a lobby event
-        await seat.wait(person)
         await self.publish(room)
         return Refused(waiting_denial, {"room": core.state_wire(room, runtime),
                                         "waiting_id": person.id,
@@ -138,27 +142,40 @@ class Lobby:
         member = Member(new_id(), person.room, person.handle, Role.MEMBER, person.device_hash,
                         core.process_id, now, addressed_as=addressed_as(person.handle))
         async with core.store.room_lock(room.id):
+            if not seat.waits_as(person):
+                raise refuse("not_found", "They are no longer waiting.")
             runtime = await core.runtime(room)
             if runtime.status == "closed":
                 raise refuse("closed", "This meeting has ended.")
             count = await core.store.member_count(room.id)
             if room.capacity is not None and count >= room.capacity:
                 raise refuse("full", "This room is full right now.")
-            members = await core.store.members(room.id)
-            member = _free_name(member, [m.handle for m in members])
+            taken = [m.handle for m in await core.store.members(room.id)]
+            taken += [w.handle for w in await core.store.waiting(room.id)]
+            member = _free_name(member, taken, list(core.catalog.facilitators))
             await core.store.put_member(member)
             # Stored, then checked (as a join does): a ban that swept the room before
             # this seat was stored is seen here.
             if await core.bans.banned(room.id, member.device_hash, now):
                 await core.store.remove_member(room.id, member.id)
                 raise Refused(BANNED)
-            await core.hold(member)
-            await seat.attach(member)
+            # (The socket may go while the room is hosted, say.) No seat left behind.
+            try:
+                await core.hold(member)
+            except BaseException:
+                await core.store.remove_member(room.id, member.id)
+                raise
+            try:
+                await seat.attach(member)
+            except BaseException:
+                await core.store.remove_member(room.id, member.id)
+                await core.let_go(room.id, member.id)
+                raise
         await core.publish_presence(person.room, joined=member.to_wire())
         return member
 
 
-def _free_name(member: Member, taken: list[str]) -> Member:
+def _free_name(member: Member, taken: list[str], reserved: list[str]) -> Member:
     """The member under their name, or, if someone took it between their admission and
     their seat (the one moment a name is neither waiting nor seated), "River 2" and on:
     the joined payload tells them. Waiting again would fail the same way at every admit."""
@@ -166,7 +183,9 @@ def _free_name(member: Member, taken: list[str]) -> Member:
     if handle_key(member.handle) not in keys:
         return member
     for n in range(2, 100):
-        name = check_handle(f"{member.handle} {n}", taken, ())
+        suffix = f" {n}"
+        name = check_handle(member.handle[:MAX_LEN - len(suffix)].rstrip() + suffix, taken,
+                            reserved)
         if isinstance(name, str):
             return replace(member, handle=name, addressed_as=addressed_as(name))
     raise refuse("handle_taken", "Someone in the room has that name.")

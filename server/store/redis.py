@@ -7,7 +7,9 @@ and a message is never acknowledged unless it was stored.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import cast
@@ -42,6 +44,7 @@ _IDEMPOTENCY_TTL_S = 15 * 60
 # processes may have been inside at once.
 LOCK_LEASE_S = 30
 LOCK_WAIT_S = 10
+LOCK_POLL_S = 0.01
 
 # What a closed meeting leaves in Redis (docs/reliability.md): seq (a last_seq from
 # before must never match anew), the bare closed runtime (every process must answer
@@ -60,6 +63,11 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
         self.redis = client
         self.lock_overruns = 0
         self._on_lock_overrun = on_lock_overrun
+        # This process's waiters for a room's lock queue here, first come first served,
+        # and only the first polls Redis: redis-py's lock is a SET NX retried every
+        # `sleep`, so a lobby opening (hundreds of seats at once) was hundreds of pollers,
+        # each seat waiting up to a poll after the one before. One per room (configured).
+        self._local_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.process_id = process_id
         self._buffer_messages = buffer_messages
         self._buffer_seconds = buffer_seconds
@@ -145,8 +153,25 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
 
     @asynccontextmanager
     async def room_lock(self, room_id: str) -> AsyncIterator[None]:
+        local = self._local_locks[room_id]
+        try:
+            async with asyncio.timeout(LOCK_WAIT_S):  # as the wait for Redis's lock
+                await local.acquire()
+        except TimeoutError:
+            raise StoreUnavailable("room lock (this process's queue)") from None
+        try:
+            async with self._redis_lock(room_id):
+                yield
+        finally:
+            local.release()
+
+    @asynccontextmanager
+    async def _redis_lock(self, room_id: str) -> AsyncIterator[None]:
+        # One poller per process (above), so a short poll costs little and the lock
+        # passes between processes within ~10 ms of its release.
         lock = self.redis.lock(names.room_key(room_id, "lock"), timeout=LOCK_LEASE_S,
-                               blocking_timeout=LOCK_WAIT_S, thread_local=False)
+                               blocking_timeout=LOCK_WAIT_S, sleep=LOCK_POLL_S,
+                               thread_local=False)
         with _unavailable_on_error():
             if not await lock.acquire():
                 raise StoreUnavailable("room lock")

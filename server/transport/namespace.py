@@ -62,7 +62,6 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._per_address = OpenCounts()
         self._refusals = RefusalWarning()
         self._closing: set[asyncio.Task[None]] = set()
-        self._seating: set[asyncio.Task[None]] = set()  # bounded by people waiting here
         rooms.on_catalog_change.append(self.recheck_staff)
 
     # -- connection ---------------------------------------------------------------
@@ -289,12 +288,11 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if envelope.event == PROMOTE:
                 await self.enter_room(sid, staff_name(envelope.room))
             elif envelope.event == ADMIT and session is not None:
-                # A task of its own: seating takes the room's lock, and on Redis this
-                # runs in the bus's one listener — every room of the process would wait
-                # behind a lobby that opens (hundreds of seats, one after another).
-                self._seating.add(task := asyncio.create_task(
-                    self._admitted(sid, session, waiting_from_wire(envelope.data))))
-                task.add_done_callback(self._seating.discard)
+                # In the bus's order, as every control event: `joined` reaches the
+                # socket before anything delivered after it (a message, a DETACH). The
+                # seat's room lock is queued in this process first (`RedisStore`), so
+                # the listener waits for the seats ahead of it, not for Redis polls.
+                await self._admitted(sid, session, waiting_from_wire(envelope.data))
             elif envelope.event == DISMISS and session is not None:
                 await self._leave_lobby(sid, session, envelope.room, forget=False)
                 if envelope.data.get("banned"):
@@ -309,6 +307,8 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         try:
             answer = await self.rooms.joining.admitted(person, SocketSeat(self, sid, session))
         except Refused as refused:
+            if refused.denial.code == "not_found":
+                return  # the socket went, left the lobby or joined meanwhile: nothing to do
             if refused.denial.code in ("closed", "banned"):
                 # Nothing to wait for any more: they leave the lobby (a closed room's
                 # `room_state` has reached them there already).
@@ -364,6 +364,10 @@ class SocketSeat:
 
     async def wait(self, waiting: Waiting) -> None:
         await self._namespace._wait(self._sid, self._session, waiting)
+
+    def waits_as(self, waiting: Waiting) -> bool:
+        return (self._namespace.sessions.get(self._sid) is self._session
+                and self._session.waiting.get(waiting.room) == waiting.id)
 
 
 def _member_of(session: SocketSession, payload: object) -> str | None:
