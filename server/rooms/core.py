@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -87,6 +87,21 @@ class RoomCore:
         """A socket here now holds `member`: host the room before it can miss anything."""
         await self.bus.host(member.room)
         self.local_members[member.id] = member
+
+    async def occupy(self, member: Member, attach: Callable[[Member], Awaitable[None]]) -> None:
+        """Hold a membership just stored and seat the socket in it (`attach`); if either
+        fails (the socket went meanwhile, say), the stored seat goes too."""
+        try:
+            await self.hold(member)
+        except BaseException:
+            await self.store.remove_member(member.room, member.id)
+            raise
+        try:
+            await attach(member)
+        except BaseException:
+            await self.store.remove_member(member.room, member.id)
+            await self.let_go(member.room, member.id)
+            raise
 
     async def let_go(self, room_id: str, member_id: str | None = None) -> None:
         """A socket here no longer holds a membership (or lobby place) in the room."""

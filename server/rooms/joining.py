@@ -158,8 +158,7 @@ class Joining:
             # itself before it sweeps, and the seat was stored first).
             await core.store.remove_member(room.id, member.id)
             raise Refused(BANNED)
-        await core.hold(member)
-        await seat.attach(member)
+        await core.occupy(member, seat.attach)
         return member
 
     async def _refusal(self, room: RoomConfig, role: Role, banned: bool,

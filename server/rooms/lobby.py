@@ -159,18 +159,7 @@ class Lobby:
             if await core.bans.banned(room.id, member.device_hash, now):
                 await core.store.remove_member(room.id, member.id)
                 raise Refused(BANNED)
-            # (The socket may go while the room is hosted, say.) No seat left behind.
-            try:
-                await core.hold(member)
-            except BaseException:
-                await core.store.remove_member(room.id, member.id)
-                raise
-            try:
-                await seat.attach(member)
-            except BaseException:
-                await core.store.remove_member(room.id, member.id)
-                await core.let_go(room.id, member.id)
-                raise
+            await core.occupy(member, seat.attach)
         await core.publish_presence(person.room, joined=member.to_wire())
         return member
 

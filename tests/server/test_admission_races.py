@@ -374,3 +374,24 @@ def test_a_taken_name_gets_the_first_free_number_within_the_length_limit() -> No
     renamed = _free_name(long, [long.handle], []).handle
     assert renamed == "R" * (MAX_LEN - 2) + " 2" and len(renamed) == MAX_LEN
     assert _free_name(river, ["River"], ["River 2"]).handle == "River 3"  # kept for staff
+
+
+async def test_a_join_whose_socket_cannot_be_seated_leaves_no_seat_behind(
+        server: Served, connect: ClientFactory) -> None:
+    from server.keys import NAMESPACE
+
+    namespace = server.server.app[NAMESPACE]
+    attach = namespace._attach
+
+    async def gone(*_: Any) -> None:  # as python-socketio does for a socket gone meanwhile
+        raise KeyError("sid")
+
+    namespace._attach = gone
+    client = await connect(server.url)
+    answer = await client.call("join", {"room": ROOM, "handle": "River"})
+    assert answer["ok"] is False and answer["error"]["code"] == "internal"
+    core = rooms_of(server).core
+    assert await core.store.members(ROOM) == [] and core.local_members == {}
+    namespace._attach = attach
+    assert (await client.ok("join", {"room": ROOM, "handle": "River"}))["member"]["handle"] \
+        == "River"
