@@ -88,18 +88,28 @@ async def staff_in(served: Served, connect: ClientFactory, room: str = ROOM) -> 
     return staff
 
 
-async def test_a_resume_on_its_way_does_not_undo_a_removal(
-        server: Served, connect: ClientFactory) -> None:
-    staff = await staff_in(server, connect)
-    first = await connect(server.url)
+async def resuming_in_a_second_tab(
+        served: Served, connect: ClientFactory, held_at: tuple[Any, str],
+) -> tuple[Client, str, Held, asyncio.Future[dict[str, Any]]]:
+    """Staff in the room, River joined, and a second tab of River's device resuming
+    River's membership, held at `held_at` (owner, method): (staff, River's id, the
+    hold, the resume's answer to come)."""
+    staff = await staff_in(served, connect)
+    first = await connect(served.url)
     joined = await first.ok("join", {"room": ROOM, "handle": "River"})
-    river = joined["member"]["id"]
-    # A second tab of the same device resumes River's membership…
-    tab = await connect(server.url, device=first.device)
-    held = Held(rooms_of(server).core.bans, "banned")
+    tab = await connect(served.url, device=first.device)
+    held = Held(*held_at)
     resume = asyncio.ensure_future(tab.call("join", {
         "room": ROOM, "resume": {"member_token": joined["member_token"], "last_seq": 0}}))
     await held.until_reached()
+    return staff, joined["member"]["id"], held, resume
+
+
+async def test_a_resume_on_its_way_does_not_undo_a_removal(
+        server: Served, connect: ClientFactory) -> None:
+    # A second tab of the same device resumes River's membership…
+    staff, river, held, resume = await resuming_in_a_second_tab(
+        server, connect, (rooms_of(server).core.bans, "banned"))
     # …while staff remove River.
     await staff.ok("mod", {"room": ROOM, "action": "remove", "member_id": river})
     held.release()
@@ -327,15 +337,8 @@ async def test_someone_who_leaves_the_lobby_while_their_admission_waits_is_not_s
 
 async def test_a_reconnect_on_its_way_keeps_a_promotion_made_meanwhile(
         server: Served, connect: ClientFactory) -> None:
-    staff = await staff_in(server, connect)
-    first = await connect(server.url)
-    joined = await first.ok("join", {"room": ROOM, "handle": "River"})
-    river = joined["member"]["id"]
-    tab = await connect(server.url, device=first.device)
-    held = Held(rooms_of(server).core.store, "member_count")
-    resume = asyncio.ensure_future(tab.call("join", {
-        "room": ROOM, "resume": {"member_token": joined["member_token"], "last_seq": 0}}))
-    await held.until_reached()
+    staff, river, held, resume = await resuming_in_a_second_tab(
+        server, connect, (rooms_of(server).core.store, "member_count"))
     await staff.ok("mod", {"room": ROOM, "action": "promote", "member_id": river})
     held.release()
     answer = await resume
