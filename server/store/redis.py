@@ -8,19 +8,15 @@ and a message is never acknowledged unless it was stored.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import redis.asyncio as aioredis
-from redis.exceptions import LockError
 
 from moderation.ratelimit import EPSILON, BucketRule
 from server.models import redis_names as names
-from server.models.errors import StoreUnavailable
-from server.models.live import Member, Message, Mute, RoomRuntime, Waiting
+from server.models.live import Message, Mute, RoomRuntime, Waiting
 from server.models.wire import SEQ_PLACEHOLDER, encode_message_envelope
 from server.store import codec
 from server.store import redis_scripts as scripts
@@ -28,23 +24,15 @@ from server.store.base import BucketMoved, BucketRead, BucketTake, Posted, SendS
 from server.store.redis_client import redis_client
 from server.store.redis_for_staff import RedisForStaff
 from server.store.redis_logins import RedisLogins
+from server.store.redis_members import RedisMembers
 from server.store.redis_private import RedisPrivateLines
 from server.store.redis_private import unavailable_on_error as _unavailable_on_error
 from server.store.redis_revocations import RedisRevocations
-
-log = logging.getLogger(__name__)
+from server.store.redis_room_lock import RedisRoomLock
 
 __all__ = ["RedisStore", "redis_client"]
 
 _IDEMPOTENCY_TTL_S = 15 * 60
-# The slowest critical section is a join: a few Redis calls (each write and read at
-# most the client's 2 s deadline, redis_client.SOCKET_TIMEOUT_S) plus hosting the room
-# (up to 2 s to connect and 2 s to confirm the subscribe). 30 s outlasts that with room
-# to spare; an overrun is logged and counted rather than ignored, because then two
-# processes may have been inside at once.
-LOCK_LEASE_S = 30
-LOCK_WAIT_S = 10
-LOCK_POLL_S = 0.01
 
 # What a closed meeting leaves in Redis (docs/reliability.md): seq (a last_seq from
 # before must never match anew), the bare closed runtime (every process must answer
@@ -53,8 +41,8 @@ LOCK_POLL_S = 0.01
 _KEPT_AFTER_CLOSE = frozenset({"seq", "runtime", "lock"})
 
 
-
-class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations):
+class RedisStore(RedisMembers, RedisRoomLock, RedisForStaff, RedisLogins, RedisPrivateLines,
+                 RedisRevocations):
     publishes_messages = True
 
     def __init__(self, client: aioredis.Redis, *, process_id: str, buffer_messages: int = 500,
@@ -151,47 +139,6 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
         if floor:
             await self.raise_seq(room_id, floor)
 
-    @asynccontextmanager
-    async def room_lock(self, room_id: str) -> AsyncIterator[None]:
-        local = self._local_locks[room_id]
-        try:
-            async with asyncio.timeout(LOCK_WAIT_S):  # as the wait for Redis's lock
-                await local.acquire()
-        except TimeoutError:
-            raise StoreUnavailable("room lock (this process's queue)") from None
-        try:
-            async with self._redis_lock(room_id):
-                yield
-        finally:
-            local.release()
-
-    @asynccontextmanager
-    async def _redis_lock(self, room_id: str) -> AsyncIterator[None]:
-        # One poller per process (above), so a short poll costs little and the lock
-        # passes between processes within ~10 ms of its release.
-        lock = self.redis.lock(names.room_key(room_id, "lock"), timeout=LOCK_LEASE_S,
-                               blocking_timeout=LOCK_WAIT_S, sleep=LOCK_POLL_S,
-                               thread_local=False)
-        with _unavailable_on_error():
-            if not await lock.acquire():
-                raise StoreUnavailable("room lock")
-        try:
-            yield
-        finally:
-            try:
-                with _unavailable_on_error():
-                    await lock.release()
-            except LockError:
-                self._lock_overran()
-            except StoreUnavailable:
-                pass  # Redis gone: the lease ends by itself
-
-    def _lock_overran(self) -> None:
-        self.lock_overruns += 1
-        log.warning("a room lock's %d s lease ended before its holder released it", LOCK_LEASE_S)
-        if self._on_lock_overrun is not None:
-            self._on_lock_overrun()
-
     async def get_runtime(self, room_id: str) -> RoomRuntime | None:
         with _unavailable_on_error():
             raw = await self.redis.get(names.room_key(room_id, "runtime"))
@@ -209,51 +156,6 @@ class RedisStore(RedisForStaff, RedisLogins, RedisPrivateLines, RedisRevocations
                 pipe.hdel(key, field)
                 raw, removed = await pipe.execute()
         return raw if raw and removed else None
-
-    async def put_member(self, member: Member, *, only_if_present: bool = False) -> bool:
-        # With the room's count of each key the member goes by, in one step.
-        with _unavailable_on_error():
-            return bool(await self._put_member(
-                keys=[*self._member_keys(member.room), self._revoked_key(member.room, member.id)],
-                args=[member.id, codec.member_to_json(member), "1" if only_if_present else "0",
-                      *member.addressed_as]))
-
-    @staticmethod
-    def _revoked_key(room_id: str, member_id: str) -> str:
-        return names.room_key(room_id, f"revoked:{member_id}")
-
-    def _member_keys(self, room_id: str) -> list[str]:
-        return [names.room_key(room_id, "members"), names.room_key(room_id, "addressed")]
-
-    async def get_member(self, room_id: str, member_id: str) -> Member | None:
-        with _unavailable_on_error():
-            raw = await self.redis.hget(names.room_key(room_id, "members"), member_id)
-        return codec.member_from_json(raw) if raw else None
-
-    async def remove_member(self, room_id: str, member_id: str, *,
-                            process: str | None = None) -> Member | None:
-        # Read and deleted in one step (only one caller gets it), its keys uncounted.
-        with _unavailable_on_error():
-            raw = await self._remove_member(keys=self._member_keys(room_id),
-                                            args=[member_id, process or ""])
-        return codec.member_from_json(raw) if raw else None
-
-    async def members(self, room_id: str) -> list[Member]:
-        with _unavailable_on_error():
-            raw = await self.redis.hvals(names.room_key(room_id, "members"))
-        return sorted((codec.member_from_json(r) for r in raw), key=lambda m: m.joined_at)
-
-    async def member_count(self, room_id: str) -> int:
-        with _unavailable_on_error():
-            return int(await self.redis.hlen(names.room_key(room_id, "members")))
-
-    async def revoke_member(self, room_id: str, member_id: str, ttl_s: int) -> None:
-        with _unavailable_on_error():
-            await self.redis.set(self._revoked_key(room_id, member_id), 1, ex=ttl_s)
-
-    async def is_revoked(self, room_id: str, member_id: str) -> bool:
-        with _unavailable_on_error():
-            return bool(await self.redis.exists(self._revoked_key(room_id, member_id)))
 
     async def set_mute(self, room_id: str, keys: list[str], mute: Mute, now: float) -> None:
         ttl = max(1, int(mute.until - now) + 1) if mute.until is not None else None
