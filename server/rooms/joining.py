@@ -176,16 +176,9 @@ class Joining:
             return None  # a member who was already inside keeps their seat through a reconnect
         return denial
 
-    async def _names_in_use(self, room: RoomConfig, members: list[Member]) -> list[str]:
-        """Members' handles and those kept for people in the lobby: a name someone waits
-        under is theirs when they are let in."""
-        has_lobby = room.kind == "meeting" or room.admit_by_hand
-        waiting = await self.core.store.waiting(room.id) if has_lobby else []
-        return [m.handle for m in members] + [w.handle for w in waiting]
-
     async def _handle_free(self, room: RoomConfig, member: Member) -> None:
         """A membership made again keeps its handle, unless someone took it meanwhile."""
-        others = await self._names_in_use(room, await self.core.store.members(room.id))
+        others = await self.lobby.names_in_use(room)
         if any(handle_key(name) == handle_key(member.handle) for name in others):
             raise refuse("handle_taken", "Someone took your name while you were away. "
                          "Please choose another one.")
@@ -252,14 +245,13 @@ class Joining:
     async def _new_member(self, room: RoomConfig, caller: Caller, handle: object, role: Role,
                           now: float) -> Member:
         core = self.core
-        members = await core.store.members(room.id)
         if is_staff(role):
             # A facilitator's handle is their configured name; two tabs are one person.
             name = caller.facilitator or ""
             return Member(new_id(), room.id, name, role, caller.device_hash, core.process_id,
                           now, facilitator=name, addressed_as=addressed_as(name))
         reserved = list(core.catalog.facilitators)
-        checked = check_handle(handle, await self._names_in_use(room, members), reserved)
+        checked = check_handle(handle, await self.lobby.names_in_use(room), reserved)
         if not isinstance(checked, str):
             raise Refused(checked)
         return Member(new_id(), room.id, checked, Role.MEMBER, caller.device_hash,

@@ -50,10 +50,7 @@ class Lobby:
                 return None
             if now_denial.code != "waiting":
                 return Refused(now_denial)
-            members = await core.store.members(room.id)
-            waiting = await core.store.waiting(room.id)
-            checked = check_handle(handle,
-                                   [m.handle for m in members] + [w.handle for w in waiting],
+            checked = check_handle(handle, await self.names_in_use(room),
                                    list(core.catalog.facilitators))
             if not isinstance(checked, str):
                 return Refused(checked)
@@ -68,6 +65,14 @@ class Lobby:
         return Refused(waiting_denial, {"room": core.state_wire(room, runtime),
                                         "waiting_id": person.id,
                                         "starts_at": next_start_iso(room, core.clock())})
+
+    async def names_in_use(self, room: RoomConfig) -> list[str]:
+        """Members' handles and those kept for people in the lobby: a name someone waits
+        under is theirs when they are let in."""
+        store = self.core.store
+        has_lobby = room.kind == "meeting" or room.admit_by_hand
+        waiting = await store.waiting(room.id) if has_lobby else []
+        return [m.handle for m in await store.members(room.id)] + [w.handle for w in waiting]
 
     async def publish(self, room: RoomConfig) -> None:
         waiting = await self.core.store.waiting(room.id)
@@ -150,9 +155,8 @@ class Lobby:
             count = await core.store.member_count(room.id)
             if room.capacity is not None and count >= room.capacity:
                 raise refuse("full", "This room is full right now.")
-            taken = [m.handle for m in await core.store.members(room.id)]
-            taken += [w.handle for w in await core.store.waiting(room.id)]
-            member = _free_name(member, taken, list(core.catalog.facilitators))
+            member = _free_name(member, await self.names_in_use(room),
+                                list(core.catalog.facilitators))
             await core.store.put_member(member)
             # Stored, then checked (as a join does): a ban that swept the room before
             # this seat was stored is seen here.

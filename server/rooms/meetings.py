@@ -7,7 +7,7 @@ from dataclasses import replace
 from moderation.decisions import bad_request
 from server.config.settings import RoomConfig
 from server.models.envelope import DETACH, Envelope
-from server.models.live import RoomRuntime, Share
+from server.models.live import Member, RoomRuntime, Share
 from server.rooms.core import Refused, RoomCore, refuse
 from server.rooms.lobby import Lobby
 
@@ -47,18 +47,14 @@ class Meetings:
         core = self.core
         # Memberships end in the store before anyone hears "closed", so nothing can be
         # posted into a room its members have been told is closed.
-        members = await core.store.members(room.id)
-        for member in members:
-            await core.store.remove_member(room.id, member.id)
+        members = await self._remove_members(room)
         # A bare closed runtime: nothing of the meeting (pinned text, phase, queue, slow
         # mode, lock) outlives it, yet every process still answers `closed`.
         await core.change_runtime(room, lambda _: RoomRuntime(status="closed"))
         # A join or a seat that read the room open (under the room's lock, before the
         # close took it) may have stored a member since the first reading: they go too.
         # Any later one reads `closed` under the lock.
-        for member in await core.store.members(room.id):
-            if await core.store.remove_member(room.id, member.id) is not None:
-                members.append(member)
+        members += await self._remove_members(room)
         for member in members:
             await core.bus.publish(Envelope(room.id, DETACH, to="member", member_id=member.id,
                                             process=member.process))
@@ -66,6 +62,12 @@ class Meetings:
         # What a closed meeting leaves behind is nothing: messages, held messages,
         # mutes, rate buckets, idempotency keys, the lobby (docs/reliability.md).
         await core.store.forget_room(room.id)
+
+    async def _remove_members(self, room: RoomConfig) -> list[Member]:
+        """End every membership in the store; the ones this call ended."""
+        store = self.core.store
+        return [member for member in await store.members(room.id)
+                if await store.remove_member(room.id, member.id) is not None]
 
     async def set_phase(self, room: RoomConfig, name: str) -> None:
         phase = next((p for p in self.core.format_of(room).phases if p.name == name), None)

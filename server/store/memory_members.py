@@ -19,10 +19,10 @@ class MemoryMembers:
         # No await inside: on one event loop this is one atomic step.
         if self._revoked.get((member.room, member.id), time.monotonic()):
             return False
-        members = self._members.setdefault(member.room, {})
-        old = members.get(member.id)
+        old = self._members.get(member.room, {}).get(member.id)
         if only_if_present and (old is None or old.process != member.process):
             return False
+        members = self._members.setdefault(member.room, {})
         if old is not None:
             self._count_addressed(old, -1)
         members[member.id] = member
@@ -48,12 +48,11 @@ class MemoryMembers:
         members = self._members.get(room_id)
         if members is None:
             return None
-        held = members.get(member_id)
-        if held is None or (process is not None and held.process != process):
+        removed = members.get(member_id)
+        if removed is None or (process is not None and removed.process != process):
             return None
-        removed = members.pop(member_id, None)
-        if removed is not None:
-            self._count_addressed(removed, -1)
+        del members[member_id]
+        self._count_addressed(removed, -1)
         if not members:
             del self._members[room_id]
         return removed

@@ -294,10 +294,8 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 # the listener waits for the seats ahead of it, not for Redis polls.
                 await self._admitted(sid, session, waiting_from_wire(envelope.data))
             elif envelope.event == DISMISS and session is not None:
-                await self._leave_lobby(sid, session, envelope.room, forget=False)
-                if envelope.data.get("banned"):
-                    await self.emit("moderated", {"room": envelope.room, "action": "banned"},
-                                    to=sid)
+                await self._sent_away(sid, session, envelope.room,
+                                      banned=bool(envelope.data.get("banned")))
             elif envelope.event == DETACH and session is not None:
                 await self._release(sid, session, envelope.room)
                 if envelope.data.get("disconnect") and not session.memberships:
@@ -310,12 +308,10 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if refused.denial.code == "not_found":
                 return  # the socket went, left the lobby or joined meanwhile: nothing to do
             if refused.denial.code in ("closed", "banned"):
-                # Nothing to wait for any more: they leave the lobby (a closed room's
-                # `room_state` has reached them there already).
-                await self._leave_lobby(sid, session, person.room, forget=False)
-                if refused.denial.code == "banned":
-                    await self.emit("moderated", {"room": person.room, "action": "banned"},
-                                    to=sid)
+                # Nothing to wait for any more (a closed room's `room_state` has
+                # reached them in the lobby already).
+                await self._sent_away(sid, session, person.room,
+                                      banned=refused.denial.code == "banned")
                 return
             log.warning("could not seat an admitted person; they wait again")
             await self._put_back(person)
@@ -333,6 +329,13 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self._leave_lobby(sid, session, person.room, forget=False)
         await self.emit("admitted", {"room": person.room}, to=sid)
         await self.emit("joined", answer, to=sid)
+
+    async def _sent_away(self, sid: str, session: SocketSession, room_id: str, *,
+                         banned: bool) -> None:
+        """The socket leaves the lobby; one banned is told so."""
+        await self._leave_lobby(sid, session, room_id, forget=False)
+        if banned:
+            await self.emit("moderated", {"room": room_id, "action": "banned"}, to=sid)
 
     async def _put_back(self, person: Waiting) -> None:
         try:
