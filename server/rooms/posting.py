@@ -18,7 +18,7 @@ from server.models.envelope import Envelope
 from server.models.errors import StoreUnavailable
 from server.models.live import HeldMessage, Member, Message, RoomRuntime
 from server.rooms.core import Refused, RoomCore, new_id, refuse
-from server.store.base import BucketMoved, BucketTake, Posted, SendSnapshot
+from server.store.base import BucketTake, Posted, SendSnapshot, SnapshotMoved
 
 MAX_CLIENT_ID = 64
 MAX_REASON = 500
@@ -47,17 +47,20 @@ class Posting:
         # up in the snapshot's one read: never the whole room's handles.
         text = validate_text(payload.get("text") if isinstance(payload, dict) else None)
         addressed = addressed_in(text) if isinstance(text, str) else ()
+        fresh = False
         for _ in range(_SNAPSHOT_TRIES):
             now = core.clock()
-            member, snapshot = await self._snapshot(room, member_id, now, addressed)
+            member, snapshot = await self._snapshot(room, member_id, now, addressed, fresh)
             try:
                 return await self._send(room, payload, text, member, snapshot, now)
-            except BucketMoved:
-                continue  # another send of this member took a token meanwhile
-        raise StoreUnavailable("rate bucket kept moving")
+            except SnapshotMoved:
+                # Something it decided on changed (another send took a token, a mute
+                # landed), or a remembered snapshot would refuse: read and decide again.
+                fresh = True
+        raise StoreUnavailable("send snapshot kept moving")
 
     async def _snapshot(self, room: RoomConfig, member_id: str | None, now: float,
-                        addressed: Sequence[str]) -> tuple[Member, SendSnapshot]:
+                        addressed: Sequence[str], fresh: bool) -> tuple[Member, SendSnapshot]:
         core = self.core
         if not member_id:
             raise refuse("not_member", "Please join the room first.")
@@ -66,7 +69,7 @@ class Posting:
         mute_keys = [member_id, held.device_hash] if held else [member_id]
         snapshot = await core.store.send_snapshot(
             room.id, member_id, mute_keys, [f"msg:{member_id}", f"slow:{member_id}"], now,
-            addressed)
+            addressed, fresh=fresh)
         member = await core.stored_or_lost(member_id, snapshot.member)
         if member is None:
             raise refuse("not_member", "Please join the room first.")
@@ -97,6 +100,7 @@ class Posting:
             hold_chat_during_share=core.format_of(room).hold_chat_during_share, now=now,
         )
         if denial is not None:
+            _decided_on_fresh(snapshot)
             return await self._resent_or(Refused(denial), room.id, idempotency_key, now)
 
         verdict = screen(text, (*room.blocked_terms, *core.settings.blocked_terms),
@@ -104,6 +108,7 @@ class Posting:
                          crisis_phrases=core.settings.crisis_phrases)
         if verdict.action != "allow" and not is_staff(member.role):
             assert verdict.denial is not None
+            _decided_on_fresh(snapshot)  # before anything is held or alerted
             # A resend of a message posted before (the room changed since: "@Lake" is
             # refused once Lake has left) gets its first answer.
             first = await self._first_answer(room.id, idempotency_key, now)
@@ -127,9 +132,10 @@ class Posting:
             takes = [] if is_staff(member.role) else self._limit(snapshot, runtime.slow_mode,
                                                                  now)
         except Refused as refused:
+            _decided_on_fresh(snapshot)
             return await self._resent_or(refused, room.id, idempotency_key, now)
         message = Message(new_id(), room.id, 0, member.to_wire(), text, now)
-        posted = await self.post(room, message, idempotency_key, takes)
+        posted = await self.post(room, message, idempotency_key, takes, snapshot)
         if posted.created and verdict.crisis:
             await self._support(room, member, posted.id, text)
         return {"message": {"id": posted.id, "seq": posted.seq}}
@@ -152,17 +158,20 @@ class Posting:
         return {"message": {"id": first[0], "seq": first[1]}} if first else None
 
     async def post(self, room: RoomConfig, message: Message, idempotency_key: str,
-                   takes: Sequence[BucketTake] = ()) -> Posted:
-        """Store and publish one message; a repeated idempotency key publishes nothing."""
+                   takes: Sequence[BucketTake] = (),
+                   snapshot: SendSnapshot | None = None) -> Posted:
+        """Store and publish one message; a repeated idempotency key publishes nothing.
+        With the `snapshot` it was decided on, nothing is posted if that moved since
+        (`SnapshotMoved`)."""
         core = self.core
         if core.store.publishes_messages:
             # Stored and published in one atomic step (in seq order by construction):
             # no per-room lock, so one process's senders don't queue behind each other.
             return await core.store.post_message(room.id, message, idempotency_key,
-                                                 core.clock(), takes)
+                                                 core.clock(), takes, snapshot)
         async with self._post_locks[room.id]:
             posted = await core.store.post_message(room.id, message, idempotency_key,
-                                                   core.clock(), takes)
+                                                   core.clock(), takes, snapshot)
             if posted.created:
                 stored = posted.message or message.stored_as(posted.seq, message.ts)
                 await core.bus.publish(Envelope(room.id, "message", stored.to_wire()))
@@ -242,3 +251,10 @@ class Posting:
         await core.raise_alert(room.id, "report", message.author["id"], message_id=message.id,
                                reporter_id=member.id, reason=(reason or "")[:MAX_REASON])
         return {}
+
+
+def _decided_on_fresh(snapshot: SendSnapshot) -> None:
+    """A refusal stands only on a snapshot read now: a remembered one may be older than
+    a lifted mute or a resumed room (the post would have checked it, a refusal cannot)."""
+    if snapshot.remembered:
+        raise SnapshotMoved()

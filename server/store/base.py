@@ -49,9 +49,10 @@ class BucketTake:
     ttl_s: float
 
 
-class BucketMoved(Exception):
-    """A bucket changed between the snapshot and the post (another send of the same
-    member): nothing was stored; read a fresh snapshot and decide again."""
+class SnapshotMoved(Exception):
+    """Something a send decided on changed between its snapshot and the post (a rate
+    bucket, the membership, the room's runtime, a mute): nothing was stored; read a
+    fresh snapshot and decide again."""
 
 
 # Whose failures an account backoff counts: a facilitator's name, a name nobody has
@@ -82,6 +83,12 @@ class SendSnapshot:
     buckets: tuple[BucketRead, ...]
     # Of the keys asked for (`addressed`), those some member of the room goes by.
     present: frozenset[str] = frozenset()
+    # What the store saw, handed back with the post so the store can tell whether any
+    # of it changed since (opaque to the domain).
+    version: object = field(default=None, compare=False)
+    # Not read now but remembered from this member's last send in this process: good
+    # enough to post on (the post checks every part of it), never to refuse on.
+    remembered: bool = False
 
 
 class Store(Protocol):
@@ -184,15 +191,20 @@ class Store(Protocol):
     # `mute_keys`, the room's rate buckets named by `bucket_keys`, and which of the
     # `addressed` keys (a message's @names) a member of the room goes by
     # (`Member.addressed_as`, kept per room by `put_member` and `remove_member`).
+    # Unless `fresh`, a store may answer from what this member's last post left
+    # (`SendSnapshot.remembered`: no round trip), never when `addressed` is asked.
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
                             bucket_keys: list[str], now: float,
-                            addressed: Sequence[str] = ()) -> SendSnapshot: ...
+                            addressed: Sequence[str] = (),
+                            fresh: bool = False) -> SendSnapshot: ...
 
-    # One atomic step: take the rate tokens (`BucketMoved` if a bucket moved since it
-    # was read; then nothing is stored), idempotency check, next seq, append to the
-    # capped buffer (and publish, when `publishes_messages`).
+    # One atomic step: idempotency check (a resend gets its first answer), then —
+    # `SnapshotMoved`, and nothing stored, if `snapshot`'s membership, runtime or mutes
+    # or a taken bucket changed since it was read — take the rate tokens, next seq,
+    # append to the capped buffer (and publish, when `publishes_messages`).
     async def post_message(self, room_id: str, message: Message, idempotency_key: str,
-                           now: float, takes: Sequence[BucketTake] = ()) -> Posted: ...
+                           now: float, takes: Sequence[BucketTake] = (),
+                           snapshot: SendSnapshot | None = None) -> Posted: ...
     # (message id, seq) that `post_message` gave `idempotency_key` within its window.
     async def posted(self, room_id: str, idempotency_key: str,
                      now: float) -> tuple[str, int] | None: ...

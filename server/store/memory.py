@@ -12,17 +12,18 @@ import time
 from collections import OrderedDict, defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from moderation.ratelimit import Bucket, BucketRule, consume
 from server.models.live import Alert, HeldMessage, Member, Message, Mute, RoomRuntime, Waiting
 from server.store.base import (
-    BucketMoved,
     BucketRead,
     BucketTake,
     LoginKind,
     LoginLimits,
     Posted,
     SendSnapshot,
+    SnapshotMoved,
 )
 from server.store.expiring import ExpiringMap
 from server.store.memory_for_staff import MemoryForStaff
@@ -31,6 +32,22 @@ from server.store.memory_members import MemoryMembers
 from server.store.memory_revocations import REVOCATIONS_SWEEP, MemoryRevocations
 
 _IDEMPOTENCY_TTL_S = 15 * 60
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Seen:
+    """What a send snapshot read, as the objects themselves: every change stores a
+    new one (they are frozen), so "the same object" means "nothing changed"."""
+
+    member_id: str
+    mute_keys: tuple[str, ...]
+    member: Member | None
+    runtime: RoomRuntime | None
+    mutes: tuple[Mute | None, ...]
+
+    def same_as(self, now: _Seen) -> bool:
+        return self.member is now.member and self.runtime is now.runtime and all(
+            seen is current for seen, current in zip(self.mutes, now.mutes, strict=True))
 
 
 class MemoryStore(MemoryMembers, MemoryRevocations, MemoryForStaff):
@@ -223,7 +240,8 @@ class MemoryStore(MemoryMembers, MemoryRevocations, MemoryForStaff):
 
     async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
                             bucket_keys: list[str], now: float,
-                            addressed: Sequence[str] = ()) -> SendSnapshot:
+                            addressed: Sequence[str] = (),
+                            fresh: bool = False) -> SendSnapshot:
         clock = time.monotonic()
         reads = []
         for key in bucket_keys:
@@ -231,9 +249,18 @@ class MemoryStore(MemoryMembers, MemoryRevocations, MemoryForStaff):
             reads.append(BucketRead(key, bucket, version=bucket))
         mute = await self.get_mute(room_id, mute_keys, now)
         counts = self._addressed.get(room_id, {})
-        return SendSnapshot(self._members.get(room_id, {}).get(member_id),
-                            self._runtime.get(room_id), mute, tuple(reads),
-                            frozenset(key for key in addressed if key in counts))
+        member = self._members.get(room_id, {}).get(member_id)
+        runtime = self._runtime.get(room_id)
+        return SendSnapshot(member, runtime, mute, tuple(reads),
+                            frozenset(key for key in addressed if key in counts),
+                            version=self._seen(room_id, member_id, mute_keys))
+
+    def _seen(self, room_id: str, member_id: str, mute_keys: Sequence[str]) -> _Seen:
+        # Every change stores a new object (they are frozen): the very objects a
+        # snapshot read are its version.
+        return _Seen(member_id, tuple(mute_keys), self._members.get(room_id, {}).get(member_id),
+                     self._runtime.get(room_id),
+                     tuple(self._mutes.get((room_id, key)) for key in mute_keys))
 
     def _take(self, room_id: str, takes: Sequence[BucketTake]) -> None:
         clock = time.monotonic()
@@ -241,12 +268,13 @@ class MemoryStore(MemoryMembers, MemoryRevocations, MemoryForStaff):
         # write came between.
         if any(self._buckets.get((room_id, t.read.key), clock) is not t.read.version
                for t in takes):
-            raise BucketMoved()
+            raise SnapshotMoved()
         for take in takes:
             self._buckets.put((room_id, take.read.key), take.new, clock + take.ttl_s, clock)
 
     async def post_message(self, room_id: str, message: Message, idempotency_key: str,
-                           now: float, takes: Sequence[BucketTake] = ()) -> Posted:
+                           now: float, takes: Sequence[BucketTake] = (),
+                           snapshot: SendSnapshot | None = None) -> Posted:
         # No await inside: on one event loop this whole method is one atomic step.
         window = self._posted.get(room_id)
         if window is None:
@@ -254,6 +282,10 @@ class MemoryStore(MemoryMembers, MemoryRevocations, MemoryForStaff):
         seen = window.get(idempotency_key, now)
         if seen is not None:
             return Posted(seen[0], seen[1], False)  # a resend: first, so it takes no token
+        read = snapshot.version if snapshot is not None else None
+        if isinstance(read, _Seen) and not read.same_as(
+                self._seen(room_id, read.member_id, read.mute_keys)):
+            raise SnapshotMoved()  # a mute, a pause, a removal came after the read
         self._take(room_id, takes)
         self._seq[room_id] += 1
         stored = message.stored_as(self._seq[room_id], now)

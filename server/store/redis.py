@@ -17,10 +17,9 @@ import redis.asyncio as aioredis
 from moderation.ratelimit import EPSILON, BucketRule
 from server.models import redis_names as names
 from server.models.live import Message, Mute, RoomRuntime, Waiting
-from server.models.wire import SEQ_PLACEHOLDER, encode_message_envelope
 from server.store import codec
 from server.store import redis_scripts as scripts
-from server.store.base import BucketMoved, BucketRead, BucketTake, Posted, SendSnapshot
+from server.store.expiring import ExpiringMap
 from server.store.redis_client import redis_client
 from server.store.redis_for_staff import RedisForStaff
 from server.store.redis_logins import RedisLogins
@@ -29,10 +28,9 @@ from server.store.redis_private import RedisPrivateLines
 from server.store.redis_private import unavailable_on_error as _unavailable_on_error
 from server.store.redis_revocations import RedisRevocations
 from server.store.redis_room_lock import RedisRoomLock
+from server.store.redis_sends import REMEMBERED_SENDS, RedisSends
 
 __all__ = ["RedisStore", "redis_client"]
-
-_IDEMPOTENCY_TTL_S = 15 * 60
 
 # What a closed meeting leaves in Redis (docs/reliability.md): seq (a last_seq from
 # before must never match anew), the bare closed runtime (every process must answer
@@ -41,8 +39,8 @@ _IDEMPOTENCY_TTL_S = 15 * 60
 _KEPT_AFTER_CLOSE = frozenset({"seq", "runtime", "lock"})
 
 
-class RedisStore(RedisMembers, RedisRoomLock, RedisForStaff, RedisLogins, RedisPrivateLines,
-                 RedisRevocations):
+class RedisStore(RedisSends, RedisMembers, RedisRoomLock, RedisForStaff, RedisLogins,
+                 RedisPrivateLines, RedisRevocations):
     publishes_messages = True
 
     def __init__(self, client: aioredis.Redis, *, process_id: str, buffer_messages: int = 500,
@@ -70,6 +68,7 @@ class RedisStore(RedisMembers, RedisRoomLock, RedisForStaff, RedisLogins, RedisP
         self._epoch: bytes | None = None
         # Highest seq this process has seen per room: the floor after a Redis restart.
         self.highest_seq: dict[str, int] = {}
+        self._last_sends = ExpiringMap(REMEMBERED_SENDS)
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -194,12 +193,6 @@ class RedisStore(RedisMembers, RedisRoomLock, RedisForStaff, RedisLogins, RedisP
             raw = await self.redis.hvals(names.room_key(room_id, "waiting"))
         return sorted((codec.waiting_from_json(r) for r in raw), key=lambda w: w.since)
 
-    @staticmethod
-    def _bucket_key(key: str, room_id: str | None) -> str:
-        # A room's buckets live under the room's keys, so closing it finds them.
-        return names.room_key(room_id, f"bucket:{key}") if room_id else \
-            f"{names.PREFIX}bucket:{key}"
-
     async def take_tokens(self, buckets: Sequence[tuple[str, BucketRule]], now: float,
                           room_id: str | None = None) -> float:
         args: list[float | int] = [now, EPSILON]
@@ -210,83 +203,9 @@ class RedisStore(RedisMembers, RedisRoomLock, RedisForStaff, RedisLogins, RedisP
                                     args=args)
         return float(wait)
 
-    async def send_snapshot(self, room_id: str, member_id: str, mute_keys: list[str],
-                            bucket_keys: list[str], now: float,
-                            addressed: Sequence[str] = ()) -> SendSnapshot:
-        """One round trip: a pipeline of HGET, GET, MGET (mutes), MGET (buckets), and
-        HMGET of the room's addressed keys when the message has @names."""
-        with _unavailable_on_error():
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.hget(names.room_key(room_id, "members"), member_id)
-                pipe.get(names.room_key(room_id, "runtime"))
-                pipe.mget([names.room_key(room_id, f"mute:{k}") for k in mute_keys])
-                if bucket_keys:
-                    pipe.mget([self._bucket_key(k, room_id) for k in bucket_keys])
-                if addressed:
-                    pipe.hmget(names.room_key(room_id, "addressed"), list(addressed))
-                member, runtime, mutes, *rest = await pipe.execute()
-        raw_buckets = rest[:1] if bucket_keys else []
-        counts = rest[-1] if addressed else []
-        present = frozenset(key for key, count in zip(addressed, counts, strict=True)
-                            if count and int(count) > 0)
-        mute = next((m for m in (codec.mute_from_json(raw) for raw in mutes if raw)
-                     if m.active(now)), None)
-        raw = raw_buckets[0] if raw_buckets else []
-        reads = tuple(BucketRead(key, codec.bucket_from_json(value) if value else None,
-                                 version=value)
-                      for key, value in zip(bucket_keys, raw, strict=True))
-        return SendSnapshot(codec.member_from_json(member) if member else None,
-                            codec.runtime_from_json(runtime) if runtime else None, mute, reads,
-                            present)
-
-    async def post_message(self, room_id: str, message: Message, idempotency_key: str,
-                           now: float, takes: Sequence[BucketTake] = ()) -> Posted:
-        stored = codec.message_to_json(message).replace(f'"seq":{message.seq}',
-                                                        f'"seq":{SEQ_PLACEHOLDER}', 1)
-        envelope = self.envelope_for(message)
-        keys = [names.room_key(room_id, p)
-                for p in ("seq", "buffer", "messages", "ages", "posted", "posted_at")]
-        args: list[str | bytes | int | float] = [
-            stored, envelope, names.room_channel(room_id), message.id, now,
-            self._buffer_messages, self._buffer_seconds, _IDEMPOTENCY_TTL_S,
-            self.highest_seq.get(room_id, 0), idempotency_key, self._idempotency_keys,
-            len(takes)]
-        for take in takes:
-            keys.append(self._bucket_key(take.read.key, room_id))
-            version = take.read.version
-            args += [version if isinstance(version, bytes) else b"",
-                     codec.bucket_to_json(take.new), max(1, int(take.ttl_s * 1000))]
-        with _unavailable_on_error():
-            created, answer = await self._post(keys=keys, args=args)
-        if created == -1:
-            raise BucketMoved()
-        message_id, seq = _posted_answer(answer)
-        self.saw_seq(room_id, seq)
-        return Posted(message_id, seq, bool(created))
-
-    def envelope_for(self, message: Message) -> bytes:
-        """The bus envelope for a message, with the seq left for the script to fill."""
-        return encode_message_envelope(message, self.process_id)
-
-    def saw_seq(self, room_id: str, seq: int) -> None:
-        if seq > self.highest_seq.get(room_id, 0):
-            self.highest_seq[room_id] = seq
-
     async def raise_seq(self, room_id: str, floor: int) -> int:
         with _unavailable_on_error():
             return int(await self._raise(keys=[names.room_key(room_id, "seq")], args=[floor]))
-
-    async def posted(self, room_id: str, idempotency_key: str,
-                     now: float) -> tuple[str, int] | None:
-        """What the post script would answer a resend of `idempotency_key` with."""
-        with _unavailable_on_error():
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.hget(names.room_key(room_id, "posted"), idempotency_key)
-                pipe.zscore(names.room_key(room_id, "posted_at"), idempotency_key)
-                answer, at = await pipe.execute()
-        if not answer or at is None or float(at) <= now - _IDEMPOTENCY_TTL_S:
-            return None
-        return _posted_answer(answer)
 
     async def messages_after(self, room_id: str, seq: int, now: float) -> list[Message]:
         with _unavailable_on_error():
@@ -324,8 +243,3 @@ class RedisStore(RedisMembers, RedisRoomLock, RedisForStaff, RedisLogins, RedisP
                                       for p in ("buffer", "messages", "ages", "held",
                                                 "alerts", "alerts:crisis")])
 
-
-def _posted_answer(raw: bytes | str) -> tuple[str, int]:
-    """The post script's answer as it keeps it per idempotency key: "id:seq"."""
-    message_id, seq = (raw.decode() if isinstance(raw, bytes) else raw).rsplit(":", 1)
-    return message_id, int(seq)

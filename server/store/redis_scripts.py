@@ -4,12 +4,14 @@ from __future__ import annotations
 
 # KEYS: seq, buffer (zset seq→id), messages (hash id→json), ages (zset ts→id),
 #       posted (hash idempotency key→"id:seq"), posted_at (zset ts→idempotency key),
-#       then one key per rate bucket to take a token from
+#       then one key per rate bucket to take a token from, then one per check
 # ARGV: stored json, envelope json, channel, id, now, max count, max age, idem ttl, floor,
 #       idempotency key, max idempotency keys, bucket count, then per bucket: the value
-#       the snapshot read ("" for none), the new value, its ttl in ms
+#       the snapshot read ("" for none), the new value, its ttl in ms; then the check
+#       count and per check: a hash field ("" for a plain key), the value read ("" none)
 # Returns {1, "id:seq"} (posted), {0, "id:seq"} (a repeated idempotency key: first, so
-# a resend takes no token), or {-1, ""}: a bucket moved since the snapshot, nothing done.
+# a resend takes no token), or {-1, ""}: a bucket or a checked value moved since the
+# snapshot, nothing done.
 POST = """
 local now = tonumber(ARGV[5])
 local idem_ttl = tonumber(ARGV[8])
@@ -22,6 +24,16 @@ local buckets = tonumber(ARGV[12] or '0')
 for i = 1, buckets do
   local seen = redis.call('GET', KEYS[6 + i]) or ''
   if seen ~= ARGV[10 + 3 * i] then return {-1, ''} end
+end
+-- The rest of what the send decided on (its membership, the room's runtime, the
+-- mutes), each as it was read: a hash field, or '' for a plain key, and its value.
+local checks = 13 + 3 * buckets
+for j = 1, tonumber(ARGV[checks] or '0') do
+  local key, field = KEYS[6 + buckets + j], ARGV[checks + 2 * j - 1]
+  local now_held
+  if field == '' then now_held = redis.call('GET', key)
+  else now_held = redis.call('HGET', key, field) end
+  if (now_held or '') ~= ARGV[checks + 2 * j] then return {-1, ''} end
 end
 for i = 1, buckets do
   redis.call('SET', KEYS[6 + i], ARGV[11 + 3 * i], 'PX', ARGV[12 + 3 * i])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 
 import pytest
@@ -13,7 +13,14 @@ from moderation.pii import addressed_as
 from moderation.ratelimit import Backoff, Bucket, BucketRule
 from moderation.roles import Role
 from server.models.live import Alert, HeldMessage, Member, Message, Mute, RoomRuntime, Share
-from server.store.base import BucketRead, BucketTake, LoginLimits, Store
+from server.store.base import (
+    BucketRead,
+    BucketTake,
+    LoginLimits,
+    SendSnapshot,
+    SnapshotMoved,
+    Store,
+)
 from server.store.memory import MemoryStore
 from server.store.redis import RedisStore, redis_client
 from tests.redis_server import RedisServer
@@ -454,15 +461,13 @@ async def test_send_snapshot_reads_member_runtime_mute_and_buckets(store: Store)
 
 
 async def test_a_post_takes_tokens_only_from_buckets_that_did_not_move(store: Store) -> None:
-    from server.store.base import BucketMoved, BucketTake
-
     read = (await store.send_snapshot("r", "m1", ["m1"], ["msg:m1"], NOW)).buckets[0]
     posted = await store.post_message("r", message("a"), "k1", NOW,
                                       [BucketTake(read, Bucket(4.0, NOW), 60)])
     assert posted.created and posted.seq == 1
     assert await get_bucket(store, "msg:m1", "r") == Bucket(4.0, NOW)
     # The same read again: the bucket has moved since, so nothing is stored.
-    with pytest.raises(BucketMoved):
+    with pytest.raises(SnapshotMoved):
         await store.post_message("r", message("b"), "k2", NOW,
                                  [BucketTake(read, Bucket(4.0, NOW), 60)])
     assert await store.latest_seq("r") == 1
@@ -471,6 +476,42 @@ async def test_a_post_takes_tokens_only_from_buckets_that_did_not_move(store: St
     posted = await store.post_message("r", message("b"), "k2", NOW,
                                       [BucketTake(fresh, Bucket(3.0, NOW), 60)])
     assert posted.seq == 2 and await get_bucket(store, "msg:m1", "r") == Bucket(3.0, NOW)
+
+
+async def _snapshot_of_a_talking_member(store: Store) -> SendSnapshot:
+    await store.put_member(member("m1"))
+    await store.put_runtime("r", RoomRuntime())
+    return await store.send_snapshot("r", "m1", ["m1", "dev-m1"], ["msg:m1"], NOW, fresh=True)
+
+
+SNAPSHOT_CHANGES: dict[str, Callable[[Store], Awaitable[object]]] = {
+    "a mute": lambda s: s.set_mute("r", ["dev-m1"], Mute(NOW + 60), NOW),
+    "a pause": lambda s: s.put_runtime("r", RoomRuntime(paused=True)),
+    "a removal": lambda s: s.remove_member("r", "m1"),
+    "a promotion": lambda s: s.put_member(replace(member("m1"), role=Role.FACILITATOR)),
+}
+
+
+@pytest.mark.parametrize("change", SNAPSHOT_CHANGES)
+async def test_a_post_stores_nothing_when_what_its_snapshot_read_changed(
+        store: Store, change: str) -> None:
+    snapshot = await _snapshot_of_a_talking_member(store)
+    await SNAPSHOT_CHANGES[change](store)
+    with pytest.raises(SnapshotMoved):
+        await store.post_message("r", message("a"), "k1", NOW, [], snapshot)
+    assert await store.latest_seq("r") == 0
+    assert await store.posted("r", "k1", NOW) is None
+
+
+async def test_a_post_on_an_unchanged_snapshot_is_stored_and_a_resend_keeps_its_answer(
+        store: Store) -> None:
+    snapshot = await _snapshot_of_a_talking_member(store)
+    posted = await store.post_message("r", message("a"), "k1", NOW, [], snapshot)
+    assert posted.created and posted.seq == 1
+    # Muted after it was posted: a resend is still answered as the first time.
+    await store.set_mute("r", ["m1"], Mute(NOW + 60), NOW)
+    again = await store.post_message("r", message("a"), "k1", NOW, [], snapshot)
+    assert (again.id, again.seq, again.created) == (posted.id, 1, False)
 
 
 async def test_login_limits_swap_only_what_was_read(store: Store) -> None:
