@@ -23,6 +23,7 @@ import logging
 import time
 from typing import Any
 
+import orjson
 import socketio
 from socketio import packet
 
@@ -41,6 +42,13 @@ log = logging.getLogger(__name__)
 # Names python-socketio or the client library give meaning to; a client may not emit them.
 RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "message",
                              "newListener", "removeListener"})
+
+
+# What python-socketio refuses to decode (or a handler's arguments raise) for a
+# packet no well-behaved client sends: that one connection is closed.
+_UNREADABLE = (ValueError, TypeError, RecursionError, IndexError, KeyError)
+_DIGITS = frozenset("0123456789")
+_MAX_ACK_DIGITS = 15  # longer ids (python-socketio reads up to 100) go its own way
 
 
 def is_reserved(event: str) -> bool:
@@ -70,7 +78,8 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         quiet_post_errors()
         # The driver table is engine.io's own extension point for its transports.
         self.eio._async = {**self.eio._async, "websocket": functools.partial(
-            GuardedWebSocket, websockets=self.websockets, unreadable=Occasional())}
+            GuardedWebSocket, websockets=self.websockets, unreadable=Occasional(),
+            client_event=self.client_event)}
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         address = connection_address(environ)
@@ -164,13 +173,67 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
             return
         try:
             await super()._handle_eio_message(eio_sid, data)
-        except (ValueError, TypeError, RecursionError, IndexError, KeyError) as exc:
+        except _UNREADABLE as exc:
             await self._close(eio_sid, type(exc).__name__)
             return
         if data[:1] == str(packet.DISCONNECT):
             # "/" is our only namespace: a connection that left it can do nothing more,
             # so it is closed rather than left idle (its later events would go unanswered).
             await self.eio.disconnect(eio_sid)
+
+    async def client_event(self, eio_sid: str, text: str) -> bool:
+        """A Socket.IO EVENT for "/" (`2[...]` or `2<ack id>[...]`: every event our
+        clients send) from a websocket, decoded here and handed to `_handle_event`.
+
+        engine.io's packet, its socket's receive (a log line built per frame), its
+        event dispatch (an `inspect` test and a closure per frame) and python-socketio's
+        packet object are what this skips: the same checks follow (`_handle_event`).
+        False for anything else — a namespace, attachments, JSON that does not parse —
+        which then goes python-socketio's own way (and is refused there)."""
+        end, limit = 1, min(len(text), _MAX_ACK_DIGITS + 1)
+        while end < limit and text[end] in _DIGITS:
+            end += 1
+        if text[end:end + 1] != "[" or eio_sid in self._binary_packet:
+            return False
+        try:
+            data = self.packet_class.json.loads(text[end:])
+        except (ValueError, RecursionError):
+            return False
+        try:
+            await self._handle_event(eio_sid, "/", int(text[1:end]) if end > 1 else None, data)
+        except _UNREADABLE as exc:
+            await self._close(eio_sid, type(exc).__name__)
+        return True
+
+    async def _trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
+        # Every handler is the namespace's (no `@sio.on`): python-socketio's lookup
+        # through its handler tables, for each event, finds that.
+        if namespace == "/" and not self.handlers:
+            handler = self.namespace_handlers.get("/")
+            if handler is not None:
+                return await handler.trigger_event(event, *args)
+        return await super()._trigger_event(event, namespace, *args)
+
+    async def _handle_event_internal(self, server: Any, sid: str, eio_sid: str, data: Any,
+                                     namespace: str, id: int | None) -> None:
+        """python-socketio's, with the answer encoded by orjson straight into the
+        ACK's text (`43<id>[answer]`) rather than through a packet object."""
+        answer = await server._trigger_event(data[0], namespace, sid, *data[1:])
+        if answer is self.not_handled or id is None:
+            return
+        if namespace == "/" and isinstance(answer, dict):
+            try:
+                encoded = b"43%d%s" % (id, orjson.dumps([answer]))
+            except TypeError:
+                pass  # something orjson does not take: the packet's own way below
+            else:
+                if not self.fanout.write_direct(eio_sid, encoded):
+                    await self.eio.send(eio_sid, encoded[1:].decode())
+                return
+        values = [] if answer is None else list(answer) if isinstance(answer, tuple) \
+            else [answer]
+        await server._send_packet(eio_sid, self.packet_class(
+            packet.ACK, namespace=namespace, id=id, data=values))
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None,
                             data: Any) -> None:

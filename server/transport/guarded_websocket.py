@@ -4,7 +4,8 @@ engine.io decodes a frame outside its error handling, so an empty frame or an
 unknown packet type raised out of the request with a traceback; here such a frame
 closes that one connection. Its receive loop also made a task and a `wait_for` for
 every frame a client sends; a connection that starts on websocket (every client of
-ours) is served by the same loop without them.
+ours) is served by the same loop without them, and hands each client event to the
+Socket.IO server directly (`GuardedServer.client_event`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp.web import WebSocketResponse
@@ -56,9 +58,11 @@ class GuardedWebSocket(WebSocket):  # type: ignore[misc]
     """
 
     def __init__(self, handler: Any, server: Any, *, websockets: WebSockets,
-                 unreadable: Occasional) -> None:
+                 unreadable: Occasional,
+                 client_event: Callable[[str, str], Awaitable[bool]]) -> None:
         super().__init__(handler, server)
         self._websockets = websockets
+        self._client_event = client_event  # GuardedServer.client_event
         self._unreadable = unreadable  # the server's: one line a minute for all its sockets
         self._fast: FastSocket | None = None
 
@@ -103,7 +107,12 @@ class GuardedWebSocket(WebSocket):  # type: ignore[misc]
                 if data is None:  # (aiohttp refuses frames over max_http_buffer_size)
                     break
                 try:
-                    await eio_socket.receive(eio_packet.Packet(encoded_packet=data))
+                    # A client event (engine.io MESSAGE "4", Socket.IO EVENT "2": nearly
+                    # every frame) goes straight to the server's event lane; the rest,
+                    # and anything that lane does not take, engine.io's own way.
+                    if not (isinstance(data, str) and data[:2] == "42"
+                            and await self._client_event(eio_socket.sid, data[1:])):
+                        await eio_socket.receive(eio_packet.Packet(encoded_packet=data))
                 except exceptions.UnknownPacketError:
                     pass
                 except exceptions.SocketIsClosedError:

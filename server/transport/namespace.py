@@ -138,7 +138,9 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def trigger_event(self, event: str, *args: Any) -> Any:
         # `connect` and `disconnect` reach here only from the server itself:
         # GuardedServer answers a client that emits them.
-        if event in ("connect", "disconnect") or event in SHAPES:
+        if event in SHAPES:  # each is an `on_<event>` coroutine of this class
+            return await getattr(self, "on_" + event)(*args)
+        if event in ("connect", "disconnect"):
             return await super().trigger_event(event, *args)
         return _failure(bad_request("Unknown event."))
 
