@@ -11,6 +11,7 @@ from redis.asyncio.connection import BlockingConnectionPool, Connection
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.store.deadlines import Deadlines
+from server.store.resp_pack import pack_plain
 
 # How long a command waits for a free pooled connection, like the socket timeout: past
 # it the caller gets a ConnectionError, which every handler answers `unavailable`.
@@ -33,6 +34,15 @@ class StoreConnection(Connection):
         super().__init__(**kwargs)
         self._deadlines = deadlines
         self._on_round_trip = on_round_trip
+
+    def pack_command(self, *args: Any) -> list[bytes]:
+        encoder = self.encoder
+        if encoder.encoding == "utf-8" and encoder.encoding_errors == "strict":
+            packed = pack_plain(args)
+            if packed is not None:
+                return packed
+        result: list[bytes] = super().pack_command(*args)
+        return result
 
     async def send_packed_command(self, command: bytes | str | Iterable[bytes],
                                   check_health: bool = True) -> None:
@@ -65,6 +75,44 @@ class StoreConnection(Connection):
             self._deadlines.leave(task)
 
 
+class StorePool(BlockingConnectionPool):
+    """redis-py's capped pool, with a short way to an idle connection.
+
+    Its `get_connection` and `release` take a condition, a timeout scope and a lock,
+    and record metrics and dispatch events nobody here listens to (redis-py's
+    observability, and re-authentication for rotating credentials, which the store
+    does not use), for every command: ~110k instructions of a round trip's ~480k
+    (callgrind, docs/performance.md item 21). With a connection idle, none of that
+    can change the answer: it is taken at once (no await between the test and the
+    take) and checked as redis-py checks it before reuse. With none idle, or someone
+    waiting, redis-py's own way (it waits up to `POOL_WAIT_S`, and wakes a waiter).
+    Reads redis-py's own lists, hence `redis>=8.2` (tests/server/store/
+    test_redis_client.py holds it to the cap, the waiting and the check)."""
+
+    async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        idle = self._available_connections
+        if not idle or self._in_maintenance:
+            return await super().get_connection()  # type: ignore[no-untyped-call]
+        connection = idle.pop()
+        self._in_use_connections.add(connection)
+        try:
+            await self.ensure_connection(connection)
+        except BaseException:
+            await self.release(connection)
+            raise
+        return connection
+
+    async def release(self, connection: Any) -> None:
+        # Nobody waiting and nothing to repair: back on the idle list. Otherwise redis-py's
+        # way, which wakes a waiter (and reconnects one marked for it).
+        if self._condition._waiters or self._lock.locked() or connection.should_reconnect() \
+                or connection not in self._in_use_connections:
+            await super().release(connection)
+            return
+        self._in_use_connections.remove(connection)
+        self._available_connections.append(connection)
+
+
 def redis_client(url: str, on_round_trip: Callable[[], None] | None = None, *,
                  max_connections: int = 50) -> aioredis.Redis:
     """A client that fails fast: a member waiting on a dead Redis gets `unavailable`.
@@ -79,7 +127,7 @@ def redis_client(url: str, on_round_trip: Callable[[], None] | None = None, *,
         connection = {"connection_class": StoreConnection, "on_round_trip": on_round_trip,
                       "deadlines": Deadlines(SOCKET_TIMEOUT_S, DEADLINE_CHECK_S),
                       "socket_timeout": None}
-    pool = BlockingConnectionPool.from_url(
+    pool = StorePool.from_url(
         url, max_connections=max_connections, timeout=POOL_WAIT_S,
         socket_connect_timeout=1.0, health_check_interval=5, retry_on_timeout=False,
         **connection)
