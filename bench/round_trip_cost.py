@@ -8,8 +8,10 @@ Three tables, each loop against a redis-server of its own:
 - the post script's `EVALSHA` (its real number and sizes of keys and arguments): the
   store's client as it was before stop 23 (redis-py's packing, its pool, its Python
   parser), and as it is (`resp_pack`, `StorePool`, hiredis when installed);
-- one pub/sub message received by the bus's `get_message(timeout=1.0)`, redis-py's
-  Python parser against hiredis (a publisher outside valgrind sends them).
+- one pub/sub message received: `get_message(timeout=1.0)` (the bus before stop 23) with
+  redis-py's Python parser and with hiredis, and `get_message(timeout=None)` (the bus
+  now: `server/bus/silence.py` notices a silence instead); a publisher outside valgrind
+  sends them.
 Each is run twice, for `SHORT` and `LONG` calls, and the difference divided by
 `LONG - SHORT`, so start-up and imports cancel out. Without valgrind it says so and stops.
 """
@@ -72,7 +74,9 @@ def client_for(kind, url):
         socket_timeout=2.0 if kind == "redis-py" else None))
 
 async def main(what, kind, url, calls):
-    client = client_for(kind, url)
+    # "-wait": the bus's way since stop 23, no timeout (and no timer) per message.
+    timeout = None if kind.endswith("-wait") else 1.0
+    client = client_for(kind.removesuffix("-wait"), url)
     if what == "small":
         script = client.register_script("return redis.call('GET', KEYS[1])")
         for _ in range(calls):
@@ -86,7 +90,7 @@ async def main(what, kind, url, calls):
         await pubsub.subscribe("bench-channel")
         received = 0
         while received < calls:
-            message = await pubsub.get_message(timeout=1.0)
+            message = await pubsub.get_message(timeout=timeout)
             if message is not None and message["type"] == "message":
                 received += 1
         await pubsub.aclose()
@@ -106,8 +110,9 @@ TABLES = {
         "peer-rooms' client": "store",
     }),
     "message": ("client instructions per pub/sub message received", {
-        "redis-py, its Python parser": "python-parser",
-        "peer-rooms' client (hiredis if installed)": "store",
+        "redis-py, its Python parser, timeout=1.0": "python-parser",
+        "peer-rooms' client (hiredis), timeout=1.0": "store",
+        "peer-rooms' client, no timeout (the bus's wait)": "store-wait",
     }),
 }
 # What the bus receives: an envelope header and its packet (server/models/wire.py).

@@ -19,6 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.bus.base import Replay, Sink
+from server.bus.silence import ANSWER_S, Silence
 from server.models import redis_names as names
 from server.models.envelope import Envelope
 from server.models.errors import StoreUnavailable
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 UNSUBSCRIBE_AFTER_S = 10.0
 MAX_BACKOFF_S = 5.0
+SILENCE_CHECK_S = 1.0
 _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
@@ -36,7 +38,9 @@ class RedisBus:
     def __init__(self, client: aioredis.Redis, store: Replay, sink: Sink, *,
                  process_id: str, on_lag: Callable[[float], None] | None = None,
                  on_reconnect: Callable[[], Awaitable[None]] | None = None,
-                 on_receive: Callable[[], None] | None = None) -> None:
+                 on_receive: Callable[[], None] | None = None,
+                 silence: Silence | None = None,
+                 silence_check_s: float = SILENCE_CHECK_S) -> None:
         self._redis = client
         self._store = store
         self._sink = sink
@@ -53,15 +57,22 @@ class RedisBus:
         self._released: dict[str, asyncio.Event] = {}
         self._last_seq: dict[str, int] = {}
         self._listener: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._silence = silence or Silence()
+        self._silence_check_s = silence_check_s
+        self._reading = False  # the listener is waiting on the subscription
+        self.given_up = 0  # subscriptions dropped for silence (for tests and logs)
         self.connected = asyncio.Event()
         self.received = 0  # pub/sub messages this process received (for the benchmark)
 
     # -- lifecycle ----------------------------------------------------------------
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen(), name="redis-bus-listener")
+        self._watcher = asyncio.create_task(self._watch(), name="redis-bus-silence")
 
     async def close(self) -> None:
-        tasks = [t for t in (self._listener, *self._pending_unsubscribe.values()) if t]
+        tasks = [t for t in (self._watcher, self._listener, *self._pending_unsubscribe.values())
+                 if t]
         if await stop_tasks(tasks):
             log.warning("the pub/sub listener did not stop in time; closing anyway")
         await self._drop_pubsub()
@@ -142,7 +153,13 @@ class RedisBus:
                     await self._connect()
                     backoff = 0.1
                 assert self._pubsub is not None
-                message = await self._pubsub.get_message(timeout=1.0)
+                # No timeout, so no timer per message: `_watch` notices a silence.
+                self._reading = True
+                try:
+                    message = await self._pubsub.get_message(timeout=None)
+                finally:
+                    self._reading = False
+                self._silence.heard(time.monotonic())
                 if message is not None:
                     await self._on_message(message)
             except _REDIS_DOWN:
@@ -159,11 +176,36 @@ class RedisBus:
             except Exception:
                 log.exception("bus message handling failed")
 
+    async def _watch(self) -> None:
+        """Ping a subscription that has gone quiet; give up on one that does not answer
+        (`Silence`), so the listener reconnects and fills the gap from the buffers."""
+        while True:
+            await asyncio.sleep(self._silence_check_s)
+            pubsub = self._pubsub
+            if pubsub is None or not self._reading:
+                continue  # reconnecting, or busy delivering what it heard
+            due = self._silence.due(time.monotonic())
+            if due == "ping":
+                with contextlib.suppress(*_REDIS_DOWN):
+                    await pubsub.ping()  # answered through the listener
+            elif due == "give up":
+                log.warning("redis pub/sub went silent; reconnecting")
+                self.given_up += 1
+                await self._restart_listener()
+
+    async def _restart_listener(self) -> None:
+        # Only while it waits on the read (`_reading`): nothing half-delivered is cut off.
+        if self._listener is not None:
+            await stop_tasks([self._listener])
+        await self._drop_pubsub()
+        self._listener = asyncio.create_task(self._listen(), name="redis-bus-listener")
+
     async def _connect(self) -> None:
         pubsub = self._redis.pubsub()
         channels = [names.process_channel(self._process_id),
                     *(names.room_channel(r) for r in self._subscribed)]
         await pubsub.subscribe(*channels)
+        self._silence.heard(time.monotonic())
         self._pubsub = pubsub
         self.connected.set()
         log.info("redis pub/sub connected (%d rooms)", len(self._subscribed))
@@ -182,8 +224,8 @@ class RedisBus:
         for event in self._confirmed.values():
             event.clear()
         if pubsub is not None:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]  # untyped before redis-py 8.2
+            with contextlib.suppress(Exception):  # a frozen Redis included: bounded
+                await asyncio.wait_for(pubsub.aclose(), ANSWER_S)
 
     async def _on_message(self, message: dict[str, object]) -> None:
         kind = message.get("type")

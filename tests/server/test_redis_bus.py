@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 
 import pytest
 
 from moderation.roles import Role
 from server.bus.redis import RedisBus
+from server.bus.silence import Due, Silence
 from server.models.envelope import Envelope
 from server.models.live import Message
 from server.store import redis as redis_store_module
@@ -107,4 +110,188 @@ async def test_a_message_whose_delivery_failed_is_delivered_from_the_buffer(
         assert delivered == [1, 2, 3]  # 2 was not recorded as seen, so the gap was filled
     finally:
         await bus.close()
+        await store.close()
+
+
+class WatchedSilence(Silence):
+    """A Silence that tells the test when it pings and when it gives up."""
+
+    def __init__(self) -> None:
+        super().__init__(quiet_s=0.3, answer_s=0.5)
+        self.pings = 0
+        self.answered_pings = asyncio.Event()  # three pings, each answered
+        self.gave_up = asyncio.Event()
+
+    def heard(self, now: float) -> None:
+        if self.pinged_at is not None and self.pings >= 3:
+            self.answered_pings.set()
+        super().heard(now)
+
+    def due(self, now: float) -> Due | None:
+        due = super().due(now)
+        if due == "ping":
+            self.pings += 1
+        elif due == "give up":
+            self.gave_up.set()
+        return due
+
+
+async def test_a_quiet_subscription_that_answers_its_pings_is_kept(
+        redis_server: RedisServer) -> None:
+    """The listener waits with no timeout; a quiet subscription is pinged, answers
+    through the listener, and stays."""
+    redis_server.flush()
+    store = RedisStore(redis_client(redis_server.url), process_id="p1")
+    delivered: list[int] = []
+    arrived = asyncio.Event()
+
+    async def sink(envelope: Envelope) -> None:
+        delivered.append(int(envelope.data["seq"]))
+        arrived.set()
+
+    silence = WatchedSilence()
+    bus = RedisBus(store.redis, store, sink, process_id="p1", silence=silence,
+                   silence_check_s=0.05)
+    await bus.start()
+    try:
+        await bus.host("r")
+        await asyncio.wait_for(silence.answered_pings.wait(), 10)
+        assert bus.given_up == 0 and not silence.gave_up.is_set()
+        await store.post_message("r", message("a"), "k1", time.time())
+        await asyncio.wait_for(arrived.wait(), 5)
+        assert delivered == [1]
+    finally:
+        await bus.close()
+        await store.close()
+
+
+async def test_a_subscription_that_goes_silent_is_given_up_and_the_bus_comes_back(
+        fresh_redis: RedisServer) -> None:
+    """A Redis that stops answering (frozen: the connection stays up, nothing comes)
+    is noticed by the unanswered ping, and once it answers again the bus is back and
+    delivers."""
+    store = RedisStore(redis_client(fresh_redis.url), process_id="p1")
+    delivered: list[int] = []
+    arrived = asyncio.Event()
+
+    async def sink(envelope: Envelope) -> None:
+        delivered.append(int(envelope.data["seq"]))
+        if len(delivered) == 2:
+            arrived.set()
+
+    silence = WatchedSilence()
+    bus = RedisBus(store.redis, store, sink, process_id="p1", silence=silence,
+                   silence_check_s=0.05)
+    await bus.start()
+    assert fresh_redis.proc is not None
+    try:
+        await bus.host("r")
+        await store.post_message("r", message("a"), "k1", time.time())
+        os.kill(fresh_redis.proc.pid, signal.SIGSTOP)
+        try:
+            await asyncio.wait_for(silence.gave_up.wait(), 10)
+        finally:
+            os.kill(fresh_redis.proc.pid, signal.SIGCONT)
+        assert bus.given_up >= 1
+        # Posted by another process as Redis answers again: it reaches this one, over
+        # the new subscription or, if it came first, from the buffer the reconnect reads.
+        other = RedisStore(redis_client(fresh_redis.url), process_id="p2")
+        try:
+            await other.post_message("r", message("b"), "k2", time.time())
+        finally:
+            await other.close()
+        await asyncio.wait_for(arrived.wait(), 15)
+        assert delivered == [1, 2]
+        assert bus.connected.is_set()
+    finally:
+        await bus.close()
+        await store.close()
+
+
+class SilentLink:
+    """A TCP relay to Redis whose open connections can be made to go silent: bytes
+    are swallowed both ways and nothing is closed, as when a network path dies with no
+    FIN. Connections made afterwards relay normally."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._links: list[list[bool]] = []  # one [silent] flag per connection
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: list[asyncio.StreamWriter] = []
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> str:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        return f"redis://127.0.0.1:{port}/0"
+
+    def silence_open_connections(self) -> None:
+        for flag in self._links:
+            flag[0] = True
+
+    async def close(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for writer in self._writers:
+            writer.close()
+        await asyncio.gather(*(w.wait_closed() for w in self._writers),
+                             return_exceptions=True)
+        await self._server.wait_closed()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self._port)
+        self._writers += [writer, up_writer]
+        flag = [False]
+        self._links.append(flag)
+        for source, sink in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.create_task(self._pipe(source, sink, flag))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter,
+                    silent: list[bool]) -> None:
+        while data := await source.read(65536):
+            if not silent[0]:
+                sink.write(data)
+                await sink.drain()
+
+
+async def test_a_subscription_whose_connection_died_without_a_fin_is_replaced(
+        redis_server: RedisServer) -> None:
+    """Nothing arrives on it and nothing fails: only the unanswered ping shows it. The
+    bus subscribes again on a new connection and messages reach it again."""
+    redis_server.flush()
+    store = RedisStore(redis_client(redis_server.url), process_id="p1")
+    link = SilentLink(int(redis_server.url.rsplit(":", 1)[1].split("/")[0]))
+    bus_client = redis_client(await link.start())
+    delivered: list[int] = []
+    arrivals = [asyncio.Event(), asyncio.Event()]
+
+    async def sink(envelope: Envelope) -> None:
+        delivered.append(int(envelope.data["seq"]))
+        arrivals[len(delivered) - 1].set()
+
+    silence = WatchedSilence()
+    bus = RedisBus(bus_client, store, sink, process_id="p1", silence=silence,
+                   silence_check_s=0.05)
+    await bus.start()
+    try:
+        await bus.host("r")
+        await store.post_message("r", message("a"), "k1", time.time())
+        await asyncio.wait_for(arrivals[0].wait(), 5)
+        link.silence_open_connections()
+        await asyncio.wait_for(silence.gave_up.wait(), 10)
+        await asyncio.wait_for(bus.connected.wait(), 10)
+        await store.post_message("r", message("b"), "k2", time.time())
+        await asyncio.wait_for(arrivals[1].wait(), 10)
+        assert delivered == [1, 2]
+        assert bus.given_up == 1
+    finally:
+        await bus.close()
+        await bus_client.aclose()
+        await link.close()
         await store.close()
