@@ -7,7 +7,8 @@ Three tables, each loop against a redis-server of its own:
   client (`server.store.redis_client`: one timer for every command in flight);
 - the post script's `EVALSHA` (its real number and sizes of keys and arguments): the
   store's client as it was before stop 23 (redis-py's packing, its pool, its Python
-  parser), and as it is (`resp_pack`, `StorePool`, hiredis when installed);
+  parser), and as it is (`resp_pack`, `StorePool`, hiredis when installed), through
+  redis-py's script object and through `run_script` (how the post runs it now);
 - one pub/sub message received: `get_message(timeout=1.0)` (the bus before stop 23) with
   redis-py's Python parser and with hiredis, and `get_message(timeout=None)` (the bus
   now: `server/bus/silence.py` notices a silence instead); a publisher outside valgrind
@@ -41,7 +42,7 @@ import redis.asyncio as aioredis
 from redis._parsers import _AsyncRESP3Parser
 from redis.asyncio.connection import BlockingConnectionPool, Connection
 from server.store.deadlines import Deadlines
-from server.store.redis_client import SOCKET_TIMEOUT_S, StoreConnection, redis_client
+from server.store.redis_client import SOCKET_TIMEOUT_S, StoreConnection, redis_client, run_script
 
 # The post script's shape (server/store/redis_sends.py): 9 keys, 26 arguments.
 STORED = ('{"id":"abcdefghijkl","room":"f00","seq":"__SEQ__","author":{"id":"ke3Gvp4704JF",'
@@ -76,7 +77,7 @@ def client_for(kind, url):
 async def main(what, kind, url, calls):
     # "-wait": the bus's way since stop 23, no timeout (and no timer) per message.
     timeout = None if kind.endswith("-wait") else 1.0
-    client = client_for(kind.removesuffix("-wait"), url)
+    client = client_for(kind.removesuffix("-wait").removesuffix("-run"), url)
     if what == "small":
         script = client.register_script("return redis.call('GET', KEYS[1])")
         for _ in range(calls):
@@ -84,7 +85,10 @@ async def main(what, kind, url, calls):
     elif what == "post":
         script = client.register_script("return {1, 'abc:12'}")
         for _ in range(calls):
-            await script(keys=POST_KEYS, args=POST_ARGS)
+            if kind.endswith("-run"):
+                await run_script(client, script, POST_KEYS, POST_ARGS)
+            else:
+                await script(keys=POST_KEYS, args=POST_ARGS)
     else:
         pubsub = client.pubsub()
         await pubsub.subscribe("bench-channel")
@@ -107,7 +111,8 @@ TABLES = {
     }),
     "post": ("client instructions per post-script EVALSHA (9 keys, 22 arguments)", {
         "peer-rooms' client before stop 23": "store-before",
-        "peer-rooms' client": "store",
+        "peer-rooms' client, redis-py's script object": "store",
+        "peer-rooms' client, run_script (the post's way)": "store-run",
     }),
     "message": ("client instructions per pub/sub message received", {
         "redis-py, its Python parser, timeout=1.0": "python-parser",

@@ -25,6 +25,7 @@ from server.models.wire import SEQ_PLACEHOLDER, encode_message_envelope
 from server.store import codec
 from server.store.base import BucketRead, BucketTake, Posted, SendSnapshot, SnapshotMoved
 from server.store.expiring import ExpiringMap
+from server.store.redis_client import run_script
 from server.store.redis_private import unavailable_on_error as _unavailable_on_error
 
 IDEMPOTENCY_TTL_S = 15 * 60
@@ -147,7 +148,7 @@ class RedisSends:
         else:
             args.append(0)
         with _unavailable_on_error():
-            created, answer = await self._post(keys=keys, args=args)
+            created, answer = await run_script(self.redis, self._post, keys, args)
         if created == -1:
             raise SnapshotMoved()
         message_id, seq = _posted_answer(answer)

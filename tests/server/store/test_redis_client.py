@@ -5,14 +5,17 @@ waiting, and its check of a connection before reuse."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from redis.asyncio.connection import Connection
-from redis.exceptions import DataError
+from redis.exceptions import DataError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from server.store.redis_client import StoreConnection, StorePool, redis_client
+from server.store.redis_client import StoreConnection, StorePool, redis_client, run_script
 from server.store.resp_pack import pack_plain
 from tests.redis_server import RedisServer
 
@@ -94,3 +97,48 @@ async def _until_readable(connection: Connection) -> None:
     # (bounded by the caller's wait_for).
     while not await connection.can_read():  # noqa: ASYNC110
         await asyncio.sleep(0.01)
+
+
+async def test_a_script_runs_the_short_way_and_again_after_redis_forgets_it(
+        redis_server: RedisServer) -> None:
+    client = redis_client(redis_server.url)
+    script = client.register_script("return {tonumber(ARGV[1]) + 1, KEYS[1]}")
+    try:
+        assert await run_script(client, script, ["k"], [41]) == [42, b"k"]
+        await client.script_flush()  # as a restarted Redis: no scripts
+        assert await run_script(client, script, ["k"], [1]) == [2, b"k"]
+        assert await run_script(client, script, ["k"], [2]) == [3, b"k"]
+    finally:
+        await client.aclose()
+
+
+async def test_a_failing_script_leaves_the_pool_clean(redis_server: RedisServer) -> None:
+    client = redis_client(redis_server.url, max_connections=1)
+    script = client.register_script("return redis.error_reply('NOPE no')")
+    try:
+        with pytest.raises(ResponseError, match="no"):
+            await run_script(client, script, [], [])
+        assert await client.echo("after") == b"after"
+        assert not client.connection_pool._in_use_connections
+    finally:
+        await client.aclose()
+
+
+async def test_a_script_on_a_frozen_redis_fails_and_the_next_one_reads_its_own_answer(
+        fresh_redis: RedisServer) -> None:
+    client = redis_client(fresh_redis.url, max_connections=1)
+    script = client.register_script("return ARGV[1]")
+    assert fresh_redis.proc is not None
+    try:
+        assert await run_script(client, script, [], ["first"]) == b"first"
+        os.kill(fresh_redis.proc.pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(RedisTimeoutError):
+                await asyncio.wait_for(run_script(client, script, [], ["lost"]), 15)
+        finally:
+            os.kill(fresh_redis.proc.pid, signal.SIGCONT)
+        # The frozen command's answer arrives late on a connection that was dropped:
+        # this one reads its own.
+        assert await run_script(client, script, [], ["second"]) == b"second"
+    finally:
+        await client.aclose()
