@@ -184,14 +184,20 @@ class RedisBus:
             pubsub = self._pubsub
             if pubsub is None or not self._reading:
                 continue  # reconnecting, or busy delivering what it heard
-            due = self._silence.due(time.monotonic())
-            if due == "ping":
-                with contextlib.suppress(*_REDIS_DOWN):
-                    await pubsub.ping()  # answered through the listener
-            elif due == "give up":
-                log.warning("redis pub/sub went silent; reconnecting")
-                self.given_up += 1
-                await self._restart_listener()
+            try:
+                due = self._silence.due(time.monotonic())
+                if due == "ping":
+                    with contextlib.suppress(*_REDIS_DOWN):
+                        await pubsub.ping()  # answered through the listener
+                elif due == "give up":
+                    log.warning("redis pub/sub went silent; reconnecting")
+                    self.given_up += 1
+                    await self._restart_listener()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The watch must outlive anything odd redis-py raises here.
+                log.exception("pub/sub silence watch failed")
 
     async def _restart_listener(self) -> None:
         # Only while it waits on the read (`_reading`): nothing half-delivered is cut off.

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -54,43 +55,20 @@ def _as_before(value: Any) -> str:
     return orjson.dumps(data).decode()
 
 
-def _same_and_back(value: Any, write: Callable[[Any], str],
-                   read: Callable[[str], Any]) -> None:
+@pytest.mark.parametrize(("values", "write", "read"), [
+    (members, codec.member_to_json, codec.member_from_json),
+    (messages, codec.message_to_json, codec.message_from_json),
+    (helds, codec.held_to_json, codec.held_from_json),
+    (alerts, codec.alert_to_json, codec.alert_from_json),
+    (waitings, codec.waiting_to_json, codec.waiting_from_json),
+    (mutes, codec.mute_to_json, codec.mute_from_json),
+    (runtimes, codec.runtime_to_json, codec.runtime_from_json),
+], ids=["member", "message", "held", "alert", "waiting", "mute", "runtime"])
+@given(data=st.data())
+def test_each_value_is_written_as_before_and_read_back(
+        values: st.SearchStrategy[Any], write: Callable[[Any], str],
+        read: Callable[[str], Any], data: st.DataObject) -> None:
+    value = data.draw(values)
     written = write(value)
     assert written == _as_before(value)
     assert read(written) == value
-
-
-@given(members)
-def test_a_member(value: Member) -> None:
-    _same_and_back(value, codec.member_to_json, codec.member_from_json)
-
-
-@given(messages)
-def test_a_message(value: Message) -> None:
-    _same_and_back(value, codec.message_to_json, codec.message_from_json)
-
-
-@given(helds)
-def test_a_held_message(value: HeldMessage) -> None:
-    _same_and_back(value, codec.held_to_json, codec.held_from_json)
-
-
-@given(alerts)
-def test_an_alert(value: Alert) -> None:
-    _same_and_back(value, codec.alert_to_json, codec.alert_from_json)
-
-
-@given(waitings)
-def test_a_waiting_member(value: Waiting) -> None:
-    _same_and_back(value, codec.waiting_to_json, codec.waiting_from_json)
-
-
-@given(mutes)
-def test_a_mute(value: Mute) -> None:
-    _same_and_back(value, codec.mute_to_json, codec.mute_from_json)
-
-
-@given(runtimes)
-def test_a_room_runtime(value: RoomRuntime) -> None:
-    _same_and_back(value, codec.runtime_to_json, codec.runtime_from_json)
