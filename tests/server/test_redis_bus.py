@@ -116,8 +116,8 @@ async def test_a_message_whose_delivery_failed_is_delivered_from_the_buffer(
 class WatchedSilence(Silence):
     """A Silence that tells the test when it pings and when it gives up."""
 
-    def __init__(self) -> None:
-        super().__init__(quiet_s=0.3, answer_s=0.5)
+    def __init__(self, answer_s: float = 0.5) -> None:
+        super().__init__(quiet_s=0.3, answer_s=answer_s)
         self.pings = 0
         self.answered_pings = asyncio.Event()  # three pings, each answered
         self.gave_up = asyncio.Event()
@@ -149,7 +149,7 @@ async def test_a_quiet_subscription_that_answers_its_pings_is_kept(
         delivered.append(int(envelope.data["seq"]))
         arrived.set()
 
-    silence = WatchedSilence()
+    silence = WatchedSilence(answer_s=5.0)  # a slow answer on a busy machine is still one
     bus = RedisBus(store.redis, store, sink, process_id="p1", silence=silence,
                    silence_check_s=0.05)
     await bus.start()
@@ -289,7 +289,7 @@ async def test_a_subscription_whose_connection_died_without_a_fin_is_replaced(
         await store.post_message("r", message("b"), "k2", time.time())
         await asyncio.wait_for(arrivals[1].wait(), 10)
         assert delivered == [1, 2]
-        assert bus.given_up == 1
+        assert bus.given_up >= 1  # (more if a slow machine kept an answer past 0.5 s)
     finally:
         await bus.close()
         await bus_client.aclose()
