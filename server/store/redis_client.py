@@ -36,10 +36,12 @@ class StoreConnection(Connection):
         super().__init__(**kwargs)
         self._deadlines = deadlines
         self._on_round_trip = on_round_trip
+        # Packed here only in the encoding `pack_plain` writes (the store's default).
+        self._packs_plain = (self.encoder.encoding, self.encoder.encoding_errors) == \
+            ("utf-8", "strict")
 
     def pack_command(self, *args: Any) -> list[bytes]:
-        encoder = self.encoder
-        if encoder.encoding == "utf-8" and encoder.encoding_errors == "strict":
+        if self._packs_plain:
             packed = pack_plain(args)
             if packed is not None:
                 return packed
