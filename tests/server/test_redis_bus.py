@@ -24,19 +24,31 @@ def message(message_id: str) -> Message:
     return Message(message_id, "r", 0, author, f"text {message_id}", time.time())
 
 
+class Delivered:
+    """A bus sink that records each message's seq; `until(n)` waits for the n-th."""
+
+    def __init__(self) -> None:
+        self.seqs: list[int] = []
+        self._waiting: dict[int, asyncio.Event] = {}
+
+    async def __call__(self, envelope: Envelope) -> None:
+        self.seqs.append(int(envelope.data["seq"]))
+        for count, event in self._waiting.items():
+            if len(self.seqs) >= count:
+                event.set()
+
+    async def until(self, count: int, timeout_s: float) -> None:
+        if len(self.seqs) < count:
+            await asyncio.wait_for(self._waiting.setdefault(count, asyncio.Event()).wait(),
+                                   timeout_s)
+
+
 async def test_a_seq_gap_is_filled_from_the_buffer_in_order(
         redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> None:
     redis_server.flush()
     store = RedisStore(redis_client(redis_server.url), process_id="p1")
-    delivered: list[int] = []
-    arrived = asyncio.Event()
-
-    async def sink(envelope: Envelope) -> None:
-        delivered.append(int(envelope.data["seq"]))
-        if len(delivered) == 3:
-            arrived.set()
-
-    bus = RedisBus(store.redis, store, sink, process_id="p1")
+    delivered = Delivered()
+    bus = RedisBus(store.redis, store, delivered, process_id="p1")
     await bus.start()
     try:
         await bus.host("r")
@@ -46,8 +58,8 @@ async def test_a_seq_gap_is_filled_from_the_buffer_in_order(
             patch.setattr(redis_store_module.names, "room_channel", lambda _room: "nowhere")
             await store.post_message("r", message("b"), "k2", time.time())
         await store.post_message("r", message("c"), "k3", time.time())
-        await asyncio.wait_for(arrived.wait(), 5)
-        assert delivered == [1, 2, 3]
+        await delivered.until(3, 5)
+        assert delivered.seqs == [1, 2, 3]
         assert bus.received == 2  # only a and c came over pub/sub
     finally:
         await bus.close()
@@ -142,15 +154,9 @@ async def test_a_quiet_subscription_that_answers_its_pings_is_kept(
     through the listener, and stays."""
     redis_server.flush()
     store = RedisStore(redis_client(redis_server.url), process_id="p1")
-    delivered: list[int] = []
-    arrived = asyncio.Event()
-
-    async def sink(envelope: Envelope) -> None:
-        delivered.append(int(envelope.data["seq"]))
-        arrived.set()
-
+    delivered = Delivered()
     silence = WatchedSilence(answer_s=5.0)  # a slow answer on a busy machine is still one
-    bus = RedisBus(store.redis, store, sink, process_id="p1", silence=silence,
+    bus = RedisBus(store.redis, store, delivered, process_id="p1", silence=silence,
                    silence_check_s=0.05)
     await bus.start()
     try:
@@ -158,8 +164,8 @@ async def test_a_quiet_subscription_that_answers_its_pings_is_kept(
         await asyncio.wait_for(silence.answered_pings.wait(), 10)
         assert bus.given_up == 0 and not silence.gave_up.is_set()
         await store.post_message("r", message("a"), "k1", time.time())
-        await asyncio.wait_for(arrived.wait(), 5)
-        assert delivered == [1]
+        await delivered.until(1, 5)
+        assert delivered.seqs == [1]
     finally:
         await bus.close()
         await store.close()
@@ -171,16 +177,9 @@ async def test_a_subscription_that_goes_silent_is_given_up_and_the_bus_comes_bac
     is noticed by the unanswered ping, and once it answers again the bus is back and
     delivers."""
     store = RedisStore(redis_client(fresh_redis.url), process_id="p1")
-    delivered: list[int] = []
-    arrived = asyncio.Event()
-
-    async def sink(envelope: Envelope) -> None:
-        delivered.append(int(envelope.data["seq"]))
-        if len(delivered) == 2:
-            arrived.set()
-
+    delivered = Delivered()
     silence = WatchedSilence()
-    bus = RedisBus(store.redis, store, sink, process_id="p1", silence=silence,
+    bus = RedisBus(store.redis, store, delivered, process_id="p1", silence=silence,
                    silence_check_s=0.05)
     await bus.start()
     assert fresh_redis.proc is not None
@@ -200,8 +199,8 @@ async def test_a_subscription_that_goes_silent_is_given_up_and_the_bus_comes_bac
             await other.post_message("r", message("b"), "k2", time.time())
         finally:
             await other.close()
-        await asyncio.wait_for(arrived.wait(), 15)
-        assert delivered == [1, 2]
+        await delivered.until(2, 15)
+        assert delivered.seqs == [1, 2]
         assert bus.connected.is_set()
     finally:
         await bus.close()
@@ -268,27 +267,21 @@ async def test_a_subscription_whose_connection_died_without_a_fin_is_replaced(
     store = RedisStore(redis_client(redis_server.url), process_id="p1")
     link = SilentLink(int(redis_server.url.rsplit(":", 1)[1].split("/")[0]))
     bus_client = redis_client(await link.start())
-    delivered: list[int] = []
-    arrivals = [asyncio.Event(), asyncio.Event()]
-
-    async def sink(envelope: Envelope) -> None:
-        delivered.append(int(envelope.data["seq"]))
-        arrivals[len(delivered) - 1].set()
-
+    delivered = Delivered()
     silence = WatchedSilence()
-    bus = RedisBus(bus_client, store, sink, process_id="p1", silence=silence,
+    bus = RedisBus(bus_client, store, delivered, process_id="p1", silence=silence,
                    silence_check_s=0.05)
     await bus.start()
     try:
         await bus.host("r")
         await store.post_message("r", message("a"), "k1", time.time())
-        await asyncio.wait_for(arrivals[0].wait(), 5)
+        await delivered.until(1, 5)
         link.silence_open_connections()
         await asyncio.wait_for(silence.gave_up.wait(), 10)
         await asyncio.wait_for(bus.connected.wait(), 10)
         await store.post_message("r", message("b"), "k2", time.time())
-        await asyncio.wait_for(arrivals[1].wait(), 10)
-        assert delivered == [1, 2]
+        await delivered.until(2, 10)
+        assert delivered.seqs == [1, 2]
         assert bus.given_up >= 1  # (more if a slow machine kept an answer past 0.5 s)
     finally:
         await bus.close()
