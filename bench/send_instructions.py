@@ -31,6 +31,7 @@ import aiohttp
 
 import bench.processes as processes
 from bench.processes import ROOT, ProcessGroup, free_port, write_config
+from tests.raw_socket import RawSocket  # the tests' hand-spoken engine.io client
 
 MEMBERS = 4
 WARM = 50
@@ -71,26 +72,12 @@ p.Posting.send = _send
 }
 
 
-async def _connect(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
-    ws = await http.ws_connect(url + "/socket.io/?EIO=4&transport=websocket")
-    opened = await ws.receive()
-    assert str(opened.data).startswith("0"), opened.data
-    await ws.send_str('40{"device":null}')
-    while not str((await ws.receive()).data).startswith("40"):
-        pass
-    return ws
-
-
-async def _call(ws: aiohttp.ClientWebSocketResponse, ack: int, event: str,
-                payload: dict[str, Any]) -> Any:
-    await ws.send_str(f"42{ack}" + json.dumps([event, payload]))
+async def _call(raw: RawSocket, ack: int, event: str, payload: dict[str, Any]) -> Any:
+    await raw.ws.send_str(f"42{ack}" + json.dumps([event, payload]))
     head = f"43{ack}["
-    while True:
-        data = str((await ws.receive()).data)
-        if data == "2":
-            await ws.send_str("3")  # engine.io's ping
-        elif data.startswith(head):
-            return json.loads(data[len(head) - 1:])[0]
+    answer = await raw.until(lambda frame: frame.startswith(head))
+    assert answer is not None, "the connection closed"
+    return json.loads(answer[len(head) - 1:])[0]
 
 
 def _payload(event: str, number: int) -> dict[str, Any]:
@@ -121,7 +108,7 @@ async def measure(root: Path, patch: str, event: str, sends: int, redis: bool) -
                 ready=b"Running on", env=env)
             url = f"http://127.0.0.1:{port}"
             async with aiohttp.ClientSession() as http:
-                members = [await _connect(http, url) for _ in range(MEMBERS)]
+                members = [await RawSocket.open(http, url) for _ in range(MEMBERS)]
                 for number, ws in enumerate(members):
                     joined = await _call(ws, 1, "join", {"room": "b00",
                                                          "handle": f"Bench{number}"})
