@@ -20,7 +20,7 @@ from server.config.reader import ConfigError
 from server.config.startup import Startup, cluster_sources, log_level, startup
 from server.models.passphrase import hash_passphrase
 from server.ops.cluster import run_cluster
-from server.ops.frozen_start import freeze_start_up_objects
+from server.ops.garbage_collector import settle_garbage_collector
 from server.records.base import RecordConflict
 from server.records.database import make_engine, records_url
 from server.records.sql import SqlRecords
@@ -108,7 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # Last of the start-up hooks, and only in a served process (tests build many apps).
-    app.on_startup.append(freeze_start_up_objects)
+    async def settle_after_start_up(_: web.Application) -> None:
+        settle_garbage_collector(settings)
+
+    app.on_startup.append(settle_after_start_up)
     web.run_app(app, host=settings.host, port=settings.port,
                 access_log=None, shutdown_timeout=settings.shutdown_grace_s,
                 print=lambda text: print(text, flush=True))

@@ -25,6 +25,7 @@ from server.store.base import (
     SendSnapshot,
     SnapshotMoved,
 )
+from server.store.codec import message_from_json, message_to_json
 from server.store.expiring import ExpiringMap
 from server.store.memory_for_staff import MemoryForStaff
 from server.store.memory_logins import LOGIN_ENTRIES, MemoryLogins
@@ -32,6 +33,13 @@ from server.store.memory_members import MemoryMembers
 from server.store.memory_revocations import REVOCATIONS_SWEEP, MemoryRevocations
 
 _IDEMPOTENCY_TTL_S = 15 * 60
+
+# A buffered message as (ts, seq, its JSON): the garbage collector does not track a
+# string, and untracks a tuple of a float, an int and a string at its first pass. A
+# `Message` (with its author's dict) is traversed by every full collection for as long
+# as it is buffered: 25,000 of them (50 busy rooms) made each full collection tens of
+# milliseconds longer, a pause every few seconds under load (docs/performance.md).
+_Kept = tuple[float, int, str]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -73,7 +81,7 @@ class MemoryStore(MemoryMembers, MemoryRevocations, MemoryForStaff):
         # Keyed (room or "", key): a room's buckets go when its meeting closes.
         self._buckets: ExpiringMap[tuple[str, str], Bucket] = ExpiringMap(live_entries)
         self._seq: defaultdict[str, int] = defaultdict(int)
-        self._buffer: dict[str, OrderedDict[str, Message]] = {}
+        self._buffer: dict[str, OrderedDict[str, _Kept]] = {}
         # Per room, in posting order: (message id, seq) by idempotency key. The TTL is the
         # same for all, so the front is always the next to lapse.
         self._posted: dict[str, ExpiringMap[str, tuple[str, int]]] = {}
@@ -290,16 +298,16 @@ class MemoryStore(MemoryMembers, MemoryRevocations, MemoryForStaff):
         self._seq[room_id] += 1
         stored = message.stored_as(self._seq[room_id], now)
         buffer = self._buffer.setdefault(room_id, OrderedDict())
-        buffer[stored.id] = stored
+        buffer[stored.id] = (stored.ts, stored.seq, message_to_json(stored))
         self._trim(buffer, now)
         # O(1) amortised: lapsed keys leave from the front, the cap drops the oldest.
         window.put(idempotency_key, (stored.id, stored.seq), now + _IDEMPOTENCY_TTL_S, now)
         return Posted(stored.id, stored.seq, True, stored)
 
-    def _trim(self, buffer: OrderedDict[str, Message], now: float) -> None:
+    def _trim(self, buffer: OrderedDict[str, _Kept], now: float) -> None:
         while buffer:
-            oldest = next(iter(buffer.values()))
-            if len(buffer) <= self._buffer_messages and oldest.ts >= now - self._buffer_seconds:
+            oldest_ts = next(iter(buffer.values()))[0]
+            if len(buffer) <= self._buffer_messages and oldest_ts >= now - self._buffer_seconds:
                 break
             buffer.popitem(last=False)
 
@@ -313,15 +321,17 @@ class MemoryStore(MemoryMembers, MemoryRevocations, MemoryForStaff):
         if buffer is None:
             return []
         self._trim(buffer, now)
-        return [m for m in buffer.values() if m.seq > seq]
+        return [message_from_json(kept[2]) for kept in buffer.values() if kept[1] > seq]
 
     async def get_message(self, room_id: str, message_id: str) -> Message | None:
         buffer = self._buffer.get(room_id)
-        return buffer.get(message_id) if buffer is not None else None
+        kept = buffer.get(message_id) if buffer is not None else None
+        return message_from_json(kept[2]) if kept is not None else None
 
     async def delete_message(self, room_id: str, message_id: str) -> Message | None:
         buffer = self._buffer.get(room_id)
-        return buffer.pop(message_id, None) if buffer is not None else None
+        kept = buffer.pop(message_id, None) if buffer is not None else None
+        return message_from_json(kept[2]) if kept is not None else None
 
     async def latest_seq(self, room_id: str) -> int:
         return self._seq.get(room_id, 0)

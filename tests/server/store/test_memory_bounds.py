@@ -6,8 +6,10 @@ was rebuilt), never by timing.
 
 from __future__ import annotations
 
+import gc
+
 from moderation.ratelimit import Bucket
-from server.models.live import HeldMessage
+from server.models.live import HeldMessage, Message
 from server.store.base import BucketTake
 from server.store.memory import MemoryStore
 from tests.server.store.test_contract import NOW, get_bucket, message, put_bucket
@@ -93,3 +95,20 @@ async def test_steady_posting_past_fifty_thousand_keys_never_rebuilds_the_map() 
     # 50,002 posts, at most 1,000 remembered: every post past the cap evicted one key.
     assert len(window) == window.max_size == 1000
     assert window.evicted == 50_002 - 1000
+
+
+async def test_buffered_messages_are_nothing_the_garbage_collector_walks() -> None:
+    # A full collection walks every tracked object; a busy room's buffer of Message
+    # objects (and their authors' dicts) made it tens of ms longer (docs/performance.md).
+    store = MemoryStore(buffer_messages=50)
+    for i in range(50):
+        await store.post_message("gc-room", message(f"gc-{i}"), f"gc-k{i}", NOW)
+    gc.collect()
+    walked = [o for o in gc.get_objects()
+              if isinstance(o, Message) and o.id.startswith("gc-")]
+    assert walked == []
+    # What the buffer holds still reads back as the messages posted.
+    replayed = await store.messages_after("gc-room", 0, NOW)
+    assert [m.id for m in replayed] == [f"gc-{i}" for i in range(50)]
+    assert replayed[0] == (await store.get_message("gc-room", "gc-0"))
+    assert replayed[0].author == message("gc-0").author and replayed[0].seq == 1
