@@ -10,9 +10,9 @@ Three tables, each loop against a redis-server of its own:
   parser), and as it is (`resp_pack`, `StorePool`, hiredis when installed), through
   redis-py's script object and through `run_script` (how the post runs it now);
 - one pub/sub message received: `get_message(timeout=1.0)` (the bus before stop 23) with
-  redis-py's Python parser and with hiredis, and `get_message(timeout=None)` (the bus
-  now: `server/bus/silence.py` notices a silence instead); a publisher outside valgrind
-  sends them.
+  redis-py's Python parser and with hiredis, `get_message(timeout=None)` (the bus on
+  stop 23: `server/bus/silence.py` notices a silence instead), and the bus's own read
+  since stop 24 (`read_reply`); a publisher outside valgrind sends them.
 Each is run twice, for `SHORT` and `LONG` calls, and the difference divided by
 `LONG - SHORT`, so start-up and imports cancel out. Without valgrind it says so and stops.
 """
@@ -41,6 +41,7 @@ sys.path.insert(0, sys.argv[3])
 import redis.asyncio as aioredis
 from redis._parsers import _AsyncRESP3Parser
 from redis.asyncio.connection import BlockingConnectionPool, Connection
+from server.bus.redis import is_published, new_subscription, read_reply
 from server.store.deadlines import Deadlines
 from server.store.redis_client import SOCKET_TIMEOUT_S, StoreConnection, redis_client, run_script
 
@@ -77,7 +78,8 @@ def client_for(kind, url):
 async def main(what, kind, url, calls):
     # "-wait": the bus's way since stop 23, no timeout (and no timer) per message.
     timeout = None if kind.endswith("-wait") else 1.0
-    client = client_for(kind.removesuffix("-wait").removesuffix("-run"), url)
+    client = client_for(kind.removesuffix("-wait").removesuffix("-run").removesuffix("-bus"),
+                        url)
     if what == "small":
         script = client.register_script("return redis.call('GET', KEYS[1])")
         for _ in range(calls):
@@ -89,6 +91,17 @@ async def main(what, kind, url, calls):
                 await run_script(client, script, POST_KEYS, POST_ARGS)
             else:
                 await script(keys=POST_KEYS, args=POST_ARGS)
+    elif kind.endswith("-bus"):
+        pubsub = new_subscription(client)
+        await pubsub.subscribe("bench-channel")
+        received = 0
+        while received < calls:
+            reply = await read_reply(pubsub)
+            if is_published(reply):
+                received += 1
+            else:
+                await pubsub.handle_message(reply)
+        await pubsub.aclose()
     else:
         pubsub = client.pubsub()
         await pubsub.subscribe("bench-channel")
@@ -117,7 +130,8 @@ TABLES = {
     "message": ("client instructions per pub/sub message received", {
         "redis-py, its Python parser, timeout=1.0": "python-parser",
         "peer-rooms' client (hiredis), timeout=1.0": "store",
-        "peer-rooms' client, no timeout (the bus's wait)": "store-wait",
+        "peer-rooms' client, no timeout (the bus on stop 23)": "store-wait",
+        "the bus's read_reply (stop 24)": "store-bus",
     }),
 }
 # What the bus receives: an envelope header and its packet (server/models/wire.py).

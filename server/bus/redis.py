@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -32,6 +34,39 @@ UNSUBSCRIBE_AFTER_S = 10.0
 MAX_BACKOFF_S = 5.0
 SILENCE_CHECK_S = 1.0
 _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+_PUBLISHED = (b"message", "message")
+
+
+async def _as_parsed(reply: Any) -> Any:
+    # redis-py's default handler for a RESP3 push reply looks up a logger and logs it
+    # at debug level, for every message received; this one only hands it back.
+    return reply
+
+
+def new_subscription(client: aioredis.Redis) -> aioredis.client.PubSub:
+    """A pub/sub connection whose push replies reach `read_reply` as they were parsed."""
+    return client.pubsub(push_handler_func=_as_parsed)
+
+
+async def read_reply(pubsub: aioredis.client.PubSub) -> Any:
+    """The next reply on `pubsub`'s connection, as redis-py's parser gives it: a
+    published message is `[b"message", channel, data]` (`is_published`).
+
+    `get_message` reaches the same read through a health check, a retry wrapper that
+    reconnects and resubscribes on its own, and a dict built per message: half of what
+    receiving a message cost (docs/performance.md, item 25). The bus has its own
+    health check (`Silence`) and its own reconnect (which fills gaps from the replay
+    buffers), so here a lost connection simply raises."""
+    connection = pubsub.connection
+    if connection is None or not connection.is_connected:
+        raise RedisConnectionError("the pub/sub connection is closed")
+    # math.inf: no timeout at all (redis-py's None would mean its socket timeout).
+    return await connection.read_response(timeout=math.inf, disconnect_on_error=False,
+                                          push_request=True)
+
+
+def is_published(reply: Any) -> bool:
+    return isinstance(reply, list) and len(reply) == 3 and reply[0] in _PUBLISHED
 
 
 class RedisBus:
@@ -156,12 +191,18 @@ class RedisBus:
                 # No timeout, so no timer per message: `_watch` notices a silence.
                 self._reading = True
                 try:
-                    message = await self._pubsub.get_message(timeout=None)
+                    reply = await read_reply(self._pubsub)
                 finally:
                     self._reading = False
                 self._silence.heard(time.monotonic())
-                if message is not None:
-                    await self._on_message(message)
+                if is_published(reply):
+                    await self._on_published(reply[2])
+                else:
+                    # Confirmations, pongs: redis-py keeps the subscription's books.
+                    message = await self._pubsub.handle_message(  # type: ignore[no-untyped-call]
+                        reply)
+                    if message is not None:
+                        await self._on_message(message)
             except _REDIS_DOWN:
                 log.warning("redis pub/sub connection lost; reconnecting")
                 await self._drop_pubsub()
@@ -207,7 +248,7 @@ class RedisBus:
         self._listener = asyncio.create_task(self._listen(), name="redis-bus-listener")
 
     async def _connect(self) -> None:
-        pubsub = self._redis.pubsub()
+        pubsub = new_subscription(self._redis)
         channels = [names.process_channel(self._process_id),
                     *(names.room_channel(r) for r in self._subscribed)]
         await pubsub.subscribe(*channels)
@@ -244,13 +285,15 @@ class RedisBus:
             if channel in self._released:
                 self._released[channel].set()
             return
-        if kind != "message":
-            return
+        if kind == "message":  # only if a published message's reply took another shape
+            data = message.get("data")
+            assert isinstance(data, bytes | str)
+            await self._on_published(data)
+
+    async def _on_published(self, data: bytes | str) -> None:
         self.received += 1
         if self._on_receive is not None:
             self._on_receive()
-        data = message.get("data")
-        assert isinstance(data, bytes | str)
         received = decode(data)
         if self._on_lag is not None and received.sent_at:
             self._on_lag(max(0.0, time.time() - received.sent_at))

@@ -8,9 +8,10 @@ import signal
 import time
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from moderation.roles import Role
-from server.bus.redis import RedisBus
+from server.bus.redis import RedisBus, is_published, new_subscription, read_reply
 from server.bus.silence import Due, Silence
 from server.models.envelope import Envelope
 from server.models.live import Message
@@ -288,3 +289,29 @@ async def test_a_subscription_whose_connection_died_without_a_fin_is_replaced(
         await bus_client.aclose()
         await link.close()
         await store.close()
+
+
+async def test_the_bus_reads_replies_without_get_message_and_a_closed_one_raises(
+        redis_server: RedisServer) -> None:
+    client = redis_client(redis_server.url)
+    pubsub = new_subscription(client)
+    try:
+        await pubsub.subscribe("read-reply-test")
+        confirmation = await asyncio.wait_for(read_reply(pubsub), 5.0)
+        assert not is_published(confirmation)
+        # redis-py still keeps the subscription's books from what the bus hands it.
+        handled = await pubsub.handle_message(confirmation)
+        assert handled is not None and handled["type"] == "subscribe"
+        await client.publish("read-reply-test", b"hello")
+        published = await asyncio.wait_for(read_reply(pubsub), 5.0)
+        assert is_published(published)
+        assert published[1:] == [b"read-reply-test", b"hello"]
+        await pubsub.ping()
+        assert not is_published(await asyncio.wait_for(read_reply(pubsub), 5.0))
+        await pubsub.aclose()
+        # No reconnect of its own: the bus's listener reconnects and fills the gap.
+        with pytest.raises(RedisConnectionError):
+            await read_reply(pubsub)
+    finally:
+        await pubsub.aclose()
+        await client.aclose()
