@@ -29,6 +29,7 @@ from icalendar import Calendar, Timezone
 from server.app import create_app
 from server.config.loader import load_settings
 from server.config.settings import RoomConfig, Settings, WeeklyTime
+from server.records.rows import stamp
 from server.rooms.feeds import meetings_ics
 from server.rooms.schedule import occurrences
 from tests.helpers import Clock
@@ -241,7 +242,9 @@ async def test_the_calendar_carries_publishing_headers(
     assert b"REFRESH-INTERVAL;VALUE=DURATION:PT12H" in body
     assert b"X-PUBLISHED-TTL:PT12H" in body
     assert settings.config_mtime is not None
-    edited = datetime.fromtimestamp(int(settings.config_mtime), UTC)
+    # The rooms' records were edited when the file was, in whole milliseconds (`stamp`:
+    # an mtime of hh:mm:55.9996 is a record edited at hh:mm:56.000).
+    edited = datetime.fromtimestamp(int(stamp(settings.config_mtime)), UTC)
     for event in calendar.walk("VEVENT"):
         assert event.decoded("LAST-MODIFIED") == edited
         assert event.decoded("DTSTAMP") == edited
