@@ -27,12 +27,13 @@ def settle_garbage_collector(settings: Settings) -> None:
     (modules, classes, SQLAlchemy's and Jinja's tables, the phrase lists). Every full
     collection walked all of them: under the soak's load (200 messages/s) that was a
     ~100 ms pause twice a minute, long enough to show in the minute's p99 latency.
-    Frozen, a full collection walks only what traffic has made since: still 25–75 ms
-    for 500 connections (each holds ~20 suspended coroutines), and at 3,000 messages/s
-    CPython ran one every 4 s, which set the p99 of every delivery (14–60 ms; 5 ms at
-    one full pass a minute, docs/performance.md). The young generations still collect
-    as often as before, so short-lived cycles go as soon as they did; only garbage that
-    lived long enough to reach the oldest generation waits longer.
+    Frozen, a full collection walks only what traffic has made since: still 25–95 ms
+    with 500 connections (each holds ~20 suspended coroutines), and at 3,000 messages/s
+    CPython ran one every ~4 s, which set the p99 of every delivery (34 ms at 30k
+    deliveries/s; 5 ms with full passes this far apart, docs/performance.md item 24).
+    The young generations still collect as often as before, so short-lived cycles go as
+    soon as they did; only garbage that lived long enough to reach the oldest generation
+    waits longer (docs/reliability.md, "Pauses").
     """
     warm_up_screening(settings)
     gc.collect()
