@@ -11,8 +11,9 @@ from server.config.settings import Settings
 log = logging.getLogger(__name__)
 
 # Screened once before the freeze, so the tables screening builds on first use are
-# start-up objects too (the crisis phrasebook alone is ~14,000 trie nodes).
-_WARM_UP_TEXT = "Warm-up: call me at 555-0100, @nobody; I want to die. Hoy no quiero vivir."
+# start-up objects too (the crisis phrasebook alone is ~14,000 trie nodes; a letter
+# outside ASCII builds the look-alike table).
+_WARM_UP_TEXT = "Warm-up: call me at 555-0100, @nobody; I want to die. Mañana no quiero vivir."
 
 # A full collection after this many collections of the middle generation (CPython's
 # default is 10; the first two thresholds stay at their defaults of 700 and 10).

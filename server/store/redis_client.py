@@ -60,7 +60,7 @@ class StoreConnection(Connection):
                             **kwargs: Any) -> Any:
         read = super().read_response(disable_decoding, timeout, **kwargs)
         if timeout is not None:
-            return await read  # a wait of the caller's choosing (pub/sub's get_message)
+            return await read  # a wait of the caller's choosing (the bus's read_reply)
         return await self._within_deadline(read)
 
     async def _within_deadline(self, step: Awaitable[_T]) -> _T:
