@@ -85,7 +85,7 @@ def screen(
     """
     folded, shown = folded_and_visible(text)
     blocked, held = _term_hits(folded, terms)
-    pii = find_pii(shown, present, folded=folded) if check_pii else None
+    pii: PiiKind | None = find_pii(shown, present, folded=folded) if check_pii else None
     crisis = mentions_crisis(folded, crisis_phrases)
     if blocked:
         return Verdict("block", _TERM_DENIAL, pii, crisis)
