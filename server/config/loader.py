@@ -17,7 +17,7 @@ from typing import Any
 
 from moderation.crisis import check_extra_phrase
 from moderation.handles import account_name
-from server.config.blocked_terms import parse_terms
+from server.config.blocked_terms import TermError, parse_terms
 from server.config.reader import ConfigError, Reader
 from server.config.rooms import (
     check_zone,
@@ -41,6 +41,8 @@ _KNOWN_TOP = {"secret_key", "allowed_origins", "trusted_proxies", "facilitators"
               "moderation", "resources", "site_title", "host", "port", "redis_url",
               "meeting_guide_location", "feeds", "database_url", "data_dir"}
 _KNOWN_FEEDS = {"formatted_address", "timezone", "since"}
+# A BCP 47 tag as people write one in a config: "en", "es", "pt-BR".
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 
 
 def settings_from_mapping(data: Mapping[str, Any], *, source: str = "",
@@ -81,8 +83,8 @@ def settings_from_mapping(data: Mapping[str, Any], *, source: str = "",
     moderation = r.get(data, "moderation", "moderation", dict, {})
     try:
         terms = parse_terms(moderation.get("blocked_terms", []), "moderation.blocked_terms")
-    except ValueError as exc:
-        raise r.fail("moderation.blocked_terms", str(exc)) from None
+    except TermError as exc:
+        raise r.fail(exc.key, exc.problem) from None
     crisis_phrases = _crisis_phrases(r, moderation)
     resources = _resources(r, data)
 
@@ -248,17 +250,34 @@ def load_settings(path: str | Path, env: Mapping[str, str] | None = None) -> Set
 
 
 def _crisis_phrases(r: Reader, moderation: dict[str, Any]) -> tuple[str, ...]:
-    """`[moderation] crisis_phrases`: extra phrases (any language) beside the built-in
-    lists; each one is compiled now so a bad one stops the start, naming its index."""
+    """`[moderation] crisis_phrases`: extra phrases beside the built-in lists, as a list
+    or, as DESIGN §6 writes it, a table of lists by language (`{ en = [...], es = [...] }`).
+    Every message is read in every language, so the lists are one tuple in the end; each
+    phrase is compiled now so a bad one stops the start, naming its place."""
     raw = moderation.get("crisis_phrases", [])
-    if not isinstance(raw, list):
-        raise r.fail("moderation.crisis_phrases", "must be a list of phrases")
-    for i, phrase in enumerate(raw):
-        key = f"moderation.crisis_phrases[{i}]"
-        if not isinstance(phrase, str) or not phrase.strip() or len(phrase) > 200:
-            raise r.fail(key, "must be a phrase of 1 to 200 characters")
-        try:
-            check_extra_phrase(phrase)
-        except ValueError as exc:
-            raise r.fail(key, str(exc)) from None
-    return tuple(p.strip() for p in raw)
+    if isinstance(raw, dict):
+        lists = []
+        for language, phrases in raw.items():
+            key = f"moderation.crisis_phrases.{language}"
+            if not _LANGUAGE.fullmatch(language):
+                raise r.fail(key, "must be a language code, like en or es")
+            if not isinstance(phrases, list):
+                raise r.fail(key, "must be a list of phrases")
+            lists.append((key, phrases))
+    elif isinstance(raw, list):
+        lists = [("moderation.crisis_phrases", raw)]
+    else:
+        raise r.fail("moderation.crisis_phrases",
+                     "must be a list of phrases, or a table of lists by language")
+    found: list[str] = []
+    for key, phrases in lists:
+        for i, phrase in enumerate(phrases):
+            place = f"{key}[{i}]"
+            if not isinstance(phrase, str) or not phrase.strip() or len(phrase) > 200:
+                raise r.fail(place, "must be a phrase of 1 to 200 characters")
+            try:
+                check_extra_phrase(phrase)
+            except ValueError as exc:
+                raise r.fail(place, str(exc)) from None
+            found.append(phrase.strip())
+    return tuple(found)

@@ -40,6 +40,11 @@ class Reader:
                         if seen == int(m[2]):
                             start = i
                             break
+                else:
+                    # An inline array (`blocked_terms = [{ ... }]`): its assignment's line.
+                    inline = re.compile(rf"^\s*{re.escape(m[1])}\s*=")
+                    start = next((i for i in range(start, len(self._lines))
+                                  if inline.match(self._lines[i])), start)
             else:
                 header = re.compile(rf"^\s*\[\s*(?:[\w.-]+\.)?{re.escape(part)}\s*\]")
                 for i in range(start, len(self._lines)):

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from moderation.filters import BlockedTerm
-from server.config.blocked_terms import parse_terms
+from server.config.blocked_terms import TermError, parse_terms
 from server.config.meeting_types import IN_PERSON_TYPES, MEETING_GUIDE_TYPES
 from server.config.reader import ConfigError, Reader
 from server.config.settings import Format, Phase, RoomConfig, WeeklyTime, parse_until
@@ -188,8 +188,8 @@ def parse_rooms(r: Reader, data: Mapping[str, Any], facilitator_names: set[str],
         try:
             terms: tuple[BlockedTerm, ...] = parse_terms(
                 item.get("blocked_terms", []), f"{key}.blocked_terms")
-        except ValueError as exc:
-            raise r.fail(f"{key}.blocked_terms", str(exc)) from None
+        except TermError as exc:
+            raise r.fail(exc.key, exc.problem) from None
         description = r.get(item, "description", f"{key}.description", str)
         if description is not None and len(description) > _DESCRIPTION_MAX:
             raise r.fail(f"{key}.description", f"must be at most {_DESCRIPTION_MAX} characters")

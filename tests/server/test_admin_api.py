@@ -101,6 +101,8 @@ async def test_create_a_meeting_and_it_is_served(api: Api) -> None:
     ({"kind": "party"}, "kind"),
     ({"types": ["XYZ"]}, "types[0]"),
     ({"surprise": 1}, "surprise"),
+    ({"blocked_terms": [{"term": "a"}, {"term": "b", "action": "nope"}]},
+     "blocked_terms[1].action"),
 ])
 async def test_an_invalid_room_is_400_naming_the_field_and_nothing_is_stored(
         api: Api, change: dict[str, Any], field: str) -> None:

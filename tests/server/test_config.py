@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from moderation.crisis import mentions_crisis
+from moderation.textnorm import fold
 from server.config.demo import demo_settings
 from server.config.loader import load_settings, settings_from_mapping
 from server.config.reader import ConfigError
@@ -51,6 +53,7 @@ message_interval_s = 2.0
 
 [moderation]
 blocked_terms = [{{ term = "example", action = "hold" }}]
+crisis_phrases = {{ en = ["extra phrase"], es = ["otra frase"] }}   # DESIGN §6's form
 
 [[resources]]
 name = "988 Suicide & Crisis Lifeline"
@@ -82,6 +85,7 @@ def test_the_documented_example_loads(tmp_path: Path, good_text: str) -> None:
     assert [p.name for p in settings.formats["share-round"].phases] == ["opening", "shares"]
     assert settings.limits.message_burst == 5
     assert settings.blocked_terms[0].action == "hold"
+    assert settings.crisis_phrases == ("extra phrase", "otra frase")
     assert settings.resources[0].crisis
 
 
@@ -104,7 +108,7 @@ def test_env_overrides(tmp_path: Path, good_text: str) -> None:
     (('message_burst = 5', 'message_burst = "five"'), "limits.message_burst", 32),
     (('id = "open-circle"', 'id = "Open Circle!"'), "rooms[0].id", 8),
     (('secret_key = "a-long-enough-secret-key"', 'secret_key = "short"'), "secret_key", 1),
-    (('action = "hold"', 'action = "explode"'), "moderation.blocked_terms", 36),
+    (('action = "hold"', 'action = "explode"'), "moderation.blocked_terms[0].action", 36),
 ])
 def test_errors_name_the_key_and_line(tmp_path: Path, good_text: str,
                                       broken: tuple[str, str], key: str, line: int) -> None:
@@ -241,6 +245,23 @@ def test_crisis_phrases_extend_and_errors_name_the_entry() -> None:
     for bad, key in (("not a list", "moderation.crisis_phrases"),
                      ([""], "moderation.crisis_phrases[0]"),
                      (["ok", 7], "moderation.crisis_phrases[1]")):
+        with pytest.raises(ConfigError) as caught:
+            settings_from_mapping(base_config(moderation={"crisis_phrases": bad}))
+        assert caught.value.key == key
+
+
+def test_crisis_phrases_by_language_apply_to_every_message() -> None:
+    settings = settings_from_mapping(base_config(moderation={"crisis_phrases": {
+        "en": ["open the blue door"], "es": ["cruzo el puente azul"]}}))
+    assert settings.crisis_phrases == ("open the blue door", "cruzo el puente azul")
+    # Every language's phrases are read in every message, whatever its language.
+    for text in ("tonight I open the blue door", "hoy cruzo el puente azul"):
+        assert not mentions_crisis(fold(text))
+        assert mentions_crisis(fold(text), settings.crisis_phrases)
+    for bad, key in (({"en": "one phrase"}, "moderation.crisis_phrases.en"),
+                     ({"English": ["ok"]}, "moderation.crisis_phrases.English"),
+                     ({"en": ["ok"], "es": ["bien", ""]}, "moderation.crisis_phrases.es[1]"),
+                     (7, "moderation.crisis_phrases")):
         with pytest.raises(ConfigError) as caught:
             settings_from_mapping(base_config(moderation={"crisis_phrases": bad}))
         assert caught.value.key == key
