@@ -30,12 +30,14 @@ from server.config.rooms import (
 )
 from server.models.passphrase import hash_passphrase
 from server.records.base import RESOURCES_KEY, Document, RecordConflict, RecordMissing
+from server.rooms.catalog import default_formats
 from server.rooms.core import RoomCore, new_id
 from server.rooms.meetings import Meetings
 
 INVITE_TTL_S = 24 * 3600
 MIN_PASSPHRASE = 10
 MAX_PASSPHRASE = 1024
+_BUILT_IN_FORMATS = frozenset(default_formats())
 
 
 class Invalid(Exception):
@@ -180,6 +182,11 @@ class Admin:
                 "updated_at": iso_utc(doc.updated_at) if doc else None}
 
     async def put_format(self, actor: str, name: str, body: object) -> dict[str, Any]:
+        snapshot = self.core.catalog.snapshot
+        if name in _BUILT_IN_FORMATS and (snapshot is None or name not in snapshot.formats):
+            # The built-in `default` answers `source: "config"`: read-only like the
+            # config's formats, or a PUT would change every room that names no format.
+            raise RecordConflict("provisioned")
         if not isinstance(body, Mapping):
             raise Invalid("format", "must be a JSON object")
         try:

@@ -133,7 +133,12 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self._leave_lobby(sid, session, room_id, forget=False)
         for room_id in memberships:
             await self._release(sid, session, room_id)
-        await self.rooms.disconnected(memberships, waiting)
+        # A membership another socket here resumed while this one lingered (a phone
+        # that changed networks: the old socket goes at its ping timeout, after the
+        # resume) goes on with that socket; only the last socket to hold it ends it.
+        ended = {room_id: member_id for room_id, member_id in memberships.items()
+                 if not self._held_by_a_socket(room_id, member_id)}
+        await self.rooms.disconnected(ended, waiting)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         # `connect` and `disconnect` reach here only from the server itself:
@@ -353,7 +358,15 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         for name in (room_name(room_id), staff_name(room_id),
                      member_name(room_id, member_id)):
             await self.leave_room(sid, name)
-        await self.rooms.released(room_id, member_id)
+        held = self._held_by_a_socket(room_id, member_id)
+        await self.rooms.released(room_id, None if held else member_id)
+
+    def _held_by_a_socket(self, room_id: str, member_id: str) -> bool:
+        """Whether a socket here is still seated as this member (each is in the
+        membership's own channel while it holds it)."""
+        channel = member_name(room_id, member_id)
+        return next(iter(self.server.manager.get_participants(self.namespace, channel)),
+                    None) is not None
 
 
 class SocketSeat:

@@ -255,6 +255,13 @@ async def test_removing_a_facilitator_keeps_the_rooms_they_hosted(api: Api) -> N
 async def test_formats_and_resources(api: Api) -> None:
     status, fmt = await api.call("GET", "/api/admin/formats/default")
     assert status == 200 and fmt["phases"][0]["name"] == "opening"
+    assert fmt["source"] == "config"
+    # Read-only as it says: a PUT would change every room that names no format.
+    status, refused = await api.call("PUT", "/api/admin/formats/default", {
+        "share_minutes": 5, "phases": [{"name": "a", "chat": False}]})
+    assert (status, refused["error"]["code"]) == (409, "provisioned")
+    status, fmt = await api.call("GET", "/api/admin/formats/default")
+    assert fmt["phases"][0]["name"] == "opening" and fmt["source"] == "config"
     status, stored = await api.call("PUT", "/api/admin/formats/step-study", {
         "share_minutes": 5, "phases": [{"name": "reading", "chat": False},
                                        {"name": "shares", "chat": False}]})

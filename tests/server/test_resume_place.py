@@ -64,3 +64,30 @@ async def test_leaving_on_purpose_gives_up_the_place(server: Served,
     await a.ok("hand", {"room": ROOM, "raised": True})
     await a.ok("leave", {"room": ROOM})
     await staff.wait_for("room_state", lambda s: s["queue"] == [])
+
+
+async def test_a_resume_survives_the_old_socket_going_later(
+        server: Served, connect: ClientFactory) -> None:
+    # A phone changes networks: the page resumes on a new socket at once, while the
+    # server still holds the old one until its ping timeout. When that one goes, the
+    # resumed membership goes on.
+    a = await connect()
+    device = (await a.wait_for("welcome"))["device"]
+    joined = await a.ok("join", {"room": ROOM, "handle": "River"})
+    river = joined["member"]["id"]
+    back = await connect(device=device)
+    answer = await back.ok("join", {"room": ROOM, "resume": {
+        "member_token": joined["member_token"], "last_seq": 0}})
+    assert answer["member"]["id"] == river
+    other = await connect()
+    await other.ok("join", {"room": ROOM, "handle": "Lake"})
+
+    await a.close()  # the old socket finally goes
+    await other.ok("send", {"room": ROOM, "text": "after the old socket went",
+                            "client_id": "1"})
+    heard = await back.wait_for("message", lambda m: m["text"] == "after the old socket went")
+    assert heard["member"]["handle"] == "Lake"
+    sent = await back.ok("send", {"room": ROOM, "text": "still here", "client_id": "2"})
+    assert sent["message"]["seq"] > 0
+    members = (await other.ok("join", {"room": ROOM, "handle": "Lake"}))["members"]
+    assert river in [m["id"] for m in members]
