@@ -273,15 +273,29 @@ class Joining:
             return None, False
         member = await core.store.get_member(room.id, member_id)
         if member is not None:
-            return member, True
+            return (member, True) if self._still_theirs(room, caller, member) else (None, False)
         # The membership ended with the old connection: the same identity comes back,
         # unless someone else took the handle meanwhile.
         handle, role = claims.get("handle"), claims.get("role")
         if not isinstance(handle, str) or role not in tuple(Role):
             return None, False
-        return Member(member_id, room.id, handle, Role(role), caller.device_hash,
+        made = Member(member_id, room.id, handle, Role(role), caller.device_hash,
                       core.process_id, now, facilitator=claims.get("fac"),
-                      addressed_as=addressed_as(handle)), False
+                      addressed_as=addressed_as(handle))
+        if made.facilitator is not None:
+            # Their role in this room as it is now (a host no longer listed is not one).
+            made = replace(made, role=core.staff_role(room, caller) or made.role)
+        return (made, False) if self._still_theirs(room, caller, made) else (None, False)
+
+    def _still_theirs(self, room: RoomConfig, caller: Caller, member: Member) -> bool:
+        """A seat a facilitator's login gave comes back only to that login, still good and
+        still facilitating here: a resume token outlives a logout, a revoked session, a
+        deleted account and the room's list of facilitators. A member's seat (a promoted
+        co-facilitator's too) comes back with the token alone."""
+        if member.facilitator is None:
+            return True
+        return (caller.facilitator == member.facilitator
+                and self.core.staff_role(room, caller) is not None)
 
     async def leave(self, room_id: object, member_id: str | None, *,
                     dropped: bool = False) -> None:

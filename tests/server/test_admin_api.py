@@ -393,3 +393,27 @@ async def test_feeds_follow_each_room_records_edits(api: Api) -> None:
     assert thursday.decoded("LAST-MODIFIED") == at.replace(microsecond=0).astimezone(UTC)
     assert events["tuesday"].decoded("LAST-MODIFIED") == before_other  # not edited
     assert updated["thursday-night-thu-2030"] == f"{at:%Y-%m-%d %H:%M:%S}"
+
+
+async def test_a_facilitator_taken_off_a_room_cannot_act_in_it(
+        serve: ServeFn, clients: ClientFactory) -> None:
+    served = await serve(**admin_config())
+    async with aiohttp.ClientSession() as http:
+        api = Api(served, http, await login(served.url))
+        room = {"id": "side-room", "title": "Side Room", "kind": "drop-in",
+                "facilitators": [CO_FACILITATOR]}
+        status, stored = await api.call("POST", "/api/admin/rooms", room)
+        assert status == 201, stored
+        co = await clients(served.url,
+                           token=await login(served.url, CO_FACILITATOR, CO_PASSPHRASE))
+        assert (await co.ok("join", {"room": "side-room"}))["member"]["role"] == "facilitator"
+        member = await clients(served.url)
+        target = (await member.ok("join", {"room": "side-room", "handle": "River"}))
+        status, _ = await api.call("PUT", "/api/admin/rooms/side-room", {
+            **room, "facilitators": [FACILITATOR], "title": "Side Room, edited",
+            "updated_at": stored["updated_at"]})
+        assert status == 200
+        await co.wait_for("room_state", lambda s: s.get("title") == "Side Room, edited")
+        refused = await co.call("mod", {"room": "side-room", "action": "mute",
+                                        "member_id": target["member"]["id"]})
+        assert (refused["ok"], refused["error"]["code"]) == (False, "forbidden")
