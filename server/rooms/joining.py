@@ -78,7 +78,10 @@ class Joining:
         if resumed is None and staff_role is None and request.handle is None:
             raise Refused(bad_request("handle must be a string."))
 
-        banned = await core.bans.banned(room.id, caller.device_hash, now)
+        # A ban is of a device; a facilitator's login is not kept out by one (a member
+        # promoted in some room could otherwise lock a host out of their own meeting).
+        banned = staff_role is None and await core.bans.banned(room.id, caller.device_hash,
+                                                               now)
         # A join takes one of the device's join tokens. A resume whose membership still
         # exists takes none; one that must make it again (the connection dropped, or the
         # member left) takes one of a far larger allowance: a phone on a bad train line
@@ -152,7 +155,8 @@ class Joining:
             # Removed in the instant since the check (the store refuses a revoked
             # membership in the same step as storing it).
             raise refuse("not_found", "Please join the room again.")
-        if not banned and await core.bans.banned(room.id, caller.device_hash, now):
+        if not banned and core.staff_role(room, caller) is None \
+                and await core.bans.banned(room.id, caller.device_hash, now):
             # A ban that landed while this join was on its way: its sweep of the room's
             # members ran before this seat was stored, so it goes here (a ban stores
             # itself before it sweeps, and the seat was stored first).

@@ -60,6 +60,12 @@ class Moderating:
             denial = check_not_self(actor.id, request.member_id)
         if denial is not None:
             raise Refused(denial)
+        # Every room's bans are for facilitators with an account: a member promoted in
+        # one room keeps to that room's (or a troll made co-facilitator could ban, or
+        # let back, anyone everywhere).
+        site_wide = (actor.facilitator if actor else caller.facilitator) is not None
+        if not site_wide:
+            await self._keep_to_the_room(room, request)
         if request.action == "private":
             answer, opened = await self.private.write(room, actor, self._need(target),
                                                       request.text)
@@ -68,6 +74,8 @@ class Moderating:
         else:
             handler = getattr(self, f"_{request.action}")
             answer = await handler(room, request, target, actor_name)
+            if request.action == "bans" and not site_wide:
+                answer["bans"] = [b for b in answer["bans"] if b["scope"] == "room"]
         # A message action's target is the message's writer, so the log can name them.
         author = answer.pop(AUDIT_TARGET, None)
         if request.action not in NOT_RECORDED and not answer.pop(NOT_AUDITED, False):
@@ -76,6 +84,16 @@ class Moderating:
                               or request.message_id or request.ban_id,
                               reason=request.reason, detail=action_detail(request))
         return answer
+
+    async def _keep_to_the_room(self, room: RoomConfig, request: ModRequest) -> None:
+        if request.action == "ban" and request.scope == "all":
+            raise refuse("forbidden", "Only a facilitator with an account can ban someone "
+                         "from every room. Ban them from this room instead.")
+        if request.action == "unban":
+            bans = await self.core.records.bans(room.id, self.core.clock())
+            if any(b.ban_id == request.ban_id and b.room is None for b in bans):
+                raise refuse("forbidden", "Only a facilitator with an account can lift a "
+                             "ban from every room.")
 
     @staticmethod
     def _need(target: Member | None) -> Member:
@@ -123,7 +141,9 @@ class Moderating:
             for other in await core.store.members(each.id):
                 # The device's every seat goes, a promoted co-facilitator's included
                 # (nobody can target a host, so a host's seat is never this device's).
-                if other.device_hash == member.device_hash and other.role != Role.HOST:
+                # A facilitator's login is not the device: their seat stays.
+                if other.device_hash == member.device_hash and other.role != Role.HOST \
+                        and other.facilitator is None:
                     await self._evict_banned(each, other, until)
             # A place in a lobby would let them in at the next admit (a seat checks the
             # ban too, for an admission already on its way).

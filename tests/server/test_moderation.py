@@ -270,3 +270,32 @@ async def test_a_host_bans_a_promoted_co_facilitator(server: Served,
     assert (await a.wait_for("moderated"))["action"] == "banned"
     await a.wait_for("__disconnect__")
     await host.wait_for("presence", lambda p: p.get("left") == river["id"])
+
+
+async def test_every_rooms_bans_are_for_facilitators_with_an_account(
+        server: Served, staff: Client, connect: ClientFactory) -> None:
+    a, river = await member(connect, "River")
+    troll, troll_member = await member(connect, "Troll")
+    host_device_member, host_as_member = await member(connect, "Quiet")
+    await staff.ok("mod", mod("promote", member_id=river["id"]))
+    await staff.wait_for("presence", lambda p: p.get("joined", {}).get("id") == river["id"]
+                         and p["joined"]["role"] == "facilitator")
+    # A promoted member bans in their room only.
+    refused = await a.call("mod", mod("ban", member_id=host_as_member["id"], scope="all"))
+    assert (refused["ok"], refused["error"]["code"]) == (False, "forbidden")
+    await a.ok("mod", mod("ban", member_id=host_as_member["id"]))
+    # A facilitator's ban of every room: the promoted member neither sees nor lifts it.
+    ban_id = (await staff.ok("mod", mod("ban", member_id=troll_member["id"],
+                                        scope="all")))["ban_id"]
+    theirs = (await a.ok("mod", mod("bans")))["bans"]
+    assert ban_id not in [b["ban_id"] for b in theirs] and len(theirs) == 1
+    refused = await a.call("mod", mod("unban", ban_id=ban_id))
+    assert (refused["ok"], refused["error"]["code"]) == (False, "forbidden")
+    assert ban_id in [b["ban_id"] for b in (await staff.ok("mod", mod("bans")))["bans"]]
+    again = await connect(device=troll.device)
+    assert await again.error("join", {"room": ROOM, "handle": "Troll2"}) == "banned"
+    # A device ban does not keep out a facilitator's login on that device.
+    host = await connect(device=host_device_member.device,
+                         token=await login(server.url, CO_FACILITATOR, CO_PASSPHRASE))
+    joined = await host.ok("join", {"room": ROOM})
+    assert joined["member"]["role"] == "facilitator"
