@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -131,11 +132,22 @@ async def list_formats(request: web.Request, actor: str) -> web.StreamResponse:
 
 
 async def get_resources(request: web.Request, actor: str) -> web.StreamResponse:
-    return _json(request.app[ROOMS].admin.resources())
+    return _resources(request.app[ROOMS].admin.resources())
 
 
 async def put_resources(request: web.Request, actor: str) -> web.StreamResponse:
-    return _json(await request.app[ROOMS].admin.put_resources(actor, await _body(request)))
+    return _resources(await request.app[ROOMS].admin.put_resources(actor, await _body(request)))
+
+
+def _resources(answer: dict[str, Any]) -> web.Response:
+    """DESIGN §3 answers the `[[resources]]` list itself; where it comes from and when it
+    was last saved (what the console shows and sends back to be told `stale`) go in
+    headers, so the body stays that list."""
+    response = _json(answer["resources"])
+    response.headers["X-Record-Source"] = answer["source"]
+    if answer["updated_at"] is not None:
+        response.headers["X-Record-Updated-At"] = answer["updated_at"]
+    return response
 
 
 async def site_audit(request: web.Request, actor: str) -> web.StreamResponse:

@@ -273,11 +273,29 @@ async def test_formats_and_resources(api: Api) -> None:
     status, created = await api.call("POST", "/api/admin/rooms",
                                      {**MEETING, "format": "step-study"})
     assert status == 201, created
-    status, res = await api.call("GET", "/api/admin/resources")
-    assert status == 200 and res["resources"][0]["name"].startswith("988")
+    # The list itself, as DESIGN §3 has it; where it comes from in headers.
+    async with api.http.get(f"{api.url}/api/admin/resources",
+                            headers={"Authorization": f"Bearer {api.token}"}) as response:
+        res = await response.json()
+        assert response.headers["X-Record-Source"] == "default"
+        assert "X-Record-Updated-At" not in response.headers
+    assert isinstance(res, list) and res[0]["name"].startswith("988")
+    status, res = await api.call("PUT", "/api/admin/resources", [
+        {"name": "Local line", "contact": "Call 555", "crisis": True}])
+    assert status == 200 and [r["name"] for r in res] == ["Local line"]
+    async with api.http.get(f"{api.url}/api/admin/resources",
+                            headers={"Authorization": f"Bearer {api.token}"}) as response:
+        assert response.headers["X-Record-Source"] == "console"
+        saved_at = response.headers["X-Record-Updated-At"]
+        assert [r["name"] for r in await response.json()] == ["Local line"]
+    # The console's form: the list and the time it was edited from, told `stale` after
+    # someone else saved.
     status, res = await api.call("PUT", "/api/admin/resources", {"resources": [
-        {"name": "Local line", "contact": "Call 555", "crisis": True}]})
-    assert status == 200 and [r["name"] for r in res["resources"]] == ["Local line"]
+        {"name": "Other line", "contact": "Call 556"}], "updated_at": saved_at})
+    assert status == 200 and [r["name"] for r in res] == ["Other line"]
+    status, stale = await api.call("PUT", "/api/admin/resources", {"resources": [
+        {"name": "Third line", "contact": "Call 557"}], "updated_at": saved_at})
+    assert (status, stale["error"]["code"]) == (409, "stale")
     status, bad = await api.call("PUT", "/api/admin/resources", {"resources": [
         {"name": "No contact"}]})
     assert (status, bad["error"]["field"]) == (400, "resources[0].contact")

@@ -26,7 +26,7 @@ export async function api(method, path, body) {
   } catch {
     data = null;
   }
-  if (response.ok) return { ok: true, status: response.status, data };
+  if (response.ok) return { ok: true, status: response.status, data, headers: response.headers };
   const error = (data && data.error && typeof data.error === "object")
     ? data.error
     : { code: "error", message: `The server answered ${response.status}.` };

@@ -57,7 +57,13 @@ export function createResources(ctx) {
     const answer = await api("GET", "/api/admin/resources");
     $("resource-rows").removeAttribute("aria-busy");
     if (!answer.ok) { showProblem(answer.error); return; }
-    current = answer.data;
+    // The body is the list (DESIGN §3); where it comes from and when it was saved
+    // come as headers.
+    current = {
+      resources: answer.data,
+      source: answer.headers.get("X-Record-Source"),
+      updated_at: answer.headers.get("X-Record-Updated-At"),
+    };
     const readOnly = current.source === "config";
     $("resources-source").textContent = readOnly
       ? "From the config file (read-only)."
