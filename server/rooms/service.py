@@ -136,8 +136,16 @@ class Rooms:
         edited = settings.config_mtime or self.core.clock()
         entry = new_entry(entry_id=new_id(), now=self.core.clock(), actor="config file",
                           action="config.provision")
-        await self.core.records.provision(declared(settings), edited, entry)
+        core = self.core
+        before = {room.id: (room, core.format_of(room)) for room in core.catalog.rooms}
+        await core.records.provision(declared(settings), edited, entry)
         await self.refresh(force=True)
+        # DESIGN §3: `room_state` whenever any of it changes, a file's edit included
+        # (a new title, a format's phases); the admin API's edits tell it themselves.
+        for room in core.catalog.rooms:
+            was = before.get(room.id)
+            if was is not None and was != (room, core.format_of(room)):
+                await core.publish_state(room)
 
     async def prune(self) -> None:
         """Drop audit entries past their 30 days and bans that have ended."""

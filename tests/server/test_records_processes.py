@@ -93,18 +93,23 @@ async def test_sighup_rereads_the_config_without_dropping_connections(
     server = server_process(config)
     member = await clients(server.url)
     await member.ok("join", {"room": "open-circle", "handle": "River"})
-    rooms = [*config["rooms"], {"id": "new-room", "title": "New Room", "kind": "drop-in"}]
+    rooms = [{**config["rooms"][0], "title": "Open Circle, renamed"}, *config["rooms"][1:],
+             {"id": "new-room", "title": "New Room", "kind": "drop-in"}]
+    assert rooms[0]["id"] == "open-circle"
     (tmp_path / f"peer-rooms-{server.port}.toml").write_text(
         toml_config({**config, "rooms": rooms,
                      "database_url": f"sqlite:///{tmp_path / 'records.sqlite3'}"}))
     server.proc.send_signal(signal.SIGHUP)
     await until_listed(server, "new-room")
+    # The room's members hear of the new title (DESIGN: room_state on any change).
+    state = await member.wait_for("room_state", lambda s: s["title"] == "Open Circle, renamed")
+    assert state["room"] == "open-circle"
     token = await login(server.url)
     _, records = await admin_call(server, token, "GET", "/api/admin/rooms")
     assert {r["id"]: r["source"] for r in records}["new-room"] == "config"
     _, site = await admin_call(server, token, "GET", "/api/admin/audit")
     assert (site[0]["action"], site[0]["detail"]) == ("config.provision",
-                                                      {"rooms": ["new-room"]})
+                                                      {"rooms": ["open-circle", "new-room"]})
     # The member never noticed: same connection, same membership.
     await member.ok("send", {"room": "open-circle", "text": "still here", "client_id": "1"})
     await member.wait_for("message", lambda m: m["text"] == "still here")
