@@ -307,6 +307,17 @@ class RoomCore:
             return Role.HOST
         return Role.FACILITATOR if room.may_facilitate(name) else None
 
+    def login_holds(self, room: RoomConfig, caller: Caller, member: Member) -> bool:
+        """Whether `member`'s seat is still the caller's to use as it was given. A seat a
+        facilitator's login gave is only while that login is the caller's and still
+        facilitates the room: a resume token outlives a logout, a revoked session, a
+        deleted account and an admin's edit of the room's facilitators. A member's seat
+        (a promoted co-facilitator's too) needs no login."""
+        if member.facilitator is None:
+            return True
+        return caller.facilitator == member.facilitator \
+            and self.staff_role(room, caller) is not None
+
     async def member(self, room: RoomConfig, member_id: str | None) -> Member:
         member = await self.lookup(room.id, member_id) if member_id else None
         if member is None:

@@ -277,7 +277,7 @@ class Joining:
             return None, False
         member = await core.store.get_member(room.id, member_id)
         if member is not None:
-            return (member, True) if self._still_theirs(room, caller, member) else (None, False)
+            return (member, True) if core.login_holds(room, caller, member) else (None, False)
         # The membership ended with the old connection: the same identity comes back,
         # unless someone else took the handle meanwhile.
         handle, role = claims.get("handle"), claims.get("role")
@@ -289,17 +289,7 @@ class Joining:
         if made.facilitator is not None:
             # Their role in this room as it is now (a host no longer listed is not one).
             made = replace(made, role=core.staff_role(room, caller) or made.role)
-        return (made, False) if self._still_theirs(room, caller, made) else (None, False)
-
-    def _still_theirs(self, room: RoomConfig, caller: Caller, member: Member) -> bool:
-        """A seat a facilitator's login gave comes back only to that login, still good and
-        still facilitating here: a resume token outlives a logout, a revoked session, a
-        deleted account and the room's list of facilitators. A member's seat (a promoted
-        co-facilitator's too) comes back with the token alone."""
-        if member.facilitator is None:
-            return True
-        return (caller.facilitator == member.facilitator
-                and self.core.staff_role(room, caller) is not None)
+        return (made, False) if core.login_holds(room, caller, made) else (None, False)
 
     async def leave(self, room_id: object, member_id: str | None, *,
                     dropped: bool = False) -> None:

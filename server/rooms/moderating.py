@@ -45,12 +45,8 @@ class Moderating:
         room = core.config(request.room)
         actor = await core.store.get_member(room.id, member_id) if member_id else None
         actor_role = actor.role if actor else core.staff_role(room, caller)
-        if actor is not None and actor.facilitator is not None \
-                and (caller.facilitator != actor.facilitator
-                     or core.staff_role(room, caller) is None):
-            # A seat a login gave acts only while that login still facilitates here (an
-            # admin took them off the room's list, or the account is gone).
-            actor_role = Role.MEMBER
+        if actor is not None and not core.login_holds(room, caller, actor):
+            actor_role = Role.MEMBER  # taken off the room's facilitators, or logged out
         actor_name = (actor.handle if actor else caller.facilitator) or "?"
         target = None
         if request.member_id is not None and request.action in TARGETED_ACTIONS:
