@@ -26,6 +26,7 @@ from server.records.database import make_engine, records_url
 from server.records.sql import SqlRecords
 from server.rooms.admin import Invite
 from server.rooms.first_run import first_admin
+from server.transport.http_log import quiet_request_errors
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # aiohttp's access log carries client addresses; ours never does.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Its server log names the address of each request it cannot parse, and quotes it.
+    quiet_request_errors()
     if args.command == "hash-passphrase":
         passphrase = getpass.getpass("passphrase: ") if sys.stdin.isatty() else sys.stdin.readline()
         passphrase = passphrase.rstrip("\r\n")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -85,6 +87,35 @@ async def test_process_log_holds_no_text_handle_token_or_address(process: LiveSe
     for secret in ("words only for this room", "Quiet Willow", token, joined["member_token"],
                    "127.0.0.1 ["):
         assert secret not in log
+
+
+# What aiohttp's parser refuses: a header with no colon, an HTTP version that does not
+# exist, a control byte in a header (on a second request), a request line over 8190 bytes.
+MALFORMED = [b"GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n",
+             b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+             b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nX: \x01\r\n\r\n",
+             b"GET /" + b"a" * 10000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"]
+
+
+def test_malformed_http_requests_log_one_line_without_address_or_bytes(
+        process: LiveServer) -> None:
+    for request in MALFORMED:
+        with socket.create_connection(("127.0.0.1", process.port), timeout=10) as raw:
+            raw.sendall(request)
+            answer = b""
+            while chunk := raw.recv(4096):  # aiohttp closes the connection after a 400
+                answer += chunk
+            assert b"HTTP/1.0 400 Bad Request" in answer, answer[:200]
+    with urllib.request.urlopen(f"{process.url}/healthz", timeout=10) as response:
+        assert response.status == 200  # the server goes on serving
+    stop_process(process)  # the whole log is in the file once the process has ended
+    log = process.log()
+    assert "Running on" in log  # the log was captured
+    assert log.count("an HTTP request could not be parsed (") == 1, log  # one a minute
+    served = f"http://127.0.0.1:{process.port}"
+    assert "127.0.0.1" not in log.replace(served, ""), log
+    for quoted in ("Traceback", "Bad Header Line", "HTTP/9.9", "aaaaaaaa", "\\x01"):
+        assert quoted not in log, log
 
 
 def test_demo_prints_the_one_time_passphrase_once(tmp_path: Path) -> None:
