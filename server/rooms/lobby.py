@@ -59,7 +59,12 @@ class Lobby:
             # The socket listens before anyone can admit or dismiss it: an ADMIT sent
             # the moment the place is stored would find nobody in its channel.
             await core.bus.host(room.id)
-            await seat.wait(person)
+            try:
+                await seat.wait(person)
+            except BaseException:
+                # The socket went meanwhile (say): it hosts nothing, and nothing is stored.
+                await core.let_go(room.id)
+                raise
             await core.store.put_waiting(person)
         await self.publish(room)
         return Refused(waiting_denial, {"room": core.state_wire(room, runtime),

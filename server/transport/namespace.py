@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[["SocketSession"], Awaitable[dict[str, Any]]]
 _UNAVAILABLE = Denial("unavailable", "We can't reach the message store right now, so your "
                       "message was not sent. Please try again in a moment.")
+# For an event whose socket is gone, or going (if the answer can still reach anyone).
+_RECONNECT = Denial("not_member", "Please reconnect.")
 
 
 @dataclass
@@ -243,7 +245,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return _failure(wrong)
         session = self.sessions.get(sid)
         if session is None:
-            return _failure(Denial("not_member", "Please reconnect."))
+            return _failure(_RECONNECT)
         if session.facilitator is not None and \
                 await self.rooms.facilitator_of(session.token) is None:
             # Logged out or revoked since connecting: staff powers end with the session.
@@ -312,7 +314,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         try:
             answer = await self.rooms.joining.admitted(person, SocketSeat(self, sid, session))
         except Refused as refused:
-            if refused.denial.code == "not_found":
+            if refused.denial.code in ("not_found", _RECONNECT.code):
                 return  # the socket went, left the lobby or joined meanwhile: nothing to do
             if refused.denial.code in ("closed", "banned"):
                 # Nothing to wait for any more (a closed room's `room_state` has
@@ -378,14 +380,30 @@ class SocketSeat:
         self._session = session
 
     async def attach(self, member: Member) -> None:
+        self._still_connected()
         await self._namespace._attach(self._sid, self._session, member)
 
     async def wait(self, waiting: Waiting) -> None:
+        self._still_connected()
         await self._namespace._wait(self._sid, self._session, waiting)
 
     def waits_as(self, waiting: Waiting) -> bool:
-        return (self._namespace.sessions.get(self._sid) is self._session
+        return (self._connected()
                 and self._session.waiting.get(waiting.room) == waiting.id)
+
+    def _connected(self) -> bool:
+        # `on_disconnect` takes the session out first, before it awaits anything.
+        return self._namespace.sessions.get(self._sid) is self._session
+
+    def _still_connected(self) -> None:
+        """Refuse (quietly: the domain takes back the seat or place) to seat a socket
+        whose disconnect has begun. Over long-polling the close comes on a POST of its
+        own, while a join is on its way. `on_disconnect` has already read what the
+        socket holds, so a seat taken now would outlive it: a member nobody sees leave;
+        once python-socketio has taken the socket out of its channels, `enter_room`
+        raises instead."""
+        if not self._connected():
+            raise Refused(_RECONNECT)
 
 
 def _member_of(session: SocketSession, payload: object) -> str | None:

@@ -10,9 +10,14 @@ interleaving another process, or another tab, could produce by chance.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
+
+import aiohttp
+import pytest
 
 from server.keys import ROOMS
 from tests.helpers import (
@@ -26,6 +31,7 @@ from tests.helpers import (
     base_config,
     login,
 )
+from tests.raw_socket import RawPolling
 from tests.server.test_meetings import OPENS, at, host
 from tests.server.test_meetings import ROOM as MEETING
 
@@ -398,3 +404,119 @@ async def test_a_join_whose_socket_cannot_be_seated_leaves_no_seat_behind(
     namespace._attach = attach
     assert (await client.ok("join", {"room": ROOM, "handle": "River"}))["member"]["handle"] \
         == "River"
+
+
+# A second drop-in room: a socket seated there gives its disconnect something to await.
+SECOND = "second-circle"
+
+
+class Hosting:
+    """How many times this process hosted each room (`bus.host`) less the times it let
+    it go (`bus.unhost`) since made: a count left above 0 subscribes for nobody."""
+
+    def __init__(self, bus: Any) -> None:
+        self.held: dict[str, int] = {}
+        host, unhost = bus.host, bus.unhost
+
+        async def hosting(room_id: str) -> None:
+            self.held[room_id] = self.held.get(room_id, 0) + 1
+            await host(room_id)
+
+        async def letting_go(room_id: str) -> None:
+            self.held[room_id] = self.held.get(room_id, 0) - 1
+            await unhost(room_id)
+
+        bus.host, bus.unhost = hosting, letting_go
+
+    def left(self) -> dict[str, int]:
+        return {room: count for room, count in self.held.items() if count}
+
+
+def failures(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What was logged as something going wrong (a handler's failure, a traceback)."""
+    return [r.getMessage() for r in caplog.records
+            if r.exc_info or (r.levelno >= logging.WARNING and r.name.startswith("server."))]
+
+
+def join_packet(ack: int, room: str, handle: str) -> str:
+    return f"42{ack}" + json.dumps(["join", {"room": room, "handle": handle}])
+
+
+@pytest.mark.parametrize("close", ["before the seat", "while the close is under way"])
+async def test_a_join_whose_socket_closes_on_its_way_ends_quietly_and_leaves_no_seat(
+        serve: ServeFn, caplog: pytest.LogCaptureFixture, close: str) -> None:
+    # Over long-polling the close comes on a POST of its own, beside the join's.
+    rooms = base_config()["rooms"]
+    served = await serve(rooms=[*rooms, {**rooms[0], "id": SECOND, "title": "Second"}])
+    core = rooms_of(served).core
+    hosting = Hosting(core.bus)
+    async with aiohttp.ClientSession() as http:
+        raw = await RawPolling.open(http, served.url)
+        assert await raw.send(join_packet(0, SECOND, "River"))
+        assert await raw.until(lambda p: p.startswith("430")) is not None
+        seat = Held(core.store, "put_member", when=lambda member: member.room == ROOM)
+        # The disconnect's leave of SECOND reads River there, then waits (held).
+        leave = Held(core.store, "get_member", when=lambda room, *_: room == SECOND)
+        join = asyncio.ensure_future(raw.send(join_packet(1, ROOM, "Lake")))
+        await seat.until_reached()  # stored, not yet seated
+        closing = asyncio.ensure_future(raw.send("1"))
+        if close == "before the seat":
+            leave.release()
+            await closing  # the POST is answered once the disconnect has ended
+        else:
+            await leave.until_reached()  # the disconnect has read what the socket holds
+        seat.release()
+        await join
+        leave.release()
+        await closing
+    assert await core.store.members(ROOM) == [] and await core.store.members(SECOND) == []
+    assert core.local_members == {} and hosting.left() == {}
+    assert failures(caplog) == []
+
+
+async def test_a_join_whose_socket_closes_on_its_way_to_the_lobby_holds_nothing(
+        clock: Clock, serve: ServeFn, caplog: pytest.LogCaptureFixture) -> None:
+    served = await at(clock, OPENS - 60, serve)  # the lobby is open
+    core = rooms_of(served).core
+    hosting = Hosting(core.bus)
+    async with aiohttp.ClientSession() as http:
+        raw = await RawPolling.open(http, served.url)
+        # Under the room's lock, reading the names in use before taking a place.
+        held = Held(core.store, "members", when=lambda room: room == MEETING)
+        join = asyncio.ensure_future(raw.send(join_packet(0, MEETING, "River")))
+        await held.until_reached()
+        assert await raw.send("1")  # answered once the disconnect has ended
+        held.release()
+        await join
+    assert await core.store.waiting(MEETING) == []
+    assert hosting.left() == {}  # the room is not hosted for a socket that never waited
+    assert failures(caplog) == []
+
+
+async def test_an_admitted_person_whose_socket_closes_before_the_seat_is_not_put_back(
+        clock: Clock, serve: ServeFn, connect: ClientFactory,
+        caplog: pytest.LogCaptureFixture) -> None:
+    rooms = base_config()["rooms"]
+    rooms[1] = {**rooms[1], "admit_by_hand": True}
+    served = await at(clock, OPENS + 60, serve, rooms=rooms)
+    staff = await host(served, connect, "open")
+    core = rooms_of(served).core
+    hosting = Hosting(core.bus)  # after the host's: they stay
+    async with aiohttp.ClientSession() as http:
+        raw = await RawPolling.open(http, served.url)
+        assert await raw.send(join_packet(0, MEETING, "River"))
+        lobby = await staff.wait_for("lobby", lambda x: len(x["waiting"]) == 1)
+        seat = Held(core.store, "put_member", when=lambda member: member.room == MEETING)
+        # (On one process the admit's answer waits for the seat: the bus delivers inline.)
+        admit = asyncio.ensure_future(staff.call("mod", {
+            "room": MEETING, "action": "admit", "member_id": lobby["waiting"][0]["id"]}))
+        await seat.until_reached()  # stored, not yet seated
+        assert await raw.send("1")  # answered once the disconnect has ended
+        seat.release()
+        assert (await admit)["ok"] is True
+    # Not seated, and not waiting again for a socket that went: nobody is left behind.
+    assert [m.handle for m in await core.store.members(MEETING)] == [FACILITATOR]
+    assert await core.store.waiting(MEETING) == []
+    assert core.local_members.keys() == {m.id for m in await core.store.members(MEETING)}
+    assert hosting.left() == {}
+    assert failures(caplog) == []
