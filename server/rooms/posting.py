@@ -66,17 +66,32 @@ class Posting:
             raise refuse("not_member", "Please join the room first.")
         # The socket's membership is held here, so its device is known before the read.
         held = core.local_members.get(member_id)
-        mute_keys = [member_id, held.device_hash] if held else [member_id]
-        snapshot = await core.store.send_snapshot(
-            room.id, member_id, mute_keys, [f"msg:{member_id}", f"slow:{member_id}"], now,
-            addressed, fresh=fresh)
+        device = held.device_hash if held else None
+        snapshot = await self._read(room, member_id, device, now, addressed, fresh)
         member = await core.stored_or_lost(member_id, snapshot.member)
         if member is None:
             raise refuse("not_member", "Please join the room first.")
-        if held is None or held.device_hash != member.device_hash:
-            mute = await core.store.get_mute(room.id, [member.id, member.device_hash], now)
-            snapshot = replace(snapshot, mute=mute)
+        if device != member.device_hash:
+            # Rare (the membership is not held here): the mute and the buckets follow
+            # the stored membership's device, so read them again under its keys.
+            snapshot = await self._read(room, member_id, member.device_hash, now, addressed,
+                                        True)
+            member = await core.stored_or_lost(member_id, snapshot.member)
+            if member is None:
+                raise refuse("not_member", "Please join the room first.")
         return member, snapshot
+
+    async def _read(self, room: RoomConfig, member_id: str, device: str | None, now: float,
+                    addressed: Sequence[str], fresh: bool) -> SendSnapshot:
+        # Mutes and both rate buckets follow the device, not the membership: a member id
+        # is new on every fresh join, so leave-and-join would otherwise lift a mute and
+        # hand out a fresh allowance (slow mode undone by rejoining).
+        if device is None:
+            return await self.core.store.send_snapshot(room.id, member_id, [member_id], [],
+                                                       now, addressed, fresh=fresh)
+        return await self.core.store.send_snapshot(
+            room.id, member_id, [member_id, device], [f"msg:{device}", f"slow:{device}"],
+            now, addressed, fresh=fresh)
 
     async def _send(self, room: RoomConfig, payload: object, text: str | Denial,
                     member: Member, snapshot: SendSnapshot, now: float) -> dict[str, Any]:

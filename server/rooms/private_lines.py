@@ -104,14 +104,14 @@ class PrivateLines:
                     await self._support(member, text)  # never held back by a limit
             raise Refused(verdict.denial)
 
-        # The member's one message budget covers the room and the line alike; a retry
-        # of a reply sent once already gets its answer whatever the budget says now.
+        # The member's one message budget covers the room and the line alike (kept by
+        # device, as `send` keeps it, so a rejoin does not refill it); a retry of a
+        # reply sent once already gets its answer whatever the budget says now.
         message_id = _retry_id(room.id, member.id, client_id)
         claim = f"private:{room.id}:{message_id}"
         limits = core.settings.limits
-        wait = await core.token_wait(
-            (f"msg:{member.id}", BucketRule(limits.message_burst, limits.message_interval_s)),
-            room_id=room.id)
+        rule = BucketRule(limits.message_burst, limits.message_interval_s)
+        wait = await core.token_wait((f"msg:{member.device_hash}", rule), room_id=room.id)
         if wait:
             if await core.store.claimed(claim):
                 return {"message": {"id": message_id}}

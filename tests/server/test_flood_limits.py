@@ -178,3 +178,50 @@ async def test_a_muted_member_past_the_hand_allowance_is_told_muted(
     await a.ok("hand", {"room": ROOM, "raised": True})
     await staff.ok("mod", {"room": ROOM, "action": "mute", "member_id": river})
     assert await a.error("hand", {"room": ROOM, "raised": True}) == "muted"
+
+
+async def _rejoined(client: Client, before: str) -> None:
+    """Leave and join afresh (no resume): a new membership, with a new member id."""
+    await client.ok("leave", {"room": ROOM})
+    again = await client.ok("join", {"room": ROOM, "handle": "River"})
+    assert again["member"]["id"] != before
+
+
+async def test_slow_mode_outlasts_leaving_and_joining_again(serve: ServeFn,
+                                                            connect: ClientFactory) -> None:
+    served = await serve()
+    staff, a, river = await staff_and_river(connect, served.url)
+    await staff.ok("mod", {"room": ROOM, "action": "slow_mode", "seconds": 300})
+    await a.ok("send", {"room": ROOM, "text": "one", "client_id": "1"})
+    await _rejoined(a, river)
+    answer = await a.call("send", {"room": ROOM, "text": "two", "client_id": "2"})
+    assert answer["error"]["code"] == "slow_mode", answer
+    assert 0 < answer["error"]["retry_after"] <= 300
+    # Nor from another tab of the same device; another device has its own gap.
+    tab = await connect(served.url, device=a.device)
+    await tab.ok("join", {"room": ROOM, "handle": "Brook"})
+    assert await tab.error("send", {"room": ROOM, "text": "three", "client_id": "3"}) == \
+        "slow_mode"
+    lake = await connect(served.url)
+    await lake.ok("join", {"room": ROOM, "handle": "Lake"})
+    await lake.ok("send", {"room": ROOM, "text": "hello", "client_id": "1"})
+
+
+async def test_the_message_limit_outlasts_leaving_and_joining_again(
+        serve: ServeFn, connect: ClientFactory) -> None:
+    served = await serve(limits=limits(message_burst=2, message_interval_s=60.0))
+    staff, a, river = await staff_and_river(connect, served.url)
+    for i in range(2):
+        await a.ok("send", {"room": ROOM, "text": f"m{i}", "client_id": str(i)})
+    await _rejoined(a, river)
+    assert refused_for_rate(await a.call("send", {"room": ROOM, "text": "m2",
+                                                  "client_id": "2"}))
+    tab = await connect(served.url, device=a.device)
+    await tab.ok("join", {"room": ROOM, "handle": "Brook"})
+    assert refused_for_rate(await tab.call("send", {"room": ROOM, "text": "m3",
+                                                    "client_id": "3"}))
+    # Staff are not held by it, and another device has an allowance of its own.
+    await staff.ok("send", {"room": ROOM, "text": "welcome", "client_id": "s"})
+    lake = await connect(served.url)
+    await lake.ok("join", {"room": ROOM, "handle": "Lake"})
+    await lake.ok("send", {"room": ROOM, "text": "hello", "client_id": "1"})

@@ -198,6 +198,23 @@ async def test_replies_share_the_member_rate_limit(serve: ServeFn,
     assert [p["text"] for p in staff.seen("private")].count("on the line") == 1
 
 
+async def test_a_rejoin_does_not_refill_the_reply_allowance(serve: ServeFn,
+                                                            connect: ClientFactory) -> None:
+    served = await serve(limits={"message_burst": 2, "message_interval_s": 60.0,
+                                 "joins_per_minute": 1000, "connections_per_device": 50})
+    staff = await connect(served.url, token=await login(served.url))
+    await staff.ok("join", {"room": ROOM})
+    river_client = await connect(served.url)
+    await river_client.ok("join", {"room": ROOM, "handle": "River"})
+    for i in range(2):
+        await river_client.ok("send", {"room": ROOM, "text": f"m{i}", "client_id": str(i)})
+    await river_client.ok("leave", {"room": ROOM})
+    river = (await river_client.ok("join", {"room": ROOM, "handle": "River"}))["member"]
+    await staff.ok("mod", private(river["id"], "hi again"))
+    answer = await river_client.call("send", reply("on the line", "2"))
+    assert answer["error"]["code"] == "rate_limited" and answer["error"]["retry_after"] > 0
+
+
 async def test_a_crisis_alert_quotes_the_room_message(sam: Client,
                                                       connect: ClientFactory) -> None:
     river_client, river = await member(connect, "River")
