@@ -82,6 +82,23 @@ def action_denial(retry_after: float) -> Denial:
                   f"Please wait {_say(wait)} and try again.", retry_after=wait)
 
 
+# The most a message refused because the room's held messages are full is asked to
+# wait: staff may approve or reject one at any moment, and the page waits out
+# `retry_after` before any send, so the time until the oldest lapses (up to the
+# buffer's age) would keep the writer's every other message back too.
+HELD_FULL_RETRY_S = 60.0
+
+
+def held_full_denial(retry_after: float) -> Denial:
+    """``rate_limited`` for a message the filters would hold when the room already holds
+    as many as it keeps for staff: this one is refused (its writer keeps the words and
+    is told), never an earlier member's held message dropped for it."""
+    wait = _round_up_tenth(min(retry_after, HELD_FULL_RETRY_S))
+    return Denial("rate_limited", "The facilitators have a lot of messages to look at "
+                  "right now, so yours wasn't sent. Please try again in "
+                  f"{_say(wait)}.", retry_after=wait)
+
+
 def slow_denial(retry_after: float) -> Denial:
     """``slow_mode``: the room asks everyone to leave a gap between messages."""
     wait = _round_up_tenth(retry_after)

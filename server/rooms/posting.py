@@ -11,7 +11,13 @@ from typing import Any
 from moderation.decisions import Denial, bad_request
 from moderation.filters import addressed_in, screen, validate_text
 from moderation.permissions import check_hand, check_post
-from moderation.ratelimit import BucketRule, consume, rate_denial, slow_denial
+from moderation.ratelimit import (
+    BucketRule,
+    consume,
+    held_full_denial,
+    rate_denial,
+    slow_denial,
+)
 from moderation.roles import is_staff
 from server.config.settings import RoomConfig
 from server.models.envelope import Envelope
@@ -215,7 +221,11 @@ class Posting:
         core = self.core
         if action == "hold":
             held = HeldMessage(new_id(), room.id, member.to_wire(), member.device_hash, text, now)
-            await core.store.hold_message(held)
+            wait = await core.store.hold_message(held)
+            if wait:
+                # The room holds all it keeps for staff: this one is refused, and says
+                # so, rather than push out someone else's message unseen and untold.
+                raise Refused(held_full_denial(wait))
             await core.tell_staff(room.id, "held", {"message": held.to_wire()})
         elif pii is not None:
             await core.raise_alert(room.id, "pii", member.id)

@@ -3,6 +3,8 @@ messages waiting for approval and the room's recent alerts.
 
 Both quote what a member wrote, so both live no longer than the replay buffer and no
 more of them than it holds (as in Redis, where their keys expire with the buffer).
+Alerts past that many drop the oldest; held messages never do: a full room refuses
+the next message to be held instead.
 """
 
 from __future__ import annotations
@@ -60,9 +62,22 @@ class MemoryForStaff:
         trim_kept(self._alerts, room_id, now, most=most, seconds=seconds)
         trim_kept(self._crisis_alerts, room_id, now, most=most, seconds=seconds)
 
-    async def hold_message(self, held: HeldMessage) -> None:
+    async def hold_message(self, held: HeldMessage) -> float:
+        # As Redis's HOLD script: a room holding as many as the buffer refuses the new
+        # message rather than drop an earlier one, which is another member's words
+        # waiting for staff (its writer would never hear it was lost). Only what has
+        # lapsed (staff no longer see it) makes room. No await: one atomic step.
+        now, seconds = held.ts, self._buffer_seconds
+        waiting = self._held.get(held.room, {})
+        if len(waiting) >= self._buffer_messages:
+            for lapsed in [h.id for h in waiting.values() if h.ts < now - seconds]:
+                del waiting[lapsed]
+            if len(waiting) >= self._buffer_messages:
+                oldest = min(h.ts for h in waiting.values())
+                return max(0.1, oldest + seconds - now)
         self._held.setdefault(held.room, {})[held.id] = held
-        self._trim_for_staff(held.room, held.ts)
+        self._trim_for_staff(held.room, now)
+        return 0.0
 
     async def take_held(self, room_id: str, held_id: str) -> HeldMessage | None:
         held = self._held.get(room_id)

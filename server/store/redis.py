@@ -63,6 +63,7 @@ class RedisStore(RedisSends, RedisMembers, RedisRoomLock, RedisForStaff, RedisLo
         self._not_before = client.register_script(scripts.NOT_BEFORE)
         self._swap = client.register_script(scripts.SWAP)
         self._take = client.register_script(scripts.TAKE)
+        self._hold = client.register_script(scripts.HOLD)
         self._put_member = client.register_script(scripts.PUT_MEMBER)
         self._remove_member = client.register_script(scripts.REMOVE_MEMBER)
         self._epoch: bytes | None = None

@@ -3,7 +3,9 @@ messages (a hash per room, id → message) and recent alerts (a list per room, o
 first).
 
 Both quote what a member wrote, so both keys expire with the replay buffer, hold no
-more entries than it does, and are per-room keys that `forget_room` does not keep.
+more entries than it does, and are per-room keys that `forget_room` does not keep. A
+room's alerts drop the oldest past that many; its held messages never do (a full room
+refuses the next one to be held instead).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
 
 from server.models import redis_names as names
 from server.models.live import Alert, HeldMessage
@@ -24,29 +27,19 @@ class RedisForStaff:
     _buffer_messages: int
     _buffer_seconds: int
 
+    _hold: AsyncScript
     _hpop: Callable[[str, str], Awaitable[bytes | None]]  # RedisStore's
 
-    async def hold_message(self, held: HeldMessage) -> None:
-        key = names.room_key(held.room, "held")
+    async def hold_message(self, held: HeldMessage) -> float:
+        # One script: the count, the check and the store are one step, so two holds at
+        # once cannot both take the room's last place (scripts.HOLD says why a full
+        # room refuses the new message).
         with _unavailable_on_error():
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hset(key, held.id, codec.held_to_json(held))
-                pipe.expire(key, self._buffer_seconds)
-                pipe.hlen(key)
-                *_, count = await pipe.execute()
-        if count > self._buffer_messages:
-            await self._prune_held(held.room, held.ts)
-
-    async def _prune_held(self, room_id: str, now: float) -> None:
-        # Rare (more held messages than the buffer holds, none approved): drop the
-        # oldest and the expired, as the memory store does.
-        key = names.room_key(room_id, "held")
-        with _unavailable_on_error():
-            everything = [codec.held_from_json(raw) for raw in await self.redis.hvals(key)]
-            keep = {h.id for h in self._newest(everything, now)}
-            doomed = [h.id for h in everything if h.id not in keep]
-            if doomed:
-                await self.redis.hdel(key, *doomed)
+            wait = await self._hold(
+                keys=[names.room_key(held.room, "held")],
+                args=[held.id, codec.held_to_json(held), held.ts, self._buffer_messages,
+                      self._buffer_seconds])
+        return float(wait)
 
     def _newest(self, held: list[HeldMessage], now: float) -> list[HeldMessage]:
         fresh = sorted((h for h in held if h.ts >= now - self._buffer_seconds),

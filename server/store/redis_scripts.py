@@ -141,6 +141,42 @@ for i = 1, #KEYS do redis.call('SET', KEYS[i], new[i], 'PX', ARGV[3 * i + 2]) en
 return '0'
 """
 
+# KEYS: held (hash id → held message json)
+# ARGV: id, json, now, max count, max age in seconds
+# Returns "0" (held) or, when the room already holds max count messages that have not
+# lapsed, the seconds until its oldest does (at least 0.1), as text (Lua would cut a
+# number to an integer); nothing is stored then. A full room refuses the new message
+# rather than drop an earlier one: that is another member's words, waiting for staff,
+# and its writer would never hear it was lost. Only lapsed entries (staff no longer see
+# them) and unreadable ones are dropped, and the entries are read only when it is full.
+HOLD = """
+local now, most, age = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+if redis.call('HLEN', KEYS[1]) >= most then
+  local entries = redis.call('HGETALL', KEYS[1])
+  local lapsed, left, oldest = {}, 0, nil
+  for i = 1, #entries, 2 do
+    local ok, held = pcall(cjson.decode, entries[i + 1])
+    local ts = ok and type(held) == 'table' and tonumber(held.ts)
+    if ts and ts >= now - age then
+      left = left + 1
+      if not oldest or ts < oldest then oldest = ts end
+    else
+      lapsed[#lapsed + 1] = entries[i]
+    end
+  end
+  -- In slices: unpack has a limit on how many values it spreads.
+  for i = 1, #lapsed, 1000 do
+    redis.call('HDEL', KEYS[1], unpack(lapsed, i, math.min(i + 999, #lapsed)))
+  end
+  if left >= most then
+    return string.format('%.17g', math.max(0.1, oldest + age - now))
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return '0'
+"""
+
 # KEYS: the limits to swap (a login's address bucket and account backoff)
 # ARGV: per key, the value the read saw ("" for none), the new value ("" to forget),
 #       its ttl in ms

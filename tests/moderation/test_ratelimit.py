@@ -11,6 +11,7 @@ from moderation.ratelimit import (
     backoff_wait,
     consume,
     give_back,
+    held_full_denial,
     rate_denial,
     slow_denial,
     token_wait,
@@ -117,6 +118,15 @@ def test_denials_round_up_to_tenth(raw: float, expected: float) -> None:
     assert rate.retry_after == pytest.approx(expected)
     assert slow.retry_after == pytest.approx(expected)
     assert rate.message and slow.message
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(12.34, 12.4), (0.0, 0.1), (899.0, 60.0)])
+def test_a_full_held_list_asks_for_a_short_wait(raw: float, expected: float) -> None:
+    # Staff may settle a held message at any moment, and the page holds back every
+    # send for `retry_after`: never the whole time until the oldest lapses.
+    denial = held_full_denial(raw)
+    assert denial.code == "rate_limited" and denial.retry_after == pytest.approx(expected)
+    assert "facilitators" in denial.message
 
 
 def test_backoff_only_delays_and_is_capped() -> None:

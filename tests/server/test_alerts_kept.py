@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.helpers import CO_FACILITATOR, CO_PASSPHRASE, ClientFactory, Clock, Served, login
+from tests.helpers import (
+    CO_FACILITATOR,
+    CO_PASSPHRASE,
+    ClientFactory,
+    Clock,
+    Served,
+    base_config,
+    login,
+)
 
 ROOM = "open-circle"
 CRISIS = "I want to kill myself tonight"
@@ -72,3 +80,42 @@ async def test_a_crisis_in_a_private_line_is_kept_for_staff(
     live = await staff.wait_for("alert", lambda a: a["kind"] == "crisis")
     reloaded = await connect(token=token)
     assert (await reloaded.ok("join", {"room": ROOM}))["alerts"] == [live]
+
+
+async def test_a_flood_of_held_messages_never_pushes_out_someone_elses(
+        serve: Any, connect: ClientFactory) -> None:
+    """The room keeps `buffer_messages` held messages: past that, the new one is refused
+    (`rate_limited`, its writer told), never the oldest dropped unseen and untold."""
+    served: Served = await serve(
+        moderation={"blocked_terms": [{"term": "pills", "action": "hold"}]},
+        limits={**base_config()["limits"], "buffer_messages": 10})
+    token = await login(served.url)
+    staff = await connect(served.url, token=token)
+    await staff.ok("join", {"room": ROOM})
+    river = await connect(served.url)
+    await river.ok("join", {"room": ROOM, "handle": "River"})
+    assert await river.error("send", {"room": ROOM, "text": "about my pills",
+                                      "client_id": "r1"}) == "held"
+    rivers = (await staff.wait_for("held"))["message"]
+    troll = await connect(served.url)
+    await troll.ok("join", {"room": ROOM, "handle": "Troll"})
+    for i in range(9):
+        assert await troll.error("send", {"room": ROOM, "text": f"pills {i}",
+                                          "client_id": str(i)}) == "held"
+    answer = await troll.call("send", {"room": ROOM, "text": "pills 9", "client_id": "9"})
+    assert answer["error"]["code"] == "rate_limited", answer
+    assert 0 < answer["error"]["retry_after"] <= 60
+    assert "facilitators" in answer["error"]["message"]
+
+    # River's message still waits for staff, for a facilitator coming on duty too.
+    late = await connect(served.url, token=token)
+    waiting = (await late.ok("join", {"room": ROOM}))["held"]
+    assert len(waiting) == 10 and rivers in waiting
+    await staff.ok("send", {"room": ROOM, "text": "marker", "client_id": "m"})
+    await staff.wait_for("message", lambda m: m["text"] == "marker")
+    assert len(staff.seen("held")) == 10  # the refused one never reached staff
+
+    # Staff settling one makes room for the next.
+    await staff.ok("mod", {"room": ROOM, "action": "approve", "message_id": rivers["id"]})
+    assert await troll.error("send", {"room": ROOM, "text": "pills 9",
+                                      "client_id": "9"}) == "held"

@@ -347,15 +347,47 @@ async def test_held_messages(store: Store) -> None:
     assert await store.held_messages("r", NOW) == []
 
 
+def held(held_id: str, ts: float, room: str = "r") -> HeldMessage:
+    return HeldMessage(held_id, room, {"id": "m1"}, "dev", "x", ts)
+
+
 async def test_held_messages_are_listed_oldest_first_within_the_buffer(store: Store) -> None:
     # buffer_messages=5, buffer_seconds=60 (the fixture)
-    await store.hold_message(HeldMessage("old", "r", {"id": "m1"}, "dev", "x", NOW - 120))
-    for i in range(7):
-        await store.hold_message(HeldMessage(f"h{i}", "r", {"id": "m1"}, "dev", "x", NOW + i))
-    listed = await store.held_messages("r", NOW + 7)
-    assert [h.id for h in listed] == ["h2", "h3", "h4", "h5", "h6"]
-    assert await store.held_messages("r", NOW + 65.5) == [listed[-1]]  # the rest aged out
+    assert await store.hold_message(held("old", NOW - 120)) == 0.0
+    for i in range(5):  # "old" has lapsed: it makes room, nothing waiting does
+        assert await store.hold_message(held(f"h{i}", NOW + i)) == 0.0
+    listed = await store.held_messages("r", NOW + 5)
+    assert [h.id for h in listed] == ["h0", "h1", "h2", "h3", "h4"]
+    assert await store.held_messages("r", NOW + 63.5) == listed[-1:]  # the rest aged out
     assert await store.held_messages("other", NOW) == []
+
+
+async def test_a_full_room_refuses_the_next_held_message_and_keeps_every_earlier_one(
+        store: Store) -> None:
+    for i in range(5):
+        assert await store.hold_message(held(f"h{i}", NOW + i)) == 0.0
+    # Full: the new one is refused, with the wait until the oldest (h0) lapses.
+    assert await store.hold_message(held("h5", NOW + 5)) == pytest.approx(55)
+    assert [h.id for h in await store.held_messages("r", NOW + 5)] == \
+        ["h0", "h1", "h2", "h3", "h4"]
+    assert await store.hold_message(held("elsewhere", NOW + 5, room="r2")) == 0.0
+    # Staff settling one makes room for one.
+    assert await store.take_held("r", "h2") is not None
+    assert await store.hold_message(held("h5", NOW + 6)) == 0.0
+    assert await store.hold_message(held("h6", NOW + 7)) == pytest.approx(53)
+    # So does the oldest lapsing (staff no longer see it anyway).
+    assert await store.hold_message(held("h7", NOW + 60.5)) == 0.0
+    assert [h.id for h in await store.held_messages("r", NOW + 60.5)] == \
+        ["h1", "h3", "h4", "h5", "h7"]
+
+
+async def test_holds_at_once_never_take_more_places_than_the_room_has(store: Store) -> None:
+    await store.hold_message(held("first", NOW))
+    waits = await asyncio.gather(*(store.hold_message(held(f"h{i}", NOW + 1))
+                                   for i in range(10)))
+    assert sorted(waits)[:4] == [0.0] * 4 and all(w > 0 for w in sorted(waits)[4:])
+    ids = [h.id for h in await store.held_messages("r", NOW + 1)]
+    assert len(ids) == 5 and ids[0] == "first"
 
 
 def alert(alert_id: str, ts: float = NOW, room: str = "r") -> Alert:
