@@ -148,6 +148,20 @@ class Client:
 
         return await asyncio.wait_for(scan(), timeout)
 
+    async def wait_for_left(self, member_id: str, timeout: float = WAIT) -> None:  # noqa: ASYNC109
+        """Until this client hears that `member_id` left: a `presence`, or a
+        `presence_batch` when a storm of changes was coalesced."""
+        async def scan() -> None:
+            while True:
+                for name, data in self.events:
+                    if (name == "presence" and data.get("left") == member_id) or (
+                            name == "presence_batch" and member_id in data["left"]):
+                        return
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(scan(), timeout)
+
     def seen(self, event: str) -> list[Any]:
         return [data for name, data in self.events if name == event]
 

@@ -160,3 +160,7 @@ class RoomRuntime:
     pinned: str | None = None
     opened_at: float | None = None
     shared: tuple[str, ...] = ()  # members who have shared in this meeting
+    # The people in `queue` whose connection dropped, and when, oldest drop first: each
+    # keeps their place only while a resume could bring them back, and only so many
+    # places are kept (`moderation.hands.kept_places`, applied by `RoomCore`).
+    away: tuple[tuple[str, float], ...] = ()

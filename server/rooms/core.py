@@ -10,6 +10,7 @@ from typing import Any
 
 from moderation.audit import new_entry
 from moderation.decisions import Denial
+from moderation.hands import dropped, kept_places
 from moderation.ratelimit import BucketRule, action_denial
 from moderation.roles import Role
 from moderation.timefmt import iso_utc
@@ -26,6 +27,15 @@ from server.rooms.tokens import Tokens
 from server.store.base import Store
 
 log = logging.getLogger(__name__)
+
+# The most places in a room's hand queue kept for people who are not there (a dropped
+# connection keeps its place for a resume), or the room's capacity if that is smaller;
+# past it the longest gone lose theirs first. With each place also lasting only as long
+# as a resume could come (`limits.token_ttl_s` from the drop), the queue every
+# `room_state` carries is at most the members present plus this, however many hands
+# are raised and dropped. 50 is more than any share round gets through, so it never
+# costs a real reload its place; a constant, as an operator has no reason to tune it.
+KEPT_PLACES = 50
 
 
 class Refused(Exception):
@@ -140,19 +150,43 @@ class RoomCore:
         return runtime
 
     async def change_runtime(self, room: RoomConfig,
-                             change: Callable[[RoomRuntime], RoomRuntime]) -> RoomRuntime:
+                             change: Callable[[RoomRuntime], RoomRuntime], *,
+                             presence: bool = False) -> RoomRuntime:
         """The one way to change a room's runtime: under the room's lock, read, apply
         `change` (which may refuse), store and remember it, and tell the room — only
-        if something changed."""
+        if something changed, and only if something it sees did.
+
+        Places in the hand queue nobody can come back to go in the same step
+        (`places_kept`); with `presence` the room's members are read under the lock
+        too, so a place held by someone neither here nor seen to drop is timed from now.
+        """
         async with self.store.room_lock(room.id):
             current = await self.runtime(room)
-            runtime = change(current)
+            present = ({m.id for m in await self.store.members(room.id)}
+                       if presence else None)
+            runtime = self.places_kept(room, change(current), present)
             if runtime == current:
                 return current
             await self.store.put_runtime(room.id, runtime)
             self.known_runtime[room.id] = runtime
-        await self.publish_state(room, runtime)
+        if replace(runtime, away=current.away) != current:
+            # A drop noted (`away` alone) changes nothing anyone is shown.
+            await self.publish_state(room, runtime)
         return runtime
+
+    def places_kept(self, room: RoomConfig, runtime: RoomRuntime,
+                    present: set[str] | None = None) -> RoomRuntime:
+        """`runtime` with only the places in its queue that someone present or able to
+        resume holds (`moderation.hands.kept_places`; `runtime` itself when all are)."""
+        most = KEPT_PLACES if room.capacity is None else min(KEPT_PLACES, room.capacity)
+        # A resume token lives `token_ttl_s` from the join answer that gave it, which
+        # came before the drop: no resume can come later than that after the drop.
+        queue, away = kept_places(runtime.queue, runtime.away, self.clock(),
+                                  keep_s=self.settings.limits.token_ttl_s, most=most,
+                                  present=present)
+        if queue == runtime.queue and away == runtime.away:
+            return runtime
+        return replace(runtime, queue=queue, away=away)
 
     async def update_runtime(self, room: RoomConfig, **changes: Any) -> RoomRuntime:
         """Set fields of a room's runtime (see `change_runtime`)."""
@@ -169,7 +203,8 @@ class RoomCore:
             "room": room.id, "title": room.title, "kind": room.kind,
             "status": runtime.status, "locked": runtime.locked, "paused": runtime.paused,
             "slow_mode": runtime.slow_mode, "phase": runtime.phase,
-            "queue": list(runtime.queue),
+            # What is stored may hold a place whose time ran out since it was written.
+            "queue": list(self.places_kept(room, runtime).queue),
             "share": {"member_id": share.member_id, "ends_at": iso_utc(share.ends_at)}
             if share else None,
             "pinned": runtime.pinned,
@@ -220,7 +255,8 @@ class RoomCore:
         `revoke` also refuses the member's resume token, so a removed member cannot
         walk back in under the same identity. `keep_place` (a dropped connection)
         leaves their hand in the queue and their share running, so a reload or a
-        phone's dropped tab resumes into both; `next_share` skips anyone not back.
+        phone's dropped tab resumes into both; `next_share` skips anyone not back, and
+        the place goes by itself once no resume could come (`keep_place`).
         `held_by` (a reap): only while that process still holds the membership —
         one resumed on another process since it was read goes on.
         """
@@ -238,9 +274,28 @@ class RoomCore:
         await self.store.close_private(room.id, [member.id])
         if removed is None:
             return
+        if keep_place:
+            # Timed from the drop before the room hears of it: whoever acts on the
+            # departure (a join, a next_share) finds the place already timed.
+            await self.keep_place(room, member.id)
         await self.publish_presence(room.id, left=member.id)
         if not keep_place:
             await self.drop_from_queue(room, member.id)
+
+    async def keep_place(self, room: RoomConfig, member_id: str) -> None:
+        """A dropped connection's hand stays in the queue; when it dropped is noted, so
+        the place goes once a resume could no longer come (`places_kept`)."""
+        # Most connections that drop have no hand up: look before taking the lock.
+        if member_id not in (await self.runtime(room)).queue:
+            return
+
+        def note(runtime: RoomRuntime) -> RoomRuntime:
+            return replace(runtime, away=dropped(runtime.queue, runtime.away, member_id,
+                                                 self.clock()))
+
+        # With the members read under the lock: a reload that was quicker than this
+        # (resumed already) is here again, and is not timed as gone.
+        await self.change_runtime(room, note, presence=True)
 
     async def drop_from_queue(self, room: RoomConfig, member_id: str) -> None:
         def drop(runtime: RoomRuntime) -> RoomRuntime:

@@ -231,11 +231,19 @@ class Joining:
         """The join answer; the room's state is read now, after the member is seated."""
         core = self.core
         members = await core.store.members(room.id)
+        runtime = await core.runtime(room)
+        if core.places_kept(room, runtime, {m.id for m in members}) != runtime:
+            # The queue holds a place nobody can come back to any more, one held by
+            # someone not here and never seen to drop (a hand raised as its member
+            # left), or the drop time of someone back (this resume): put right under
+            # the room's lock, the members read again there. Most joins find nothing
+            # to change and take no lock.
+            runtime = await core.change_runtime(room, lambda same: same, presence=True)
         token = core.tokens.new_member(member, now=core.clock(),
                                        ttl_s=core.settings.limits.token_ttl_s)
         answer = {
             "member": member.to_wire(), "member_token": token,
-            "room": core.state_wire(room, await core.runtime(room)),
+            "room": core.state_wire(room, runtime),
             "members": [m.to_wire() for m in members], "seq": seq, "missed": missed,
         }
         if is_staff(member.role):

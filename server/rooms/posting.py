@@ -254,7 +254,9 @@ class Posting:
         await core.limit_action("hand", member)  # each raise or lower reaches everyone
         def move_hand(runtime: RoomRuntime) -> RoomRuntime:
             queue = tuple(m for m in runtime.queue if m != member.id)
-            return replace(runtime, queue=(*queue, member.id) if raised else queue)
+            # Whoever raises or lowers a hand is here: no drop of theirs counts any more.
+            away = tuple(entry for entry in runtime.away if entry[0] != member.id)
+            return replace(runtime, queue=(*queue, member.id) if raised else queue, away=away)
 
         runtime = await core.change_runtime(room, move_hand)
         return {"queue": list(runtime.queue)}

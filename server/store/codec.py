@@ -110,5 +110,6 @@ def runtime_from_json(text: str | bytes) -> RoomRuntime:
     data = _loads(text)
     data["queue"] = tuple(data["queue"])
     data["shared"] = tuple(data.get("shared", ()))
+    data["away"] = tuple((member_id, float(at)) for member_id, at in data.get("away", ()))
     data["share"] = Share(**data["share"]) if data.get("share") else None
     return RoomRuntime(**data)

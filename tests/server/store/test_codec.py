@@ -44,7 +44,8 @@ mutes = st.builds(Mute, st.none() | moment)
 runtimes = st.builds(RoomRuntime, st.sampled_from(["closed", "lobby", "open"]), st.booleans(),
                      st.booleans(), st.integers(0, 3600), maybe_text, names,
                      st.none() | st.builds(Share, text, moment), maybe_text,
-                     st.none() | moment, names)
+                     st.none() | moment, names,
+                     st.lists(st.tuples(text, moment), max_size=3).map(tuple))
 
 
 def _as_before(value: Any) -> str:

@@ -55,7 +55,7 @@ async def test_runtime_round_trip(store: Store) -> None:
     assert await store.get_runtime("r") is None
     runtime = RoomRuntime(status="lobby", locked=True, paused=True, slow_mode=30,
                           phase="shares", queue=("a", "b"), share=Share("a", NOW + 180),
-                          pinned="Welcome", opened_at=NOW)
+                          pinned="Welcome", opened_at=NOW, away=(("b", NOW - 5),))
     await store.put_runtime("r", runtime)
     assert await store.get_runtime("r") == runtime
 
