@@ -406,10 +406,12 @@ class RoomCore:
     async def limit_action(self, kind: str, member: Member) -> None:
         """Take one of `member`'s tokens for `kind` ("hand", "report", "refused": a
         message the filters refused), or refuse `rate_limited`: each reaches the whole
-        room or every staff console."""
+        room or every staff console. Kept by device, as mutes and the message buckets
+        are: a fresh join is a new member id, and would otherwise bring a full allowance."""
         limits = self.settings.limits
         wait = await self.token_wait(
-            (f"{kind}:{member.id}", BucketRule(limits.actions_burst, limits.actions_interval_s)),
+            (f"{kind}:{member.device_hash}",
+             BucketRule(limits.actions_burst, limits.actions_interval_s)),
             room_id=member.room)
         if wait:
             raise Refused(action_denial(wait))

@@ -225,3 +225,23 @@ async def test_the_message_limit_outlasts_leaving_and_joining_again(
     lake = await connect(served.url)
     await lake.ok("join", {"room": ROOM, "handle": "Lake"})
     await lake.ok("send", {"room": ROOM, "text": "hello", "client_id": "1"})
+
+
+async def test_the_hand_and_report_allowances_outlast_leaving_and_joining_again(
+        serve: ServeFn, connect: ClientFactory) -> None:
+    served = await serve(limits=limits(actions_burst=2, actions_interval_s=60.0))
+    staff, a, river = await staff_and_river(connect, served.url)
+    for raised in (True, False):
+        await a.ok("hand", {"room": ROOM, "raised": raised})
+    await _rejoined(a, river)
+    assert refused_for_rate(await a.call("hand", {"room": ROOM, "raised": True}))
+    sent = await staff.ok("send", {"room": ROOM, "text": "welcome", "client_id": "s"})
+    report = {"room": ROOM, "message_id": sent["message"]["id"], "reason": "test"}
+    for _ in range(2):
+        await a.ok("report", report)
+    await _rejoined(a, river)
+    assert refused_for_rate(await a.call("report", report))
+    # Another device has an allowance of its own.
+    lake = await connect(served.url)
+    await lake.ok("join", {"room": ROOM, "handle": "Lake"})
+    await lake.ok("hand", {"room": ROOM, "raised": True})
