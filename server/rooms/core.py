@@ -98,20 +98,30 @@ class RoomCore:
         await self.bus.host(member.room)
         self.local_members[member.id] = member
 
-    async def occupy(self, member: Member, attach: Callable[[Member], Awaitable[None]]) -> None:
+    async def occupy(self, member: Member, attach: Callable[[Member], Awaitable[None]], *,
+                     previous: Member | None = None) -> None:
         """Hold a membership just stored and seat the socket in it (`attach`); if either
-        fails (the socket went meanwhile, say), the stored seat goes too."""
+        fails (the socket went meanwhile, say), the stored seat goes too — or, for a
+        membership this join resumed while another socket still held it (`previous`,
+        as it was stored), goes back to that socket as it was."""
         try:
             await self.hold(member)
         except BaseException:
-            await self.store.remove_member(member.room, member.id)
+            await self._give_back(member, previous)
             raise
         try:
             await attach(member)
         except BaseException:
-            await self.store.remove_member(member.room, member.id)
-            await self.let_go(member.room, member.id)
+            await self._give_back(member, previous)
+            held_here = previous is not None and previous.process == self.process_id
+            await self.let_go(member.room, None if held_here else member.id)
             raise
+
+    async def _give_back(self, member: Member, previous: Member | None) -> None:
+        if previous is None:
+            await self.store.remove_member(member.room, member.id)
+        else:
+            await self.store.put_member(previous)
 
     async def let_go(self, room_id: str, member_id: str | None = None) -> None:
         """A socket here no longer holds a membership (or lobby place) in the room."""

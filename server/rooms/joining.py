@@ -162,7 +162,7 @@ class Joining:
             # itself before it sweeps, and the seat was stored first).
             await core.store.remove_member(room.id, member.id)
             raise Refused(BANNED)
-        await core.occupy(member, seat.attach)
+        await core.occupy(member, seat.attach, previous=current)
         return member
 
     async def _refusal(self, room: RoomConfig, role: Role, banned: bool,

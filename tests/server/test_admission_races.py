@@ -520,3 +520,31 @@ async def test_an_admitted_person_whose_socket_closes_before_the_seat_is_not_put
     assert core.local_members.keys() == {m.id for m in await core.store.members(MEETING)}
     assert hosting.left() == {}
     assert failures(caplog) == []
+
+
+async def test_a_resume_whose_socket_cannot_be_seated_leaves_the_membership_to_its_socket(
+        server: Served, connect: ClientFactory) -> None:
+    # A phone changes networks and resumes on a new socket while the old one is still
+    # held; the new socket goes too before it is seated. The membership goes on with the
+    # socket that held it, as it was.
+    from server.keys import NAMESPACE
+
+    first = await connect(server.url)
+    joined = await first.ok("join", {"room": ROOM, "handle": "River"})
+    namespace = server.server.app[NAMESPACE]
+    attach = namespace._attach
+
+    async def gone(*_: Any) -> None:  # as python-socketio does for a socket gone meanwhile
+        raise KeyError("sid")
+
+    namespace._attach = gone
+    tab = await connect(server.url, device=first.device)
+    answer = await tab.call("join", {"room": ROOM, "resume": {
+        "member_token": joined["member_token"], "last_seq": 0}})
+    namespace._attach = attach
+    assert answer["ok"] is False
+    core = rooms_of(server).core
+    assert [m.id for m in await core.store.members(ROOM)] == [joined["member"]["id"]]
+    assert joined["member"]["id"] in core.local_members
+    sent = await first.ok("send", {"room": ROOM, "text": "still here", "client_id": "1"})
+    assert sent["message"]["seq"] > 0
