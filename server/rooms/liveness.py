@@ -77,7 +77,11 @@ class Liveness:
             for member in await core.store.members(room.id):
                 if member.process == dead:
                     # Their connections dropped with the process: places kept for a resume.
-                    await core.evict(room, member, revoke=False, keep_place=True, held_by=dead)
+                    # A process only stalled past its beat (a long pause, cut off from
+                    # Redis) still holds the sockets: it disconnects them when it reads
+                    # this, so each page resumes instead of sitting out of the room unheard.
+                    await core.evict(room, member, revoke=False, keep_place=True, held_by=dead,
+                                     disconnect=True)
                     removed += 1
             for person in await core.store.waiting(room.id):
                 if person.process == dead:

@@ -171,6 +171,31 @@ async def test_sigkill_a_process_members_resume_elsewhere_and_presence_is_cleane
     assert len(survivor.seen("message")) == 10
 
 
+async def test_a_process_stalled_past_its_beat_lets_its_members_resume(
+        processes: Processes, clients: Callable[..., Awaitable[Client]]) -> None:
+    # A process that stops for longer than its liveness lasts (a long pause) is reaped by
+    # the others; when it runs again it holds sockets the room no longer has: it
+    # disconnects them, so each page resumes rather than sitting unheard.
+    a, b = processes(2)
+    stayer = await clients(a.url)
+    joined = await stayer.ok("join", {"room": ROOM, "handle": "Stayer"})
+    talker = await clients(b.url)
+    await talker.ok("join", {"room": ROOM, "handle": "Talker"})
+    a.proc.send_signal(signal.SIGSTOP)
+    try:
+        await talker.wait_for("presence", lambda p: p.get("left") == joined["member"]["id"],
+                              timeout=20)
+    finally:
+        a.proc.send_signal(signal.SIGCONT)
+    await stayer.wait_for("__disconnect__", timeout=20)
+    back = await clients(a.url, device=stayer.device)
+    resumed = await back.ok("join", {"room": ROOM, "resume": {
+        "member_token": joined["member_token"], "last_seq": 0}})
+    assert resumed["member"]["id"] == joined["member"]["id"]
+    await talker.ok("send", {"room": ROOM, "text": "welcome back", "client_id": "1"})
+    await back.wait_for("message", lambda m: m["text"] == "welcome back")
+
+
 async def test_redis_restart_mid_meeting_loses_nothing_acknowledged(
         processes: Processes, fresh_redis: RedisServer,
         clients: Callable[..., Awaitable[Client]]) -> None:
