@@ -92,6 +92,20 @@ class RoomCore:
         # True from the moment the store is found to have lost its state until this
         # process has put its members back (set by `Liveness`).
         self.repairing = False
+        # Until when (this clock) sends and joins wait after the store was found empty
+        # (`Liveness`): every process that hosts a room must first have put back the
+        # room's seq, or a post here could reuse a seq a member elsewhere already has.
+        self.settle_until = 0.0
+
+    def settling(self) -> bool:
+        return self.clock() < self.settle_until
+
+    async def check_settled(self) -> None:
+        """`StoreUnavailable` (the client retries) while the shared store has lost its
+        state and the processes are still putting it back; the state's own check
+        (a read) when this process has not yet seen it lost."""
+        if self.settling() or self.repairing or not await self.store.intact():
+            raise StoreUnavailable("the shared store is being put back after a restart")
 
     async def hold(self, member: Member) -> None:
         """A socket here now holds `member`: host the room before it can miss anything."""

@@ -71,6 +71,9 @@ class Joining:
         """
         core = self.core
         room = core.config(request.room)
+        # A join reads the members and the seq: none until every process has put them
+        # back after the store was found empty.
+        await core.check_settled()
         now = core.clock()
         resumed, resumed_live = await self._resumable(room, caller, request.resume, now)
         staff_role = core.staff_role(room, caller)

@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 
 BEAT_S = 2.0
 TTL_S = 10.0  # a dead process's members are gone within TTL_S + BEAT_S
+# After the store is found empty, how long sends and joins wait (`unavailable`): each
+# process notices at its next beat (within BEAT_S of the restart) and puts back the
+# seq of the rooms it hosts; a process that hosted none could otherwise post seq 1
+# again, which the rooms' hosts drop as already delivered.
+SETTLE_S = 3 * BEAT_S
 
 
 class Liveness:
@@ -42,6 +47,7 @@ class Liveness:
                 # The new epoch is accepted by this beat already, so remember that the
                 # repair is owed until it has completed (it may fail half way through).
                 core.repairing = True
+                core.settle_until = core.clock() + SETTLE_S
             if core.repairing:
                 await self.reregister()
                 core.repairing = False

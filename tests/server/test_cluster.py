@@ -29,6 +29,22 @@ def processes(server_process: StartProcess, fresh_redis: RedisServer) -> Process
     return start
 
 
+async def once_settled(client: Client, event: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """`event`'s answer once the processes have put back an emptied Redis: until then
+    sends and joins answer `unavailable` (the client retries, as this does)."""
+    async def retry() -> dict[str, Any]:
+        # Other processes' repair: there is no event here to wait on, only the answer.
+        while True:
+            answer = await client.call(event, payload)
+            if answer.get("ok") or answer["error"]["code"] != "unavailable":
+                return answer
+            await asyncio.sleep(0.1)
+
+    answer = await asyncio.wait_for(retry(), 30)
+    assert answer.get("ok") is True, answer
+    return answer
+
+
 def texts(client: Client) -> list[str]:
     return [m["text"] for m in client.seen("message")]
 
@@ -225,14 +241,43 @@ async def test_redis_restart_mid_meeting_loses_nothing_acknowledged(
         client.events.clear()
     await one.wait_for("room_state", timeout=30)
     await two.wait_for("room_state", timeout=30)
-    retry = await one.ok("send", {"room": ROOM, "text": "during", "client_id": "d"})
+    retry = await once_settled(one, "send", {"room": ROOM, "text": "during", "client_id": "d"})
     assert retry["message"]["seq"] > highest  # seq continues above everything delivered
     await two.wait_for("message", lambda m: m["text"] == "during")
     three = await clients(b.url)
-    state = await three.ok("join", {"room": ROOM, "handle": "Hill"})
+    state = await once_settled(three, "join", {"room": ROOM, "handle": "Hill"})
     assert {m["handle"] for m in state["members"]} == {"River", "Lake", "Hill"}
     async with aiohttp.ClientSession() as http, http.get(a.url + "/readyz") as response:
         assert response.status == 200
+
+
+async def test_after_redis_restarts_empty_a_process_that_hosted_nothing_reuses_no_seq(
+        processes: Processes, fresh_redis: RedisServer,
+        clients: Callable[..., Awaitable[Client]]) -> None:
+    # B hosts nothing of the room when Redis comes back empty; A, which does, is slow
+    # to notice (stopped here a moment, as if its beat had not come yet). B's first
+    # member must not post seq 1 again: A would drop it as already delivered.
+    a, b = processes(2)
+    reader = await clients(a.url)
+    await reader.ok("join", {"room": ROOM, "handle": "Reader"})
+    sent = [await reader.ok("send", {"room": ROOM, "text": f"before-{n}", "client_id": str(n)})
+            for n in range(5)]
+    highest = max(x["message"]["seq"] for x in sent)
+    a.proc.send_signal(signal.SIGSTOP)
+    try:
+        fresh_redis.stop()
+        fresh_redis.start()  # back, and empty
+        newcomer = await clients(b.url)
+        answer = await newcomer.call("join", {"room": ROOM, "handle": "Newcomer"})
+        assert answer["ok"] is False and answer["error"]["code"] == "unavailable", answer
+    finally:
+        a.proc.send_signal(signal.SIGCONT)
+    await once_settled(newcomer, "join", {"room": ROOM, "handle": "Newcomer"})
+    posted = await once_settled(newcomer, "send", {"room": ROOM, "text": "hello from B",
+                                                    "client_id": "b1"})
+    assert posted["message"]["seq"] > highest
+    heard = await reader.wait_for("message", lambda m: m["text"] == "hello from B")
+    assert heard["seq"] == posted["message"]["seq"]
 
 
 def require_nginx() -> str:

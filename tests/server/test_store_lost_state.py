@@ -5,10 +5,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
 from server.keys import ROOMS
+from server.rooms.liveness import SETTLE_S
 from tests.helpers import ClientFactory, Served
 from tests.redis_server import RedisServer
 
@@ -24,7 +26,7 @@ def backend(redis_server: RedisServer) -> str:
 
 async def test_send_while_redis_came_back_empty_is_unavailable_until_repaired(
         server: Served, connect: ClientFactory, redis_server: RedisServer,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
     liveness = server.server.app[ROOMS].liveness
     repairing, release = asyncio.Event(), asyncio.Event()
     reregister = liveness.reregister
@@ -51,6 +53,12 @@ async def test_send_while_redis_came_back_empty_is_unavailable_until_repaired(
     river.events.clear()
     release.set()
     await river.wait_for("room_state")  # re-registered: the process tells its rooms
+    # Every other process puts back its rooms' seq within a beat: sends and joins wait
+    # that long after the loss was seen (a process that hosted nothing would reuse one).
+    assert await river.error("send", during) == "unavailable"
+    newcomer = await connect()
+    assert await newcomer.error("join", {"room": ROOM, "handle": "Lake"}) == "unavailable"
+    clock.advance(SETTLE_S)
     retry = await river.ok("send", during)
     assert retry["message"]["seq"] > first["message"]["seq"]  # seq continues above
     await river.wait_for("message", lambda m: m["text"] == "during")
