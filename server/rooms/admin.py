@@ -30,8 +30,9 @@ from server.config.rooms import (
 )
 from server.models.passphrase import hash_passphrase
 from server.records.base import RESOURCES_KEY, Document, RecordConflict, RecordMissing
+from server.rooms.calls import new_id
 from server.rooms.catalog import default_formats
-from server.rooms.core import RoomCore, new_id
+from server.rooms.core import RoomCore
 from server.rooms.meetings import Meetings
 
 INVITE_TTL_S = 24 * 3600

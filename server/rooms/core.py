@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from moderation.audit import new_entry
-from moderation.decisions import Denial
 from moderation.hands import dropped, kept_places
 from moderation.ratelimit import BucketRule, action_denial
 from moderation.roles import Role
@@ -21,6 +19,7 @@ from server.models.errors import StoreUnavailable
 from server.models.live import Alert, AlertKind, Member, RoomRuntime
 from server.records.base import Records
 from server.rooms.bans import BanList
+from server.rooms.calls import Caller, Refused, new_id, refuse
 from server.rooms.catalog import Catalog
 from server.rooms.presence import PresenceBatcher
 from server.rooms.tokens import Tokens
@@ -36,37 +35,6 @@ log = logging.getLogger(__name__)
 # are raised and dropped. 50 is more than any share round gets through, so it never
 # costs a real reload its place; a constant, as an operator has no reason to tune it.
 KEPT_PLACES = 50
-
-
-class Refused(Exception):
-    """An operation refused with a documented error code; nothing was changed.
-
-    `extra` fields go beside `error` in the acknowledgement (e.g. the room's state
-    for someone told `waiting`).
-    """
-
-    def __init__(self, denial: Denial, extra: dict[str, Any] | None = None) -> None:
-        super().__init__(denial.code)
-        self.denial = denial
-        self.extra = extra or {}
-
-
-def refuse(code: str, message: str) -> Refused:
-    return Refused(Denial(code, message))
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is on the other end of a socket, as far as the domain needs to know."""
-
-    device_hash: str
-    facilitator: str | None = None
-    # The client address's key (an IPv6 /64) for limits only; None for staff signed in.
-    address: str | None = None
-
-
-def new_id() -> str:
-    return secrets.token_urlsafe(9)
 
 
 class RoomCore:

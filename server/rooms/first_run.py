@@ -8,7 +8,7 @@ from moderation.audit import new_entry
 from moderation.handles import account_name
 from server.records.base import Records
 from server.rooms.admin import INVITE_TTL_S, Invite, invite_hash
-from server.rooms.core import new_id
+from server.rooms.calls import new_id
 
 
 async def first_admin(records: Records, name: str, now: float) -> Invite:

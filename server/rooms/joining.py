@@ -16,7 +16,8 @@ from moderation.timefmt import iso_utc
 from server.config.settings import RoomConfig
 from server.models.errors import StoreUnavailable
 from server.models.live import Member, Waiting
-from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
+from server.rooms.calls import Caller, Refused, new_id, refuse
+from server.rooms.core import RoomCore
 from server.rooms.lobby import Lobby, Seat
 
 # Resumes that make an ended membership again, per device: 30 at once, then one every

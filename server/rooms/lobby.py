@@ -14,7 +14,8 @@ from moderation.roles import Role
 from server.config.settings import RoomConfig
 from server.models.envelope import ADMIT, DISMISS, Envelope
 from server.models.live import Member, Waiting
-from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
+from server.rooms.calls import Caller, Refused, new_id, refuse
+from server.rooms.core import RoomCore
 from server.rooms.schedule import next_start_iso
 
 

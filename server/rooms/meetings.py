@@ -8,7 +8,8 @@ from moderation.decisions import bad_request
 from server.config.settings import RoomConfig
 from server.models.envelope import DETACH, Envelope
 from server.models.live import Member, RoomRuntime, Share
-from server.rooms.core import Refused, RoomCore, refuse
+from server.rooms.calls import Refused, refuse
+from server.rooms.core import RoomCore
 from server.rooms.lobby import Lobby
 
 

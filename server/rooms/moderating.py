@@ -14,7 +14,8 @@ from moderation.timefmt import iso_utc
 from server.config.settings import RoomConfig
 from server.models.envelope import PROMOTE, Envelope
 from server.models.live import Ban, Member, Message, Mute
-from server.rooms.core import Caller, Refused, RoomCore, new_id, refuse
+from server.rooms.calls import Caller, Refused, new_id, refuse
+from server.rooms.core import RoomCore
 from server.rooms.meetings import Meetings
 from server.rooms.posting import Posting
 from server.rooms.private_lines import PrivateLines

@@ -23,7 +23,8 @@ from server.config.settings import RoomConfig
 from server.models.envelope import Envelope
 from server.models.errors import StoreUnavailable
 from server.models.live import HeldMessage, Member, Message, RoomRuntime
-from server.rooms.core import Refused, RoomCore, new_id, refuse
+from server.rooms.calls import Refused, new_id, refuse
+from server.rooms.core import RoomCore
 from server.store.base import BucketTake, Posted, SendSnapshot, SnapshotMoved
 
 MAX_CLIENT_ID = 64

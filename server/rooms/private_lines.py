@@ -24,7 +24,8 @@ from moderation.roles import is_staff
 from moderation.timefmt import iso_utc
 from server.config.settings import RoomConfig
 from server.models.live import Member
-from server.rooms.core import Refused, RoomCore, new_id
+from server.rooms.calls import Refused, new_id
+from server.rooms.core import RoomCore
 
 MAX_CLIENT_ID = 64
 # A `send` retried with the same client_id answers the first id and sends nothing

@@ -15,8 +15,9 @@ from server.config.settings import Settings
 from server.models.errors import StoreUnavailable
 from server.records.base import Records
 from server.rooms.admin import Admin
+from server.rooms.calls import Refused, new_id
 from server.rooms.catalog import Catalog, build_catalog, declared
-from server.rooms.core import Refused, RoomCore, new_id
+from server.rooms.core import RoomCore
 from server.rooms.joining import Joining
 from server.rooms.liveness import Liveness
 from server.rooms.lobby import Lobby

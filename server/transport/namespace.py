@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import socketio
@@ -20,7 +19,7 @@ from moderation.roles import is_staff
 from server.models.envelope import ADMIT, DETACH, DISMISS, PROMOTE, Envelope
 from server.models.errors import StoreUnavailable
 from server.models.live import Member, Waiting
-from server.rooms.core import Caller, Refused
+from server.rooms.calls import Refused
 from server.rooms.joining import JoinRequest
 from server.rooms.lobby import waiting_from_wire
 from server.rooms.service import Rooms
@@ -30,28 +29,13 @@ from server.transport.open_counts import OpenCounts
 from server.transport.payloads import SHAPES, shape_error
 from server.transport.security import SESSION_COOKIE
 from server.transport.sio_rooms import lobby_name, member_name, room_name, staff_name, waiting_name
+from server.transport.socket_seat import RECONNECT, SocketSeat, SocketSession
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[["SocketSession"], Awaitable[dict[str, Any]]]
 _UNAVAILABLE = Denial("unavailable", "We can't reach the message store right now, so your "
                       "message was not sent. Please try again in a moment.")
-# For an event whose socket is gone, or going (if the answer can still reach anyone).
-_RECONNECT = Denial("not_member", "Please reconnect.")
-
-
-@dataclass
-class SocketSession:
-    device_hash: str
-    facilitator: str | None
-    token: str | None = None  # the facilitator's, checked again before each event
-    address: str | None = None  # what the per-address count holds it under (not staff)
-    memberships: dict[str, str] = field(default_factory=dict)  # room id → member id
-    waiting: dict[str, str] = field(default_factory=dict)  # room id → lobby id
-
-    @property
-    def caller(self) -> Caller:
-        return Caller(self.device_hash, self.facilitator, self.address)
 
 
 class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
@@ -245,7 +229,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return _failure(wrong)
         session = self.sessions.get(sid)
         if session is None:
-            return _failure(_RECONNECT)
+            return _failure(RECONNECT)
         if session.facilitator is not None and \
                 await self.rooms.facilitator_of(session.token) is None:
             # Logged out or revoked since connecting: staff powers end with the session.
@@ -314,7 +298,7 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         try:
             answer = await self.rooms.joining.admitted(person, SocketSeat(self, sid, session))
         except Refused as refused:
-            if refused.denial.code in ("not_found", _RECONNECT.code):
+            if refused.denial.code in ("not_found", RECONNECT.code):
                 return  # the socket went, left the lobby or joined meanwhile: nothing to do
             if refused.denial.code in ("closed", "banned"):
                 # Nothing to wait for any more (a closed room's `room_state` has
@@ -369,41 +353,6 @@ class RoomsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         channel = member_name(room_id, member_id)
         return next(iter(self.server.manager.get_participants(self.namespace, channel)),
                     None) is not None
-
-
-class SocketSeat:
-    """The domain's handle on one socket: seat it in a room, or in the lobby."""
-
-    def __init__(self, namespace: RoomsNamespace, sid: str, session: SocketSession) -> None:
-        self._namespace = namespace
-        self._sid = sid
-        self._session = session
-
-    async def attach(self, member: Member) -> None:
-        self._still_connected()
-        await self._namespace._attach(self._sid, self._session, member)
-
-    async def wait(self, waiting: Waiting) -> None:
-        self._still_connected()
-        await self._namespace._wait(self._sid, self._session, waiting)
-
-    def waits_as(self, waiting: Waiting) -> bool:
-        return (self._connected()
-                and self._session.waiting.get(waiting.room) == waiting.id)
-
-    def _connected(self) -> bool:
-        # `on_disconnect` takes the session out first, before it awaits anything.
-        return self._namespace.sessions.get(self._sid) is self._session
-
-    def _still_connected(self) -> None:
-        """Refuse (quietly: the domain takes back the seat or place) to seat a socket
-        whose disconnect has begun. Over long-polling the close comes on a POST of its
-        own, while a join is on its way. `on_disconnect` has already read what the
-        socket holds, so a seat taken now would outlive it: a member nobody sees leave;
-        once python-socketio has taken the socket out of its channels, `enter_room`
-        raises instead."""
-        if not self._connected():
-            raise Refused(_RECONNECT)
 
 
 def _member_of(session: SocketSession, payload: object) -> str | None:
