@@ -65,15 +65,18 @@ class RoomCore:
         # room's seq, or a post here could reuse a seq a member elsewhere already has.
         self.settle_until = 0.0
 
-    def settling(self) -> bool:
-        return self.clock() < self.settle_until
+    def refuse_while_settling(self) -> None:
+        """`StoreUnavailable` (the client retries) while the shared store has lost its
+        state and the processes are still putting it back (no read: a send's check)."""
+        if self.clock() < self.settle_until:
+            raise StoreUnavailable("the shared store is being put back after a restart")
 
     async def check_settled(self) -> None:
-        """`StoreUnavailable` (the client retries) while the shared store has lost its
-        state and the processes are still putting it back; the state's own check
-        (a read) when this process has not yet seen it lost."""
-        if self.settling() or self.repairing or not await self.store.intact():
-            raise StoreUnavailable("the shared store is being put back after a restart")
+        """`refuse_while_settling`, and the store's own check (a read) for a loss this
+        process has not seen yet (a join, which reads the members and the seq)."""
+        self.refuse_while_settling()
+        if self.repairing or not await self.store.intact():
+            raise StoreUnavailable("the shared store lost its state; it is being put back")
 
     async def hold(self, member: Member) -> None:
         """A socket here now holds `member`: host the room before it can miss anything."""

@@ -49,8 +49,7 @@ class Posting:
     async def send(self, payload: object, member_id: str | None) -> dict[str, Any]:
         """Post a member's message: one snapshot read, pure rules, one atomic post."""
         core = self.core
-        if core.settling():
-            raise StoreUnavailable("the shared store is being put back after a restart")
+        core.refuse_while_settling()
         room = core.config(payload.get("room") if isinstance(payload, dict) else None)
         # Checked now (pure), refused in its turn below; the @names it has are looked
         # up in the snapshot's one read: never the whole room's handles.
